@@ -1,0 +1,137 @@
+"""The plugin contract of contacts-api: every hook a plugin may implement.
+
+A plugin is a module (or object) with functions decorated ``@hookimpl`` whose
+names are hooks below. Implement only the hooks you need, with any subset of
+the listed arguments. Register a third-party plugin through the
+``contacts_api`` entry-point group::
+
+    [options.entry_points]
+    contacts_api =
+        my_plugin = my_package.my_plugin
+
+Naming follows datasette: ``register_*`` hooks return a list (or a mapping)
+that the core concatenates; ``*_from_request`` hooks derive something from a
+request; ``startup`` is lifecycle. Any hook may return a plain value, an
+awaitable, or be an ``async def``; the core awaits what needs awaiting.
+The core calls hooks only through ``core.plugins.Plugins``, always with
+keyword arguments.
+"""
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("contacts_api")
+hookimpl = pluggy.HookimplMarker("contacts_api")
+
+
+@hookspec
+def register_routes(settings):
+    """Return a list of ``aiohttp.web.RouteDef`` (e.g. from a ``web.RouteTableDef``).
+
+    Called once per ``create_app()``. Every route is mounted with and without a
+    trailing slash, and every ``PATCH`` route also answers ``PUT``. Describe
+    each route in ``register_openapi`` too: a meta-test checks the pairing.
+    """
+
+
+@hookspec
+def register_openapi(settings, filters):
+    """Return an OpenAPI 3.1 fragment for this plugin's routes.
+
+    A dict with any of ``paths``, ``components`` (merged by name) and ``tags``.
+    ``filters`` is the app's ``FilterRegistries``: list routes turn the
+    registered filters into query parameters with
+    ``core.openapi.filter_parameters(filters.contacts)``, so filters added by
+    other plugins appear in the document. Called when ``/openapi.json`` is built.
+    """
+
+
+@hookspec
+def register_migrations():
+    """Return a list of folders (``pathlib.Path``) holding yoyo SQL migrations.
+
+    Migration ids must be unique across plugins: prefix files with the plugin
+    name (``contacts_0001_initial.sql``). Cross-plugin ordering is expressed
+    with yoyo's ``-- depends:`` header. Called by ``contacts-api migrate`` and
+    at startup when migrations run automatically.
+    """
+
+
+@hookspec
+def register_tables():
+    """Return a list of ``sqlalchemy.Table`` this plugin owns (for query building
+    by other plugins and for ``contacts-api plugins``). Migrations, not these
+    objects, create the schema."""
+
+
+@hookspec
+def register_tasks():
+    """Return a list of ``core.tasks.TaskSpec``: background tasks with explicit,
+    stable names (``"imports.run"``) and the queue they run on.
+
+    Called when the broker is built, in the API process and in the worker.
+    A task function receives its own arguments plus ``resources`` (a
+    ``core.resources.Resources``) as a keyword argument.
+    """
+
+
+@hookspec
+def register_resources(settings):
+    """Return a list of ``core.resources.ResourceSpec``: extra shared objects
+    (pools, clients) opened as async context managers.
+
+    Each is entered once per process, in the web app (as a ``cleanup_ctx``)
+    and in the worker alike, after the core's own resources, and is reachable
+    as ``resources.extra[name]``.
+    """
+
+
+@hookspec
+def actor_from_request(request, resources):
+    """Return the ``core.auth.Actor`` making this request, or None.
+
+    Called at most once per request, when a route asks who is calling. Every
+    implementation is called; the first non-None answer wins (order with
+    ``tryfirst``/``trylast``). Raise ``core.errors.InvalidToken`` (or another
+    ``ApiError``) when credentials are present but wrong: a bad credential must
+    not silently fall back to anonymous.
+    """
+
+
+@hookspec
+def register_contact_filters(settings):
+    """Return a list of ``core.filters.FilterSpec``: query parameters that filter
+    contacts.
+
+    Every list, count, attribute-list, Apollo and export route that takes
+    contact filters accepts them, and they appear in ``/openapi.json``. A
+    filter's ``build(values, tables)`` returns an SQLAlchemy condition over
+    ``tables`` (the contacts plugin's ``ContactTables``). Name clashes fail at
+    boot.
+    """
+
+
+@hookspec
+def register_company_filters(settings):
+    """Return a list of ``core.filters.FilterSpec`` for company list routes; as
+    ``register_contact_filters``, with ``tables`` the company tables."""
+
+
+@hookspec
+def register_commands():
+    """Return a list of ``core.cli.Command``: subcommands of ``contacts-api``
+    (``contacts-api users create ...``). Called when the CLI starts."""
+
+
+@hookspec
+def check_settings(settings):
+    """Return a list of problems (strings) with the settings this plugin needs;
+    any problem aborts startup with the messages. Called before resources open."""
+
+
+@hookspec
+def startup(app, resources):
+    """Lifecycle: called once the web app's resources are open, before it serves.
+
+    Use it for checks that need the database (raise to abort startup) and to
+    warm caches. Not called in the worker.
+    """

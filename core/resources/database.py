@@ -1,0 +1,139 @@
+"""The aiopg pool and the query helper every plugin uses."""
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import aiopg
+import psycopg2
+from sqlalchemy.sql import ClauseElement
+
+from core.sql import compile_sql
+
+__all__ = ["Database", "Query", "Transaction", "open_database"]
+
+Query = str | ClauseElement
+Params = dict[str, Any] | Sequence[Any] | None
+
+
+def _prepare(query: Query, params: Params) -> tuple[str, Params]:
+    if isinstance(query, str):
+        return query, params
+    sql, compiled_params = compile_sql(query)
+    if isinstance(params, dict):
+        compiled_params.update(params)
+    return sql, compiled_params
+
+
+def _rows(cur: Any, raw: list[tuple]) -> list[dict[str, Any]]:
+    names = [col.name for col in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in raw]
+
+
+class _Runner:
+    """Query methods shared by ``Database`` (one pooled connection per call)
+    and ``Transaction`` (one connection for the whole block)."""
+
+    async def fetch_all(self, query: Query, params: Params = None) -> list[dict[str, Any]]:
+        """All rows as dicts keyed by column name."""
+        async with self._cursor() as cur:
+            await cur.execute(*_prepare(query, params))
+            return _rows(cur, await cur.fetchall())
+
+    async def fetch_one(self, query: Query, params: Params = None) -> dict[str, Any] | None:
+        """The first row as a dict, or None."""
+        async with self._cursor() as cur:
+            await cur.execute(*_prepare(query, params))
+            row = await cur.fetchone()
+            return None if row is None else _rows(cur, [row])[0]
+
+    async def fetch_val(self, query: Query, params: Params = None) -> Any:
+        """The first column of the first row, or None."""
+        async with self._cursor() as cur:
+            await cur.execute(*_prepare(query, params))
+            row = await cur.fetchone()
+            return None if row is None else row[0]
+
+    async def fetch_tuples(self, query: Query, params: Params = None) -> list[tuple]:
+        """All rows as tuples: the cheapest form for hot paths."""
+        async with self._cursor() as cur:
+            await cur.execute(*_prepare(query, params))
+            return await cur.fetchall()
+
+    async def execute(self, query: Query, params: Params = None) -> int:
+        """Run a statement; return the affected row count."""
+        async with self._cursor() as cur:
+            await cur.execute(*_prepare(query, params))
+            return cur.rowcount
+
+
+class Transaction(_Runner):
+    """Queries on one connection inside ``BEGIN ... COMMIT`` (rolled back on error)."""
+
+    def __init__(self, cur: Any):
+        self._cur = cur
+
+    @asynccontextmanager
+    async def _cursor(self) -> AsyncIterator[Any]:
+        yield self._cur
+
+
+class Database(_Runner):
+    """The application's PostgreSQL access: the aiopg pool plus query helpers.
+
+    Accepts SQL text with pyformat params or SQLAlchemy Core statements
+    (compiled by ``core.sql.compile_sql``). aiopg connections are autocommit:
+    use ``async with db.transaction() as tx`` for atomic work.
+    """
+
+    def __init__(self, pool: aiopg.Pool):
+        self.pool = pool
+
+    @asynccontextmanager
+    async def _cursor(self) -> AsyncIterator[Any]:
+        async with self.pool.acquire() as conn, conn.cursor() as cur:
+            yield cur
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        async with self.pool.acquire() as conn, conn.cursor() as cur, cur.begin():
+            yield Transaction(cur)
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[Any]:
+        """A raw aiopg connection, for what the helpers do not cover."""
+        async with self.pool.acquire() as conn:
+            yield conn
+
+    async def ping(self) -> None:
+        """Raise if the database cannot answer ``SELECT 1`` right now."""
+        if await self.fetch_val("SELECT 1") != 1:
+            raise psycopg2.OperationalError("unexpected answer to SELECT 1")
+
+
+@asynccontextmanager
+async def open_database(
+    dsn: str,
+    *,
+    min_size: int,
+    max_size: int,
+    connect_timeout_s: float,
+    statement_timeout_ms: int,
+    operation_timeout_s: float,
+) -> AsyncIterator[Database]:
+    """Open the pool; ``statement_timeout_ms`` (0 = none) applies to every query."""
+    pool = await aiopg.create_pool(
+        dsn,
+        minsize=min_size,
+        maxsize=max_size,
+        timeout=operation_timeout_s,
+        pool_recycle=300,
+        connect_timeout=max(1, int(connect_timeout_s)),
+        options=f"-c statement_timeout={statement_timeout_ms}",
+        application_name="contacts-api",
+    )
+    try:
+        yield Database(pool)
+    finally:
+        pool.close()
+        await pool.wait_closed()

@@ -1,0 +1,187 @@
+"""An example contacts-api plugin that implements every hook.
+
+Install it (``pip install ./examples/contacts_api_example``) and it is found
+through the ``contacts_api`` entry point. It registers:
+
+- routes ``GET``/``POST /api/v2/example/notes`` and their OpenAPI description;
+- a migration creating ``example_notes`` and that table's SQLAlchemy object;
+- a task ``example.save_note`` (queue ``example``) that the POST route kicks;
+- an auth method: header ``X-Example-Token`` equal to
+  ``[plugin_config.example] token`` authenticates as ``X-Example-User``;
+- a contact filter ``has_linkedin`` and a company filter ``min_headcount``;
+- a resource ``example_stats``, a ``startup`` hook, a settings check and the
+  command ``contacts-api example-hello``.
+"""
+
+import hmac
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import attrs
+import sqlalchemy as sa
+from aiohttp import web
+
+from core.auth import Actor, require_actor
+from core.cli import Command
+from core.errors import ValidationError
+from core.filters import FilterSpec
+from core.hookspecs import hookimpl
+from core.openapi import error_response_refs, json_body, json_response
+from core.requests import read_json
+from core.resources import ResourceSpec
+from core.tasks import TaskSpec
+
+metadata = sa.MetaData()
+notes = sa.Table(
+    "example_notes", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("author", sa.Text, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True)),
+)
+routes = web.RouteTableDef()
+
+
+@attrs.define
+class ExampleStats:
+    """The example resource: counts notes kicked by this process."""
+
+    notes_kicked: int = 0
+    started: bool = False
+
+
+def _resources(request: web.Request):
+    from core.appkeys import RESOURCES
+
+    return request.app[RESOURCES]
+
+
+@routes.post("/api/v2/example/notes")
+async def post_note(request: web.Request) -> web.Response:
+    actor = await require_actor(request)
+    body = await read_json(request)
+    text = body.get("body")
+    if not isinstance(text, str) or not text.strip():
+        raise ValidationError.single(("body", "body"), "a non-empty string is required")
+    resources = _resources(request)
+    await resources.tasks.kick("example.save_note", author=actor.id, body=text)
+    resources.extra["example_stats"].notes_kicked += 1
+    return web.json_response({"queued": True}, status=202)
+
+
+@routes.get("/api/v2/example/notes")
+async def list_notes(request: web.Request) -> web.Response:
+    await require_actor(request)
+    rows = await _resources(request).db.fetch_all(
+        sa.select(notes.c.author, notes.c.body).order_by(notes.c.id))
+    return web.json_response({"results": rows})
+
+
+async def save_note(resources, *, author: str, body: str) -> None:
+    """Task ``example.save_note``: runs in the worker with the shared resources."""
+    await resources.db.execute(sa.insert(notes).values(author=author, body=body))
+
+
+@hookimpl
+def register_routes(settings):
+    return list(routes)
+
+
+@hookimpl
+def register_openapi(settings, filters):
+    note = {"type": "object", "properties": {"body": {"type": "string"}}, "required": ["body"]}
+    return {
+        "tags": [{"name": "example", "description": "The example plugin."}],
+        "paths": {"/api/v2/example/notes": {
+            "get": {"tags": ["example"], "operationId": "exampleListNotes",
+                    "summary": "Notes saved so far",
+                    "responses": {"200": json_response("Notes"), **error_response_refs(401)}},
+            "post": {"tags": ["example"], "operationId": "exampleAddNote",
+                     "summary": "Save a note in the background", "requestBody": json_body(note),
+                     "responses": {"202": json_response("Queued"),
+                                   **error_response_refs(400, 401, 422)}},
+        }},
+    }
+
+
+@hookimpl
+def register_migrations():
+    return [Path(__file__).parent / "migrations"]
+
+
+@hookimpl
+def register_tables():
+    return [notes]
+
+
+@hookimpl
+def register_tasks():
+    return [TaskSpec("example.save_note", save_note, queue="example")]
+
+
+@asynccontextmanager
+async def _open_stats(resources):
+    yield ExampleStats()
+
+
+@hookimpl
+def register_resources(settings):
+    return [ResourceSpec("example_stats", _open_stats)]
+
+
+@hookimpl
+def actor_from_request(request, resources):
+    token = request.headers.get("X-Example-Token")
+    expected = resources.settings.plugin_config.get("example", {}).get("token", "")
+    if token is None or not expected:
+        return None
+    if not hmac.compare_digest(token.encode(), expected.encode()):
+        from core.errors import InvalidToken
+
+        raise InvalidToken("Invalid example token.")
+    return Actor(id=request.headers.get("X-Example-User", "example-user"), kind="example")
+
+
+@hookimpl
+def register_contact_filters(settings):
+    return [FilterSpec(
+        name="has_linkedin", kind="boolean", multiple=False,
+        description="Contacts with (true) or without (false) a LinkedIn URL.",
+        build=lambda values, t: (t.contacts.c.linkedin_url.isnot(None) if values[0]
+                                 else t.contacts.c.linkedin_url.is_(None)),
+    )]
+
+
+@hookimpl
+def register_company_filters(settings):
+    return [FilterSpec(
+        name="min_headcount", kind="integer", multiple=False,
+        description="Companies with at least this many employees.",
+        build=lambda values, t: t.companies.c.employees_count >= values[0],
+    )]
+
+
+def _hello(args, settings, plugins):
+    print(f"hello {args.name} from the example plugin")
+    return 0
+
+
+@hookimpl
+def register_commands():
+    return [Command(
+        name="example-hello", help="say hello (example plugin)",
+        configure=lambda parser: parser.add_argument("name"), run=_hello,
+    )]
+
+
+@hookimpl
+def check_settings(settings):
+    token = settings.plugin_config.get("example", {}).get("token", "")
+    if token and len(token) < 8:
+        return ["plugin_config.example.token must be at least 8 characters"]
+    return []
+
+
+@hookimpl
+async def startup(app, resources):
+    resources.extra["example_stats"].started = True

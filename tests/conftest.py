@@ -1,0 +1,178 @@
+"""Test fixtures: a real PostgreSQL database per test run, real Redis, local or
+S3-protocol storage. Services come from ``TEST_DATABASE_URL``/``DATABASE_URL``
+(an admin connection used to create the run's database) and
+``TEST_REDIS_URL``/``REDIS_URL``, defaulting to this machine's services. A
+missing service fails the run; nothing is skipped."""
+
+import os
+import secrets
+import sys
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg2
+import pytest
+import redis as redis_sync
+
+from core.app import create_app
+from core.migrations import _apply
+from core.plugins import Plugins
+from core.settings import Settings, load_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE_PLUGIN_DIR = ROOT / "examples" / "contacts_api_example"
+ADMIN_URL = (os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
+             or "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = (os.environ.get("TEST_REDIS_URL") or os.environ.get("REDIS_URL")
+             or "redis://127.0.0.1:6379/0")
+WRITE_KEY = "test-write-key-0123456789"
+JWT_SECRET = "test-jwt-secret-" + "x" * 32
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """A fresh database for this test run, dropped afterwards."""
+    name = f"contacts_api_test_{secrets.token_hex(4)}"
+    try:
+        admin = psycopg2.connect(ADMIN_URL, connect_timeout=5)
+    except psycopg2.OperationalError as exc:
+        pytest.exit(f"PostgreSQL is not reachable at {ADMIN_URL}: {exc}", returncode=3)
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield _with_database(ADMIN_URL, name)
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    try:
+        redis_sync.Redis.from_url(REDIS_URL, socket_connect_timeout=5).ping()
+    except redis_sync.RedisError as exc:
+        pytest.exit(f"Redis is not reachable at {REDIS_URL}: {exc}", returncode=3)
+    return REDIS_URL
+
+
+def make_settings(database_url: str, redis_url: str, tmp: Path, **env: str) -> Settings:
+    """Test settings: the run's database, Redis under a unique key prefix,
+    local storage in ``tmp``, in-memory broker unless overridden."""
+    environ = {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "CONTACTS_WRITE_KEY": WRITE_KEY,
+        "JWT_SECRET": JWT_SECRET,
+        "CONTACTS_API__REDIS__KEY_PREFIX": f"ctest_{secrets.token_hex(4)}",
+        "CONTACTS_API__STORAGE__LOCAL_PATH": str(tmp / "files"),
+        "CONTACTS_API__EMBEDDED__DATA_DIR": str(tmp / "data"),
+        "CONTACTS_API__BROKER__BACKEND": "memory",
+        "CONTACTS_API__DATABASE__POOL_MAX_SIZE": "10",
+        **env,
+    }
+    return load_settings(environ=environ)
+
+
+@pytest.fixture(scope="session")
+def migrated_database_url(database_url: str, redis_url: str, tmp_path_factory) -> str:
+    """The run's database with every built-in plugin's migrations applied."""
+    settings = make_settings(database_url, redis_url, tmp_path_factory.mktemp("migrate"))
+    _apply(database_url, Plugins.load(settings).migration_folders())
+    return database_url
+
+
+def _truncate_all(database_url: str) -> None:
+    conn = psycopg2.connect(database_url)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("""SELECT string_agg(format('%I', tablename), ', ') FROM pg_tables
+                       WHERE schemaname = 'public' AND tablename NOT LIKE '\\_yoyo%'
+                       AND tablename NOT LIKE 'yoyo%'""")
+        tables = cur.fetchone()[0]
+        if tables:
+            cur.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+    conn.close()
+
+
+def _drop_redis_prefix(redis_url: str, prefix: str) -> None:
+    client = redis_sync.Redis.from_url(redis_url)
+    keys = list(client.scan_iter(f"{prefix}*", count=1000))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+@pytest.fixture
+def settings_factory(migrated_database_url: str, redis_url: str, tmp_path: Path):
+    """``settings_factory(**env)``: fresh test settings; the database is emptied
+    once per test and Redis keys under each prefix are dropped afterwards."""
+    _truncate_all(migrated_database_url)
+    prefixes: list[str] = []
+
+    def factory(**env: str) -> Settings:
+        settings = make_settings(migrated_database_url, redis_url, tmp_path, **env)
+        prefixes.append(settings.redis.key_prefix)
+        return settings
+
+    yield factory
+    for prefix in prefixes:
+        _drop_redis_prefix(redis_url, prefix)
+
+
+@pytest.fixture
+def settings(settings_factory) -> Settings:
+    return settings_factory()
+
+
+@pytest.fixture
+def make_client(aiohttp_client) -> Callable:
+    """``await make_client(settings, extra_plugins=[...])``: a test client on a
+    real server socket, the app built by ``create_app``."""
+
+    async def factory(settings: Settings, **kwargs):
+        return await aiohttp_client(create_app(settings, **kwargs))
+
+    return factory
+
+
+@pytest.fixture
+async def client(make_client, settings) -> AsyncIterator:
+    yield await make_client(settings)
+
+
+def write_dist_info(site: Path, name: str, version: str, entry_points: dict[str, str]) -> None:
+    """Make ``site`` hold an installed distribution's metadata, exactly what pip
+    writes, so ``importlib.metadata.entry_points()`` finds its entry points."""
+    dist = site / f"{name.replace('-', '_')}-{version}.dist-info"
+    dist.mkdir(parents=True, exist_ok=True)
+    (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+    lines = ["[contacts_api]"] + [f"{k} = {v}" for k, v in entry_points.items()]
+    (dist / "entry_points.txt").write_text("\n".join(lines) + "\n")
+
+
+@pytest.fixture
+def example_plugin_installed(tmp_path: Path, monkeypatch) -> Path:
+    """Install the README's example plugin through its entry point for this test.
+    Returns the site directory (add it to PYTHONPATH for subprocesses)."""
+    site = tmp_path / "site"
+    write_dist_info(site, "contacts-api-example", "0.1.0", {"example": "contacts_api_example"})
+    monkeypatch.syspath_prepend(str(EXAMPLE_PLUGIN_DIR))
+    monkeypatch.syspath_prepend(str(site))
+    yield site
+    sys.modules.pop("contacts_api_example", None)
+
+
+def subprocess_env(*paths: Path, **env: str) -> dict[str, str]:
+    """Environment for a child ``contacts-api`` process with extra import paths."""
+    merged = dict(os.environ)
+    merged["PYTHONPATH"] = os.pathsep.join([*(str(p) for p in paths), str(ROOT)])
+    merged.update(env)
+    return merged

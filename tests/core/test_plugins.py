@@ -1,0 +1,172 @@
+"""The plugin contract, exercised through the README's example plugin, installed
+through its ``contacts_api`` entry point (see ``example_plugin_installed``)."""
+
+import asyncio
+import types
+
+import pytest
+import sqlalchemy as sa
+
+from core.app import create_app
+from core.appkeys import FILTERS, RESOURCES
+from core.cli import main
+from core.hookspecs import hookimpl
+from core.plugins import PluginError, Plugins
+from core.sql import compile_sql
+
+TOKEN = "example-token-123"
+HEADERS = {"X-Example-Token": TOKEN, "X-Example-User": "ada"}
+
+
+@pytest.fixture
+def example_settings(settings_factory, example_plugin_installed):
+    return settings_factory(
+        CONTACTS_API__PLUGIN_CONFIG__EXAMPLE__TOKEN=TOKEN,
+        CONTACTS_API__DATABASE__MIGRATE_ON_STARTUP="true",
+    )
+
+
+async def _eventually(check, timeout=5.0):
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = await check()
+        if result or asyncio.get_running_loop().time() > deadline:
+            return result
+        await asyncio.sleep(0.05)
+
+
+def test_example_plugin_is_found_through_its_entry_point(example_settings):
+    plugins = Plugins.load(example_settings)
+    assert "example" in plugins.names()
+    described = {p["name"]: p for p in plugins.describe()}["example"]
+    assert described["module"] == "contacts_api_example"
+    assert "register_routes" in described["hooks"]
+
+
+async def test_hook_register_routes_and_actor_from_request(make_client, example_settings):
+    client = await make_client(example_settings)
+    anonymous = await client.get("/api/v2/example/notes")
+    assert anonymous.status == 401
+    assert (await anonymous.json())["error_code"] == "NOT_AUTHENTICATED"
+    wrong = await client.get("/api/v2/example/notes", headers={"X-Example-Token": "nope"})
+    assert wrong.status == 401 and (await wrong.json())["error_code"] == "INVALID_TOKEN"
+    ok = await client.get("/api/v2/example/notes/", headers=HEADERS)  # trailing slash too
+    assert ok.status == 200 and await ok.json() == {"results": []}
+
+
+async def test_hook_register_tasks_runs_with_shared_resources(make_client, example_settings):
+    """The route kicks ``example.save_note``; the task writes with ``resources.db``
+    (hook register_migrations created the table at startup)."""
+    client = await make_client(example_settings)
+    response = await client.post("/api/v2/example/notes", json={"body": "hello"}, headers=HEADERS)
+    assert response.status == 202
+
+    async def saved():
+        got = await (await client.get("/api/v2/example/notes", headers=HEADERS)).json()
+        return got["results"]
+
+    assert await _eventually(saved) == [{"author": "ada", "body": "hello"}]
+
+
+async def test_hook_register_migrations_applies_plugin_folders(make_client, example_settings):
+    client = await make_client(example_settings)
+    exists = await client.app[RESOURCES].db.fetch_val("SELECT to_regclass('example_notes')")
+    assert exists == "example_notes"
+
+
+def test_hook_register_tables(example_settings):
+    tables = Plugins.load(example_settings).tables()
+    assert "example_notes" in [t.name for t in tables]
+
+
+async def test_hook_register_resources_and_startup(make_client, example_settings):
+    client = await make_client(example_settings)
+    stats = client.app[RESOURCES].extra["example_stats"]
+    assert stats.started  # set by the startup hook after resources opened
+    await client.post("/api/v2/example/notes", json={"body": "x"}, headers=HEADERS)
+    assert stats.notes_kicked == 1
+
+
+def test_hook_register_contact_filters_and_register_company_filters(example_settings):
+    app = create_app(example_settings)
+    contacts = sa.table("contacts", sa.column("linkedin_url"))
+    companies = sa.table("companies", sa.column("employees_count"))
+    tables = types.SimpleNamespace(contacts=contacts, companies=companies)
+    applied = app[FILTERS].contacts.parse([("has_linkedin", "true")])
+    sql, _ = compile_sql(sa.select(contacts).where(applied.condition(tables)))
+    assert "linkedin_url IS NOT NULL" in sql
+    applied = app[FILTERS].companies.parse([("min_headcount", "500")])
+    sql, params = compile_sql(sa.select(companies).where(applied.condition(tables)))
+    assert "employees_count >=" in sql and 500 in params.values()
+
+
+async def test_hook_register_openapi_lists_plugin_routes(make_client, example_settings):
+    client = await make_client(example_settings)
+    document = await (await client.get("/openapi.json")).json()
+    assert set(document["paths"]["/api/v2/example/notes"]) == {"get", "post"}
+    assert "example" in [tag["name"] for tag in document["tags"]]
+
+
+def test_hook_register_commands(example_plugin_installed, capsys):
+    assert main(["example-hello", "world"]) == 0
+    assert "hello world from the example plugin" in capsys.readouterr().out
+
+
+def test_hook_check_settings_aborts_startup(settings_factory, example_plugin_installed):
+    settings = settings_factory(CONTACTS_API__PLUGIN_CONFIG__EXAMPLE__TOKEN="short")
+    with pytest.raises(PluginError, match="at least 8 characters"):
+        create_app(settings)
+
+
+async def test_blocked_plugin_is_not_loaded(make_client, settings_factory,
+                                            example_plugin_installed):
+    settings = settings_factory(CONTACTS_API__PLUGINS__BLOCKED="example")
+    assert "example" not in Plugins.load(settings).names()
+    client = await make_client(settings)
+    assert (await client.get("/api/v2/example/notes", headers=HEADERS)).status == 404
+
+
+def test_enabled_list_loads_only_the_named_plugins(settings_factory, example_plugin_installed):
+    settings = settings_factory(CONTACTS_API__PLUGINS__ENABLED="something-else")
+    assert Plugins.load(settings).names() == []
+
+
+class Misspelled:
+    @hookimpl
+    def register_rutes(self, settings):  # noqa: D102 - the typo is the point
+        return []
+
+
+def test_misspelled_hookimpl_fails_at_boot(settings):
+    with pytest.raises(PluginError, match="register_rutes"):
+        create_app(settings, extra_plugins=[("typo", Misspelled())])
+
+
+class DuplicateFilter:
+    @hookimpl
+    def register_contact_filters(self, settings):
+        from core.filters import FilterSpec
+
+        return [FilterSpec(name="has_linkedin", kind="boolean", build=lambda v, t: sa.true())]
+
+
+def test_two_plugins_declaring_one_filter_fail_at_boot(example_settings):
+    with pytest.raises(ValueError, match="has_linkedin"):
+        create_app(example_settings, extra_plugins=[("dup", DuplicateFilter())])
+
+
+def test_each_create_app_gets_a_fresh_plugin_manager(settings):
+    from core.appkeys import PLUGINS
+
+    first, second = create_app(settings), create_app(settings)
+    assert first[PLUGINS] is not second[PLUGINS]
+    assert first[PLUGINS].pm is not second[PLUGINS].pm
+
+
+async def test_plugin_list_is_local_or_admin_only(make_client, example_settings):
+    client = await make_client(example_settings)
+    local = await client.get("/-/plugins")
+    assert local.status == 200
+    assert "example" in [p["name"] for p in (await local.json())["plugins"]]
+    proxied = await client.get("/-/plugins", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert proxied.status == 403 and (await proxied.json())["error_code"] == "FORBIDDEN"

@@ -1,0 +1,116 @@
+"""Settings: layering, strict validation naming the key, secrets redacted."""
+
+import json
+import logging
+
+import pytest
+
+from core.cli import main
+from core.settings import Secret, SettingsError, load_settings, redacted
+
+
+def test_defaults_load_without_environment():
+    settings = load_settings(environ={})
+    assert settings.server.port == 8000
+    assert settings.embedded_database
+    assert settings.migrate_on_startup  # "auto" means yes in embedded mode
+    assert not settings.uses_redis_broker
+
+
+def test_operator_file_overrides_defaults_and_environment_overrides_both(tmp_path):
+    config = tmp_path / "operator.toml"
+    config.write_text('[server]\nport = 9000\nhost = "0.0.0.0"\n[database]\npool_max_size = 5\n')
+    settings = load_settings(config, environ={"CONTACTS_API_PORT": "9100"})
+    assert (settings.server.port, settings.server.host) == (9100, "0.0.0.0")
+    assert settings.database.pool_max_size == 5
+
+
+def test_well_known_and_generic_environment_variables():
+    settings = load_settings(environ={
+        "DATABASE_URL": "postgresql://db/x", "REDIS_URL": "redis://r:6379/1",
+        "S3_BUCKET": "exports", "CONTACTS_API__SERVER__TRUSTED_HOSTS": "a.example, b.example",
+        "CONTACTS_API__AUTH__PUBLIC_READS": "true",
+    })
+    assert settings.database.url.reveal() == "postgresql://db/x"
+    assert settings.uses_redis_broker and settings.storage.uses_s3
+    assert settings.server.trusted_hosts == ["a.example", "b.example"]
+    assert settings.auth.public_reads is True
+    assert not settings.migrate_on_startup
+
+
+@pytest.mark.parametrize("environ, key", [
+    ({"CONTACTS_API__SERVER__PORT": "eighty"}, "server.port"),
+    ({"CONTACTS_API__SERVER__PORT": "70000"}, "server.port"),
+    ({"CONTACTS_API__AUTH__PUBLIC_READS": "maybe"}, "auth.public_reads"),
+    ({"CONTACTS_API__STORAGE__BACKEND": "ftp"}, "storage.backend"),
+    ({"CONTACTS_API__SERVER__NOPE": "1"}, "server.nope"),
+    ({"CONTACTS_API__DATABASE__POOL_MAX_SIZE": "0"}, "database.pool_max_size"),
+])
+def test_bad_environment_values_name_the_key(environ, key):
+    with pytest.raises(SettingsError, match=key.replace(".", r"\.")):
+        load_settings(environ=environ)
+
+
+@pytest.mark.parametrize("toml, key", [
+    ('[server]\nport = "80"\n', "server.port"),
+    ("[server]\naccess_log = 1\n", "server.access_log"),
+    ("[database]\nconnect_timeout_s = true\n", "database.connect_timeout_s"),
+    ("[nonsense]\nx = 1\n", "nonsense"),
+    ("[server]\nhost = 5\n", "server.host"),
+])
+def test_bad_file_values_name_the_key(tmp_path, toml, key):
+    config = tmp_path / "bad.toml"
+    config.write_text(toml)
+    with pytest.raises(SettingsError, match=key.replace(".", r"\.")):
+        load_settings(config, environ={})
+
+
+def test_invalid_toml_and_missing_file_are_reported(tmp_path):
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[server\n")
+    with pytest.raises(SettingsError, match="not valid TOML"):
+        load_settings(broken, environ={})
+    with pytest.raises(SettingsError, match="does not exist"):
+        load_settings(tmp_path / "absent.toml", environ={})
+
+
+SECRETS = {
+    "DATABASE_URL": "postgresql://app:db-password-123@db/contacts",
+    "REDIS_URL": "redis://:redis-password-456@r:6379/0",
+    "CONTACTS_WRITE_KEY": "write-key-789", "JWT_SECRET": "jwt-secret-abc",
+    "S3_SECRET_ACCESS_KEY": "s3-secret-def", "S3_ACCESS_KEY_ID": "s3-id-ghi",
+}
+
+
+def test_secrets_never_show_in_repr_str_or_redacted_view():
+    settings = load_settings(environ=SECRETS)
+    texts = [repr(settings), str(settings), json.dumps(redacted(settings))]
+    for text in texts:
+        for value in SECRETS.values():
+            assert value not in text
+    assert settings.auth.write_key.reveal() == "write-key-789"
+    assert redacted(settings)["auth"]["jwt_secret"] == "**********"
+    assert repr(Secret("")) == "''" and not Secret("")
+
+
+def test_config_command_prints_redacted_settings(monkeypatch, capsys):
+    for name, value in SECRETS.items():
+        monkeypatch.setenv(name, value)
+    assert main(["config"]) == 0
+    out = capsys.readouterr().out
+    assert json.loads(out)["auth"]["write_key"] == "**********"
+    for value in SECRETS.values():
+        assert value not in out
+
+
+def test_secrets_do_not_reach_logs(caplog):
+    settings = load_settings(environ=SECRETS)
+    with caplog.at_level(logging.DEBUG):
+        logging.getLogger("contacts_api").info("settings: %s", settings)
+    assert "jwt-secret-abc" not in caplog.text and "db-password-123" not in caplog.text
+
+
+def test_cli_reports_a_bad_setting_and_exits_2(monkeypatch, capsys):
+    monkeypatch.setenv("CONTACTS_API__SERVER__PORT", "x")
+    assert main(["config"]) == 2
+    assert "server.port" in capsys.readouterr().err
