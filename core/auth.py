@@ -10,10 +10,19 @@ from typing import Any
 import attrs
 from aiohttp import web
 
-from core.appkeys import ACTOR, PLUGINS, RESOURCES
-from core.errors import Forbidden, NotAuthenticated, NotFound
+from core.appkeys import ACTOR, PLUGINS, RESOURCES, SETTINGS
+from core.errors import Forbidden, InvalidWriteKey, NotAuthenticated, NotFound
 
-__all__ = ["Actor", "get_actor", "is_local", "require_actor", "require_admin", "require_owner"]
+__all__ = [
+    "Actor",
+    "get_actor",
+    "is_local",
+    "require_actor",
+    "require_admin",
+    "require_owner",
+    "require_v1_read",
+    "require_v1_write",
+]
 
 _UNRESOLVED = object()
 
@@ -63,6 +72,24 @@ async def require_admin(request: web.Request) -> Actor:
     actor = await require_actor(request)
     if not actor.is_admin:
         raise Forbidden("Administrator role required.")
+    return actor
+
+
+async def require_v1_write(request: web.Request) -> Actor:
+    """API.md: every v1 write needs the write key; anything else is 403
+    ``INVALID_WRITE_KEY`` (never open by default, bearer tokens included)."""
+    actor = await get_actor(request)
+    if actor is None or not actor.can_write_v1:
+        raise InvalidWriteKey()
+    return actor
+
+
+async def require_v1_read(request: web.Request) -> Actor | None:
+    """API.md: v1 reads need a credential (write key, read key or bearer token)
+    unless the operator turned public reads on; else 401 ``NOT_AUTHENTICATED``."""
+    actor = await get_actor(request)
+    if actor is None and not request.app[SETTINGS].auth.public_reads:
+        raise NotAuthenticated()
     return actor
 
 
