@@ -6,7 +6,7 @@ is JSON. Each task runs on a named queue (a Redis stream
 ``<redis.key_prefix>:queue:<queue>``), so workers can be scaled per queue
 (``contacts-api worker --queue imports``).
 
-With Redis, the broker is taskiq-redis' stream broker: a message is
+With Redis, the broker is taskiq-redis' stream broker (``core.streams``): a message is
 acknowledged only after its task finished, so a task whose worker died is
 delivered again (after ``broker.redelivery_idle_s``); tasks must therefore be
 idempotent or resumable. Without Redis, an ``InMemoryBroker`` runs tasks in
@@ -52,11 +52,11 @@ def make_broker(
     """
     tasks = list(tasks)
     if settings.uses_redis_broker:
-        from taskiq_redis import RedisStreamBroker
+        from core.streams import ReclaimingStreamBroker
 
         consumed = sorted(set(queues or {t.queue for t in tasks} or {"default"}))
         streams = [queue_stream(settings, q) for q in consumed]
-        broker: AsyncBroker = RedisStreamBroker(
+        broker: AsyncBroker = ReclaimingStreamBroker(
             settings.redis.url.reveal(),
             queue_name=streams[0],
             additional_streams={s: ">" for s in streams[1:]},

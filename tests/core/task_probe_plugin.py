@@ -1,0 +1,26 @@
+"""A test plugin with one slow task, installed through an entry point for worker
+subprocesses. The task logs each attempt in Redis; the first attempt sleeps
+so a test can kill the worker in the middle of it."""
+
+import asyncio
+import os
+
+from core.hookspecs import hookimpl
+from core.tasks import TaskSpec
+
+
+async def sleepy(resources, *, key: str, seconds: float) -> None:
+    redis = resources.redis
+    attempt = await redis.incr(f"{key}:attempts")
+    shared = ",".join(sorted(name for name in ("db", "redis", "cache", "storage", "tasks")
+                             if getattr(resources, name) is not None))
+    await redis.rpush(f"{key}:log", f"start {attempt} {resources.role} {os.getpid()} {shared}")
+    await resources.db.fetch_val("SELECT 1")
+    if attempt == 1:
+        await asyncio.sleep(seconds)
+    await redis.rpush(f"{key}:log", f"done {attempt}")
+
+
+@hookimpl
+def register_tasks():
+    return [TaskSpec("probe.sleepy", sleepy, queue="probe")]

@@ -1,0 +1,150 @@
+"""The taskiq worker: same resources as the web app, acknowledgement after the
+task finishes (a killed worker's task is delivered again), clean shutdown."""
+
+import asyncio
+import signal
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+import redis.asyncio as aioredis
+
+from core.appkeys import RESOURCES
+from core.plugins import Plugins
+from core.resources import Resources, resource_specs
+from tests.conftest import subprocess_env, write_dist_info
+from workers.broker import run_worker
+
+
+@pytest.fixture
+def probe_installed(tmp_path, monkeypatch):
+    site = tmp_path / "probe-site"
+    write_dist_info(site, "contacts-api-task-probe", "0.1.0",
+                    {"probe": "tests.core.task_probe_plugin"})
+    monkeypatch.syspath_prepend(str(site))
+    return site
+
+
+@pytest.fixture
+def redis_settings(settings_factory, probe_installed):
+    return settings_factory(CONTACTS_API__BROKER__BACKEND="redis",
+                            CONTACTS_API__BROKER__REDELIVERY_IDLE_S="1")
+
+
+async def _log(settings, key):
+    client = aioredis.from_url(settings.redis.url.reveal())
+    try:
+        return [item.decode() for item in await client.lrange(f"{key}:log", 0, -1)]
+    finally:
+        await client.aclose()
+
+
+async def _wait_for(settings, key, predicate, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        log = await _log(settings, key)
+        if predicate(log):
+            return log
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"timed out; task log: {await _log(settings, key)}")
+
+
+def test_worker_and_web_open_the_same_resource_specs(settings):
+    plugins = Plugins.load(settings)
+    web = [s.name for s in resource_specs(Resources(settings, plugins, role="web"))]
+    worker = [s.name for s in resource_specs(Resources(settings, plugins, role="worker"),
+                                             broker=object())]
+    assert web == worker == ["db", "redis", "cache", "storage", "tasks"]
+
+
+async def test_in_process_worker_runs_a_task_kicked_by_the_web_app(make_client, redis_settings):
+    client = await make_client(redis_settings)
+    key = f"{redis_settings.redis.key_prefix}:{uuid.uuid4().hex}"
+    stop = asyncio.Event()
+    worker = asyncio.create_task(run_worker(redis_settings, Plugins.load(redis_settings),
+                                            stop=stop))
+    try:
+        await client.app[RESOURCES].tasks.kick("probe.sleepy", key=key, seconds=0)
+        log = await _wait_for(redis_settings, key, lambda log: "done 1" in log, 15)
+        role, shared = log[0].split()[2], log[0].split()[4]
+        assert role == "worker" and shared == "cache,db,redis,storage,tasks"
+    finally:
+        stop.set()
+        await asyncio.wait_for(worker, 15)
+
+
+def _start_worker(settings, site, *extra):
+    env = subprocess_env(site, DATABASE_URL=settings.database.url.reveal(),
+                         REDIS_URL=settings.redis.url.reveal(),
+                         CONTACTS_API__REDIS__KEY_PREFIX=settings.redis.key_prefix,
+                         CONTACTS_API__BROKER__REDELIVERY_IDLE_S="1",
+                         CONTACTS_API__STORAGE__LOCAL_PATH=settings.storage.local_path)
+    return subprocess.Popen([sys.executable, "-m", "core.cli", "worker", *extra], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+def _stop(process):
+    if process is None:
+        return
+    if process.poll() is None:
+        process.kill()
+    process.wait(10)
+    process.stdout.close()
+
+
+def _wait_ready(process, timeout=20):
+    deadline = time.monotonic() + timeout
+    seen = []
+    while time.monotonic() < deadline:
+        line = process.stdout.readline().decode()
+        seen.append(line)
+        if "worker resources open" in line:
+            return
+        if process.poll() is not None:
+            break
+    raise AssertionError("worker did not start:\n" + "".join(seen))
+
+
+async def test_killed_workers_task_is_delivered_again(make_client, redis_settings,
+                                                      probe_installed):
+    client = await make_client(redis_settings)
+    key = f"{redis_settings.redis.key_prefix}:{uuid.uuid4().hex}"
+    first = _start_worker(redis_settings, probe_installed, "--queue", "probe")
+    second = None
+    try:
+        _wait_ready(first)
+        await client.app[RESOURCES].tasks.kick("probe.sleepy", key=key, seconds=60)
+        await _wait_for(redis_settings, key, lambda log: any(e.startswith("start 1") for e in log),
+                        20)
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+        second = _start_worker(redis_settings, probe_installed)
+        log = await _wait_for(redis_settings, key, lambda log: "done 2" in log, 30)
+        assert log[0].split()[3] != log[1].split()[3]  # another process finished it
+        assert "done 1" not in log
+    finally:
+        _stop(first)
+        _stop(second)
+
+
+def test_idle_worker_stops_on_sigterm(redis_settings, probe_installed):
+    process = _start_worker(redis_settings, probe_installed)
+    try:
+        _wait_ready(process)
+        time.sleep(6)  # idle past redis-py's old 5 s socket timeout
+        started = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(15) == 0
+        assert time.monotonic() - started < 10
+    finally:
+        _stop(process)
+
+
+def test_worker_refuses_to_start_without_redis(settings_factory):
+    env = subprocess_env(REDIS_URL="", DATABASE_URL="postgresql://127.0.0.1/x")
+    result = subprocess.run([sys.executable, "-m", "core.cli", "worker"], env=env,
+                            capture_output=True, timeout=60)
+    assert result.returncode == 2 and b"needs Redis" in result.stderr
+
