@@ -1,0 +1,1 @@
+"""Apollo plugin: analyze Apollo.io search URLs and map them onto contact filters."""
