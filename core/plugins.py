@@ -23,7 +23,9 @@ __all__ = ["BUILTIN_PLUGINS", "ENTRY_POINT_GROUP", "PluginError", "Plugins", "aw
 ENTRY_POINT_GROUP = "contacts_api"
 
 # name -> module: the features that ship with contacts-api.
-BUILTIN_PLUGINS: dict[str, str] = {}
+BUILTIN_PLUGINS: dict[str, str] = {
+    "contacts": "plugins.contacts",
+}
 
 
 class PluginError(Exception):
