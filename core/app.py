@@ -8,7 +8,15 @@ from typing import Any
 import aiohttp_cors
 from aiohttp import web
 
-from core.appkeys import FILTERS, OPENAPI, PLUGINS, RESOURCES, SETTINGS, FilterRegistries
+from core.appkeys import (
+    FILTERS,
+    OPENAPI,
+    PLUGINS,
+    RESOURCES,
+    SETTINGS,
+    SIGNER,
+    FilterRegistries,
+)
 from core.filters import FilterRegistry
 from core.middlewares import errors_middleware, observe_middleware, trusted_hosts_middleware
 from core.migrations import apply_migrations
@@ -16,6 +24,7 @@ from core.plugins import PluginError, Plugins
 from core.resources import Resources, ResourceSpec, attach, resource_specs
 from core.routes import build_openapi_document, core_routes, docs_static_path
 from core.settings import Settings
+from core.signing import Signer
 
 __all__ = ["create_app"]
 
@@ -41,6 +50,7 @@ def create_app(
     app = web.Application(middlewares=middlewares, client_max_size=settings.server.max_body_bytes)
     app[SETTINGS] = settings
     app[PLUGINS] = plugins
+    app[SIGNER] = Signer(settings)
     app[FILTERS] = FilterRegistries(
         FilterRegistry(plugins.contact_filters(), "contact"),
         FilterRegistry(plugins.company_filters(), "company"),

@@ -12,8 +12,11 @@ if TYPE_CHECKING:
     from core.plugins import Plugins
     from core.resources import Resources
     from core.settings import Settings
+    from core.signing import Signer
 
-__all__ = ["ACTOR", "FILTERS", "OPENAPI", "PLUGINS", "REQUEST_ID", "RESOURCES", "SETTINGS"]
+__all__ = [
+    "ACTOR", "FILTERS", "OPENAPI", "PLUGINS", "REQUEST_ID", "RESOURCES", "SETTINGS", "SIGNER",
+]
 
 SETTINGS: web.AppKey["Settings"] = web.AppKey("settings")
 """The effective settings (frozen)."""
@@ -26,6 +29,9 @@ RESOURCES: web.AppKey["Resources"] = web.AppKey("resources")
 
 FILTERS: web.AppKey["FilterRegistries"] = web.AppKey("filters")
 """The contact and company filter registries built from every plugin's filters."""
+
+SIGNER: web.AppKey["Signer"] = web.AppKey("signer")
+"""Signs and checks cursors and links (``core.signing``)."""
 
 OPENAPI: web.AppKey[dict[str, Any]] = web.AppKey("openapi")
 """The assembled OpenAPI document (built by ``create_app``)."""

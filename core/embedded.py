@@ -65,5 +65,7 @@ def prepare_embedded(settings: Settings) -> Settings:
     changes: dict = {"database": {"url": url}}
     if not settings.auth.jwt_secret:
         changes["auth"] = {"jwt_secret": _kept_secret(data_dir / "jwt_secret")}
+    if not settings.server.signing_secret:
+        changes["server"] = {"signing_secret": _kept_secret(data_dir / "signing_secret")}
     log.info("embedded PostgreSQL running; data in %s", data_dir)
     return settings.replace(**changes)

@@ -57,6 +57,8 @@ class ServerSettings:
     access_log_json: bool
     log_level: str
     max_body_bytes: int
+    # Signs cursors and local download links; see core.signing for the fallbacks.
+    signing_secret: Secret
 
 
 @attrs.frozen
@@ -122,6 +124,34 @@ class AuthSettings:
 
 
 @attrs.frozen
+class ContactsSettings:
+    list_cache_enabled: bool
+    list_cache_ttl_s: int
+    list_statement_timeout_ms: int
+    max_offset: int
+    max_count_uuids: int
+
+
+@attrs.frozen
+class ImportsSettings:
+    max_upload_bytes: int
+    batch_size: int
+    lease_s: int
+
+
+@attrs.frozen
+class ExportsSettings:
+    link_ttl_s: int
+    max_age_days: int
+    batch_size: int
+
+
+@attrs.frozen
+class ApolloSettings:
+    analysis_cache_ttl_s: int
+
+
+@attrs.frozen
 class PluginSettings:
     enabled: list[str]
     blocked: list[str]
@@ -144,6 +174,10 @@ class Settings:
     broker: BrokerSettings
     cache: CacheSettings
     auth: AuthSettings
+    contacts: ContactsSettings
+    imports: ImportsSettings
+    exports: ExportsSettings
+    apollo: ApolloSettings
     plugins: PluginSettings
     embedded: EmbeddedSettings
     plugin_config: dict[str, dict[str, Any]] = attrs.Factory(dict)
@@ -186,6 +220,7 @@ ENV_ALIASES: dict[str, str] = {
     "CONTACTS_WRITE_KEY": "auth.write_key",
     "CONTACTS_READ_KEY": "auth.read_key",
     "JWT_SECRET": "auth.jwt_secret",
+    "SIGNING_SECRET": "server.signing_secret",
     "S3_BUCKET": "storage.s3_bucket",
     "S3_PREFIX": "storage.s3_prefix",
     "S3_ENDPOINT_URL": "storage.s3_endpoint_url",

@@ -114,3 +114,20 @@ def test_cli_reports_a_bad_setting_and_exits_2(monkeypatch, capsys):
     monkeypatch.setenv("CONTACTS_API__SERVER__PORT", "x")
     assert main(["config"]) == 2
     assert "server.port" in capsys.readouterr().err
+
+
+def test_signer_round_trips_and_refuses_tampering_and_other_purposes():
+    from core.signing import BadSignature, Signer
+
+    signer = Signer(load_settings(environ={"SIGNING_SECRET": "s" * 40}))
+    token = signer.sign({"k": [1, "a"], "u": "x"}, "cursor")
+    assert signer.unsign(token, "cursor") == {"k": [1, "a"], "u": "x"}
+    body, mac = token.split(".")
+    for bad in (body + "x." + mac, body + "." + mac[:-2] + "AA", "garbage", "", token + "."):
+        with pytest.raises(BadSignature):
+            signer.unsign(bad, "cursor")
+    with pytest.raises(BadSignature):
+        signer.unsign(token, "download")
+    other = Signer(load_settings(environ={"SIGNING_SECRET": "t" * 40}))
+    with pytest.raises(BadSignature):
+        other.unsign(token, "cursor")
