@@ -1,0 +1,107 @@
+"""The real server, started as users start it: ``contacts-api serve``."""
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import psutil
+import pytest
+
+from tests.conftest import subprocess_env
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _get(port: int, path: str) -> tuple[int, dict]:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def _wait_healthy(process: subprocess.Popen, port: int, timeout: float) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if process.poll() is not None:
+            raise AssertionError(f"server exited:\n{process.stdout.read().decode()}")
+        try:
+            if _get(port, "/health")[0] == 200:
+                return time.monotonic() - started
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError("server did not answer /health in time")
+
+
+@pytest.fixture
+def serve():
+    processes = []
+
+    def start(*args: str, **env: str) -> subprocess.Popen:
+        process = subprocess.Popen([sys.executable, "-m", "core.cli", "serve", *args],
+                                   env=subprocess_env(**env), stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT)
+        processes.append(process)
+        return process
+
+    yield start
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(10)
+        process.stdout.close()
+
+
+def test_embedded_mode_starts_from_an_empty_directory(serve, tmp_path):
+    """No DATABASE_URL, no REDIS_URL: embedded PostgreSQL, in-memory broker,
+    local files; the README's first command."""
+    data_dir, port = tmp_path / "empty", _free_port()
+    process = serve("--port", str(port), "--data-dir", str(data_dir),
+                    DATABASE_URL="", REDIS_URL="", CONTACTS_API__SERVER__ACCESS_LOG="false")
+    took = _wait_healthy(process, port, timeout=30)
+    status, ready = _get(port, "/ready")
+    assert status == 200 and ready["checks"]["database"] == "ok"
+    assert (data_dir / "pgdata" / "PG_VERSION").is_file()
+    assert (data_dir / "files").is_dir()
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(30) == 0
+    output = process.stdout.read().decode()
+    assert f"listening on http://127.0.0.1:{port}" in output and str(data_dir) in output
+    print(f"embedded mode answered /health after {took:.1f} s")
+
+
+def test_workers_share_one_port(serve, migrated_database_url):
+    port = _free_port()
+    process = serve("--port", str(port), "--workers", "2", DATABASE_URL=migrated_database_url,
+                    CONTACTS_API__SERVER__ACCESS_LOG="false")
+    _wait_healthy(process, port, timeout=30)
+    # (spawn also starts multiprocessing's resource tracker: count listeners, not children)
+    children = psutil.Process(process.pid).children()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:  # both children bind (SO_REUSEPORT) as they start
+        listening = {child.pid for child in children
+                     for conn in child.net_connections(kind="tcp")
+                     if conn.status == psutil.CONN_LISTEN and conn.laddr.port == port}
+        if len(listening) == 2:
+            break
+        time.sleep(0.2)
+    assert len(listening) == 2
+    for _ in range(20):
+        assert _get(port, "/health")[0] == 200
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(30) == 0
+    assert not any(child.is_running() and child.status() != psutil.STATUS_ZOMBIE
+                   for child in children)
