@@ -82,6 +82,59 @@ def make_settings(database_url: str, redis_url: str, tmp: Path, **env: str) -> S
 
 
 @pytest.fixture(scope="session")
+def s3_endpoint(tmp_path_factory) -> Iterator[str]:
+    """A real S3-protocol endpoint over HTTP: moto in server mode, for this run."""
+    import socket
+    import subprocess
+    import time
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    log = open(tmp_path_factory.mktemp("moto") / "moto.log", "wb")  # noqa: SIM115
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=log, stderr=subprocess.STDOUT)
+    endpoint = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(endpoint + "/moto-api/", timeout=1).close()
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                log.close()
+                pytest.exit("moto S3 server did not start", returncode=3)
+            time.sleep(0.1)
+    yield endpoint
+    process.terminate()
+    process.wait(10)
+    log.close()
+
+
+def s3_env(endpoint: str, bucket: str) -> dict[str, str]:
+    """Settings environment for S3 storage on ``endpoint`` (the bucket must exist)."""
+    return {
+        "S3_BUCKET": bucket, "S3_ENDPOINT_URL": endpoint, "S3_REGION": "us-east-1",
+        "S3_ACCESS_KEY_ID": "testing", "S3_SECRET_ACCESS_KEY": "testing",
+        "CONTACTS_API__STORAGE__S3_ADDRESSING_STYLE": "path",
+    }
+
+
+@pytest.fixture
+def s3_bucket(s3_endpoint: str) -> str:
+    """A new, empty bucket on the moto server."""
+    import boto3
+
+    bucket = f"test-{secrets.token_hex(6)}"
+    boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1",
+                 aws_access_key_id="testing", aws_secret_access_key="testing"
+                 ).create_bucket(Bucket=bucket)
+    return bucket
+
+
+@pytest.fixture(scope="session")
 def migrated_database_url(database_url: str, redis_url: str, tmp_path_factory) -> str:
     """The run's database with every built-in plugin's migrations applied."""
     settings = make_settings(database_url, redis_url, tmp_path_factory.mktemp("migrate"))
