@@ -1,5 +1,6 @@
 """The aiopg pool and the query helper every plugin uses."""
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -25,6 +26,19 @@ def _prepare(query: Query, params: Params) -> tuple[str, Params]:
     return sql, compiled_params
 
 
+async def _run(cur: Any, query: Query, params: Params) -> None:
+    try:
+        await cur.execute(*_prepare(query, params))
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise  # a real cancellation of this task
+        # aiopg turns a server-side cancel (statement_timeout) into CancelledError,
+        # which would silently drop the request: give callers the database's error.
+        raise psycopg2.extensions.QueryCanceledError(
+            "canceling statement due to statement timeout") from None
+
+
 def _rows(cur: Any, raw: list[tuple]) -> list[dict[str, Any]]:
     names = [col.name for col in cur.description]
     return [dict(zip(names, row, strict=True)) for row in raw]
@@ -37,33 +51,33 @@ class _Runner:
     async def fetch_all(self, query: Query, params: Params = None) -> list[dict[str, Any]]:
         """All rows as dicts keyed by column name."""
         async with self._cursor() as cur:
-            await cur.execute(*_prepare(query, params))
+            await _run(cur, query, params)
             return _rows(cur, await cur.fetchall())
 
     async def fetch_one(self, query: Query, params: Params = None) -> dict[str, Any] | None:
         """The first row as a dict, or None."""
         async with self._cursor() as cur:
-            await cur.execute(*_prepare(query, params))
+            await _run(cur, query, params)
             row = await cur.fetchone()
             return None if row is None else _rows(cur, [row])[0]
 
     async def fetch_val(self, query: Query, params: Params = None) -> Any:
         """The first column of the first row, or None."""
         async with self._cursor() as cur:
-            await cur.execute(*_prepare(query, params))
+            await _run(cur, query, params)
             row = await cur.fetchone()
             return None if row is None else row[0]
 
     async def fetch_tuples(self, query: Query, params: Params = None) -> list[tuple]:
         """All rows as tuples: the cheapest form for hot paths."""
         async with self._cursor() as cur:
-            await cur.execute(*_prepare(query, params))
+            await _run(cur, query, params)
             return await cur.fetchall()
 
     async def execute(self, query: Query, params: Params = None) -> int:
         """Run a statement; return the affected row count."""
         async with self._cursor() as cur:
-            await cur.execute(*_prepare(query, params))
+            await _run(cur, query, params)
             return cur.rowcount
 
 

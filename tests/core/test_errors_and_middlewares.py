@@ -62,6 +62,13 @@ class Faulty:
         async def patch(request):
             return web.json_response({"method": request.method})
 
+        @routes.get("/t/slow")
+        async def slow(request):
+            from core.appkeys import RESOURCES
+
+            await request.app[RESOURCES].db.execute("SELECT pg_sleep(2)")
+            return web.json_response({})
+
         @routes.get("/t/big")
         async def big(request):
             return web.json_response({"rows": ["x" * 50] * 100})
@@ -203,3 +210,11 @@ async def test_cors_preflight_and_simple_requests(make_client, settings_factory)
         "Origin": "https://evil.example", "Access-Control-Request-Method": "GET"})
     assert foreign.status == 403
     assert "Access-Control-Allow-Origin" not in foreign.headers
+
+
+async def test_statement_timeout_is_503_not_a_dropped_request(make_client, settings_factory):
+    settings = settings_factory(CONTACTS_API__DATABASE__STATEMENT_TIMEOUT_MS="100")
+    client = await make_client(settings, extra_plugins=[("faulty", Faulty())])
+    body = await _error(await client.get("/t/slow"), 503, "SERVICE_UNAVAILABLE")
+    assert "statement timeout" in body["detail"]
+    assert (await client.get("/health")).status == 200
