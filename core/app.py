@@ -18,7 +18,12 @@ from core.appkeys import (
     FilterRegistries,
 )
 from core.filters import FilterRegistry
-from core.middlewares import errors_middleware, observe_middleware, trusted_hosts_middleware
+from core.middlewares import (
+    errors_middleware,
+    observe_middleware,
+    stamp_headers,
+    trusted_hosts_middleware,
+)
 from core.migrations import apply_migrations
 from core.plugins import PluginError, Plugins
 from core.resources import Resources, ResourceSpec, attach, resource_specs
@@ -63,6 +68,7 @@ def create_app(
     for spec in resource_specs(resources):
         app.cleanup_ctx.append(_resource_ctx(resources, spec))
     app.on_startup.append(_plugin_startup)
+    app.on_response_prepare.append(stamp_headers)
 
     _add_routes(app, [*core_routes(), *plugins.routes()])
     app.router.add_static("/docs/static", docs_static_path(), name="docs-static")

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ACTOR", "FILTERS", "OPENAPI", "PLUGINS", "REQUEST_ID", "RESOURCES", "SETTINGS", "SIGNER",
+    "STARTED",
 ]
 
 SETTINGS: web.AppKey["Settings"] = web.AppKey("settings")
@@ -38,6 +39,9 @@ OPENAPI: web.AppKey[dict[str, Any]] = web.AppKey("openapi")
 
 REQUEST_ID: web.RequestKey[str] = web.RequestKey("request_id")
 """This request's id (echoed or generated), for logs and the response header."""
+
+STARTED: web.RequestKey[float] = web.RequestKey("started")
+"""``time.perf_counter()`` when the request reached the app (``X-Process-Time``)."""
 
 ACTOR: web.RequestKey[Any] = web.RequestKey("actor")
 """Memoized answer of ``actor_from_request`` for this request (``core.auth``)."""

@@ -17,11 +17,17 @@ import psycopg2
 import redis.exceptions
 from aiohttp import web
 
-from core.appkeys import REQUEST_ID
+from core.appkeys import REQUEST_ID, STARTED
 from core.errors import ApiError, BadRequest, InternalError, ServiceUnavailable
 from core.settings import ServerSettings
 
-__all__ = ["error_response", "errors_middleware", "observe_middleware", "trusted_hosts_middleware"]
+__all__ = [
+    "error_response",
+    "errors_middleware",
+    "observe_middleware",
+    "stamp_headers",
+    "trusted_hosts_middleware",
+]
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 log = logging.getLogger("contacts_api.errors")
@@ -105,11 +111,13 @@ def trusted_hosts_middleware(trusted: list[str]) -> Callable:
 
 
 def observe_middleware(server: ServerSettings) -> Callable:
-    """Request id, ``X-Process-Time``, gzip of large responses, one access-log line."""
+    """Request id, gzip of large responses, one access-log line. The id and
+    ``X-Process-Time`` headers are stamped by ``stamp_headers`` when the
+    response is prepared, so streamed responses carry them too."""
 
     @web.middleware
     async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
-        started = time.perf_counter()
+        request[STARTED] = started = time.perf_counter()
         incoming = request.headers.get("X-Request-ID", "")
         request_id = incoming if _REQUEST_ID_OK.fullmatch(incoming) else uuid.uuid4().hex
         request[REQUEST_ID] = request_id
@@ -117,16 +125,12 @@ def observe_middleware(server: ServerSettings) -> Callable:
         try:
             response = await handler(request)
             status = response.status
-            if not response.prepared:
-                response.headers["X-Request-ID"] = request_id
-                response.headers["X-Process-Time"] = f"{time.perf_counter() - started:.6f}"
-                body = getattr(response, "body", None)
-                if isinstance(body, bytes) and len(body) >= GZIP_MIN_BYTES:
-                    response.enable_compression()
+            body = getattr(response, "body", None)
+            if not response.prepared and isinstance(body, bytes) and len(body) >= GZIP_MIN_BYTES:
+                response.enable_compression()
             return response
         except web.HTTPException as exc:  # redirects re-raised by the error middleware
             status = exc.status
-            exc.headers["X-Request-ID"] = request_id
             raise
         finally:
             if server.access_log:
@@ -134,6 +138,16 @@ def observe_middleware(server: ServerSettings) -> Callable:
                             server.access_log_json)
 
     return observe
+
+
+async def stamp_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """``on_response_prepare``: the request id and server time on every response."""
+    request_id = request.get(REQUEST_ID)
+    if request_id is not None:
+        response.headers["X-Request-ID"] = request_id
+    started = request.get(STARTED)
+    if started is not None:
+        response.headers["X-Process-Time"] = f"{time.perf_counter() - started:.6f}"
 
 
 def _log_access(request: web.Request, status: int, seconds: float, request_id: str,

@@ -1,6 +1,7 @@
 """Request helpers for plugin routes: JSON bodies and simple query values,
 failing with the API's error shapes."""
 
+import datetime as dt
 import json
 import uuid
 from typing import Any
@@ -9,7 +10,7 @@ from aiohttp import web
 
 from core.errors import BadRequest, NotFound, PayloadTooLarge, ValidationError
 
-__all__ = ["path_uuid", "query_int", "read_json"]
+__all__ = ["absolute_url", "path_uuid", "query_int", "read_json", "rfc3339"]
 
 
 async def read_json(request: web.Request) -> dict[str, Any]:
@@ -52,3 +53,20 @@ def path_uuid(request: web.Request, name: str) -> uuid.UUID:
         return uuid.UUID(request.match_info[name])
     except ValueError:
         raise NotFound() from None
+
+
+def absolute_url(request: web.Request, path_qs: str) -> str:
+    """An absolute URL for ``path_qs`` (``/api/...?...``): ``server.base_url`` when
+    the operator set one (behind a proxy), else the request's own origin."""
+    from core.appkeys import SETTINGS
+
+    base = request.app[SETTINGS].server.base_url.rstrip("/")
+    return (base or str(request.url.origin())) + path_qs
+
+
+def rfc3339(moment: dt.datetime | None) -> str | None:
+    """API.md times: RFC 3339 in UTC with a ``Z`` (``2026-11-26T06:30:57Z``)."""
+    if moment is None:
+        return None
+    text = moment.astimezone(dt.UTC).isoformat()
+    return text.replace("+00:00", "Z")

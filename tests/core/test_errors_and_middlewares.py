@@ -154,10 +154,12 @@ async def test_request_id_echoed_generated_and_sanitized(faulty):
     assert hostile.headers["X-Request-ID"] != "a\tb<script>"
     errored = await faulty.get("/no/such/route", headers={"X-Request-ID": "err-1"})
     assert errored.headers["X-Request-ID"] == "err-1"
+    streamed = await faulty.get("/docs/static/swagger-ui.css", headers={"X-Request-ID": "s-1"})
+    assert streamed.headers["X-Request-ID"] == "s-1"  # prepared by the handler itself
 
 
 async def test_process_time_on_every_response(faulty):
-    for path in ("/health", "/no/such/route", "/t/crash"):
+    for path in ("/health", "/no/such/route", "/t/crash", "/docs/static/swagger-ui.css"):
         value = (await faulty.get(path)).headers["X-Process-Time"]
         assert float(value) >= 0
 
