@@ -23,7 +23,8 @@ def _timestamps() -> list[sa.Column]:
 
 companies = sa.Table(
     "companies", metadata,
-    sa.Column("uuid", UUID(as_uuid=True), primary_key=True),
+    sa.Column("uuid", UUID(as_uuid=True), primary_key=True,
+              server_default=sa.text("gen_random_uuid()")),
     sa.Column("name", sa.Text),
     sa.Column("domain", sa.Text),
     sa.Column("employees_count", sa.Integer),
@@ -56,7 +57,8 @@ company_metadata = sa.Table(
 
 contacts = sa.Table(
     "contacts", metadata,
-    sa.Column("uuid", UUID(as_uuid=True), primary_key=True),
+    sa.Column("uuid", UUID(as_uuid=True), primary_key=True,
+              server_default=sa.text("gen_random_uuid()")),
     sa.Column("first_name", sa.Text),
     sa.Column("last_name", sa.Text),
     sa.Column("email", sa.Text),
