@@ -183,11 +183,12 @@ class FilterRegistry:
 
     def parse(
         self, params: Iterable[tuple[str, str]], *, location: str = "query",
-        ignore: Iterable[str] = (),
+        ignore: Iterable[str] = (), split_commas: bool = True,
     ) -> AppliedFilters:
         """Parse ``(name, value)`` pairs; names in ``ignore`` belong to the route
         (``limit``, ``cursor`` ...). Unknown names and bad values give one 422
-        listing every problem."""
+        listing every problem. ``split_commas``: a query string's comma lists;
+        off for values that are already one value each (JSON lists)."""
         ignore = set(ignore)
         errors: list[FieldError] = []
         texts: dict[str, list[tuple[str, str]]] = {}
@@ -198,7 +199,7 @@ class FilterRegistry:
             if spec is None:
                 errors.append(field_error((location, param), "unknown parameter", "extra"))
                 continue
-            parts = [raw] if spec.kind == "range" else raw.split(",")
+            parts = raw.split(",") if split_commas and spec.kind != "range" else [raw]
             texts.setdefault(spec.name, []).extend(
                 (param, part.strip()) for part in parts if part.strip())
         items, raw_by_name = [], {}
@@ -225,7 +226,8 @@ class FilterRegistry:
     def parse_mapping(
         self, mapping: Mapping[str, Any], *, location: str = "body"
     ) -> AppliedFilters:
-        """Filters given as a JSON object of lists (or scalars), e.g. an export body."""
+        """Filters given as a JSON object of lists (or scalars), e.g. an export body.
+        Each list item is one value: ``["health, wellness & fitness"]`` is not split."""
         pairs: list[tuple[str, str]] = []
         for name, value in mapping.items():
             values = value if isinstance(value, list) else [value]
@@ -236,4 +238,4 @@ class FilterRegistry:
                     raise ValidationError.single(
                         (location, name), "values must be strings, numbers or booleans")
                 pairs.append((name, str(item)))
-        return self.parse(pairs, location=location)
+        return self.parse(pairs, location=location, split_commas=False)
