@@ -115,10 +115,16 @@ def _add_routes(app: web.Application, definitions: list[web.AbstractRouteDef]) -
             methods.append("PUT")
         kwargs = dict(definition.kwargs)
         name = kwargs.pop("name", None)
+        allow_head = kwargs.pop("allow_head", True)
         for index, path in enumerate(_variants(definition.path)):
             for method in methods:
                 route_name = name if (index == 0 and method == definition.method) else None
-                app.router.add_route(method, path, definition.handler, name=route_name, **kwargs)
+                if method == "GET":  # GET routes answer HEAD too, as aiohttp's own do
+                    app.router.add_get(path, definition.handler, name=route_name,
+                                       allow_head=allow_head, **kwargs)
+                else:
+                    app.router.add_route(method, path, definition.handler, name=route_name,
+                                         **kwargs)
 
 
 def _setup_cors(app: web.Application, origins: list[str]) -> None:

@@ -4,6 +4,23 @@ import asyncio
 import contextlib
 from urllib.parse import urlsplit, urlunsplit
 
+from core.auth import Actor
+from core.hookspecs import hookimpl
+
+
+class HeaderActors:
+    """A test-only auth method: ``X-Test-User: alice`` is the actor ``alice``.
+    Routes that only need *some* authenticated actor are tested with it."""
+
+    @hookimpl
+    def actor_from_request(self, request, resources):
+        user = request.headers.get("X-Test-User")
+        return Actor(id=user, kind="test") if user else None
+
+
+def as_user(name: str) -> dict[str, str]:
+    return {"X-Test-User": name}
+
 
 class TcpProxy:
     """A loopback TCP proxy to a real service, so a test can cut the service

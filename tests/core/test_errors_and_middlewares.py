@@ -140,6 +140,7 @@ async def test_malformed_and_oversized_bodies(faulty, settings):
 async def test_trailing_slash_and_put_for_patch(faulty):
     for path in ("/health", "/health/"):
         assert (await faulty.get(path)).status == 200
+        assert (await faulty.head(path)).status == 200
     for method in ("PATCH", "PUT"):
         response = await faulty.request(method, "/t/item/")
         assert (await response.json())["method"] == method

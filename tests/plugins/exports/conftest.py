@@ -1,4 +1,4 @@
-"""Fixtures for export tests: an auth plugin that trusts ``X-Test-User`` (exports
+"""Fixtures for export tests: the test auth plugin ``HeaderActors`` (exports
 belong to any auth method's actor), seeding through SQL, and polling."""
 
 import asyncio
@@ -10,22 +10,8 @@ import pytest
 import sqlalchemy as sa
 
 from core.appkeys import RESOURCES
-from core.auth import Actor
-from core.hookspecs import hookimpl
 from plugins.contacts.tables import companies, company_metadata, contact_metadata, contacts
-
-
-class HeaderActors:
-    """Test-only auth method: ``X-Test-User: alice`` is the actor ``alice``."""
-
-    @hookimpl
-    def actor_from_request(self, request, resources):
-        user = request.headers.get("X-Test-User")
-        return Actor(id=user, kind="test") if user else None
-
-
-def as_user(name: str) -> dict[str, str]:
-    return {"X-Test-User": name}
+from tests.helpers import HeaderActors, as_user
 
 
 @pytest.fixture
