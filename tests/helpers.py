@@ -2,10 +2,15 @@
 
 import asyncio
 import contextlib
+import uuid
 from urllib.parse import urlsplit, urlunsplit
 
+import sqlalchemy as sa
+
+from core.appkeys import RESOURCES
 from core.auth import Actor
 from core.hookspecs import hookimpl
+from plugins.contacts.tables import companies, company_metadata, contact_metadata, contacts
 
 
 class HeaderActors:
@@ -72,3 +77,31 @@ def url_via(url: str, port: int) -> str:
     userinfo = parts.netloc.rpartition("@")[0]
     netloc = (userinfo + "@" if userinfo else "") + f"127.0.0.1:{port}"
     return urlunsplit(parts._replace(netloc=netloc))
+
+
+async def seed(client, people: list[dict]) -> list[uuid.UUID]:
+    """Insert contacts (keys of the contacts table, plus optional ``company``,
+    ``company_meta`` and ``meta`` dicts); return their uuids in order. People
+    naming the same company dict (same name and domain) share one company."""
+    db = client.app[RESOURCES].db
+    uuids, known = [], {}
+    for person in people:
+        person = dict(person)
+        company, company_meta = person.pop("company", None), person.pop("company_meta", None)
+        meta = person.pop("meta", None)
+        company_uuid = None
+        identity = company and (company.get("name"), company.get("domain"))
+        if identity in known:
+            company_uuid = known[identity]
+        elif company is not None:
+            company_uuid = known[identity] = await db.fetch_val(
+                sa.insert(companies).values(**company).returning(companies.c.uuid))
+            if company_meta:
+                await db.execute(sa.insert(company_metadata).values(
+                    company_uuid=company_uuid, **company_meta))
+        contact_uuid = await db.fetch_val(sa.insert(contacts).values(
+            company_uuid=company_uuid, **person).returning(contacts.c.uuid))
+        if meta:
+            await db.execute(sa.insert(contact_metadata).values(contact_uuid=contact_uuid, **meta))
+        uuids.append(contact_uuid)
+    return uuids
