@@ -44,7 +44,7 @@ INSERT INTO companies (name, domain, employees_count, industries, keywords, tech
                        annual_revenue, city, country)
 SELECT 'Company ' || i, 'company' || i || '.example', (1 + (i * 7919) %% 5000),
        ARRAY['industry ' || (i %% 140)], ARRAY['kw' || (i %% 300), 'kw' || (i %% 17)],
-       ARRAY['tech' || (i %% 90)], (i * 104729) %% 100000000, 'City ' || (i %% 900),
+       ARRAY['tech' || (i %% 90)], (i::bigint * 104729) %% 100000000, 'City ' || (i %% 900),
        (ARRAY['United States', 'Germany', 'France', 'United Kingdom'])[1 + i %% 4]
 FROM generate_series(1, %(companies)s) AS i;
 INSERT INTO company_metadata (company_uuid, website, phone_number)
