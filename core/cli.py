@@ -90,8 +90,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if workers == 1:
         _serve_one(settings, reuse_port=False)
         return 0
+    plugins = Plugins.load(settings)
+    problems = plugins.settings_problems()
+    if problems:  # one clear message, not one traceback per child
+        raise PluginError("invalid settings: " + "; ".join(problems))
     if settings.migrate_on_startup:  # once here, not racing in every child
-        plugins = Plugins.load(settings)
         asyncio.run(apply_migrations(settings.database.url.reveal(), plugins.migration_folders()))
         settings = settings.replace(database={"migrate_on_startup": "false"})
     context = multiprocessing.get_context("spawn")

@@ -62,7 +62,10 @@ def prepare_embedded(settings: Settings) -> Settings:
     data_dir = settings.data_dir()
     data_dir.mkdir(parents=True, exist_ok=True)
     url = _start_postgres(data_dir)
-    changes: dict = {"database": {"url": url}}
+    # "auto" means: migrate with the embedded database. Decide it here, before the
+    # URL is filled in and the settings stop looking embedded.
+    migrate = "true" if settings.migrate_on_startup else "false"
+    changes: dict = {"database": {"url": url, "migrate_on_startup": migrate}}
     if not settings.auth.jwt_secret:
         changes["auth"] = {"jwt_secret": _kept_secret(data_dir / "jwt_secret")}
     if not settings.server.signing_secret:

@@ -25,6 +25,11 @@ ENTRY_POINT_GROUP = "contacts_api"
 # name -> module: the features that ship with contacts-api.
 BUILTIN_PLUGINS: dict[str, str] = {
     "contacts": "plugins.contacts",
+    "imports": "plugins.imports",
+    "auth_write_key": "plugins.auth_write_key",
+    "auth_jwt": "plugins.auth_jwt",
+    "exports": "plugins.exports",
+    "apollo": "plugins.apollo",
 }
 
 

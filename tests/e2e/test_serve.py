@@ -1,12 +1,15 @@
 """The real server, started as users start it: ``contacts-api serve``."""
 
 import json
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
+from pathlib import Path
 
 import psutil
 import pytest
@@ -23,6 +26,17 @@ def _free_port() -> int:
 def _get(port: int, path: str) -> tuple[int, dict]:
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def _post(port: int, path: str, body: dict) -> tuple[int, dict]:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method="POST",
+                                     data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read())
@@ -65,15 +79,27 @@ def serve():
         process.stdout.close()
 
 
-def test_embedded_mode_starts_from_an_empty_directory(serve, tmp_path):
+@pytest.fixture
+def outside_tmp():
+    """A directory outside pytest's tmp root: pytest resets that root to mode 0700
+    when another session starts, locking out the embedded server's own user."""
+    path = Path(tempfile.mkdtemp(prefix="contacts-api-embedded-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_embedded_mode_starts_from_an_empty_directory(serve, outside_tmp):
     """No DATABASE_URL, no REDIS_URL: embedded PostgreSQL, in-memory broker,
-    local files; the README's first command."""
-    data_dir, port = tmp_path / "empty", _free_port()
+    local files; the README's first command. Migrations run at startup."""
+    data_dir, port = outside_tmp / "empty", _free_port()
     process = serve("--port", str(port), "--data-dir", str(data_dir),
                     DATABASE_URL="", REDIS_URL="", CONTACTS_API__SERVER__ACCESS_LOG="false")
     took = _wait_healthy(process, port, timeout=30)
     status, ready = _get(port, "/ready")
     assert status == 200 and ready["checks"]["database"] == "ok"
+    registered = _post(port, "/api/v2/auth/register",
+                       {"email": "first@example.com", "password": "correct horse battery"})
+    assert registered[0] == 201, registered  # the users table exists: migrations ran
     assert (data_dir / "pgdata" / "PG_VERSION").is_file()
     assert (data_dir / "files").is_dir()
     process.send_signal(signal.SIGTERM)
@@ -86,7 +112,7 @@ def test_embedded_mode_starts_from_an_empty_directory(serve, tmp_path):
 def test_workers_share_one_port(serve, migrated_database_url):
     port = _free_port()
     process = serve("--port", str(port), "--workers", "2", DATABASE_URL=migrated_database_url,
-                    CONTACTS_API__SERVER__ACCESS_LOG="false")
+                    JWT_SECRET="j" * 48, CONTACTS_API__SERVER__ACCESS_LOG="false")
     _wait_healthy(process, port, timeout=30)
     # (spawn also starts multiprocessing's resource tracker: count listeners, not children)
     children = psutil.Process(process.pid).children()
