@@ -1,0 +1,29 @@
+"""Value normalization shared by filters and writes: domains and emails."""
+
+import re
+from urllib.parse import urlsplit
+
+_DOMAIN = re.compile(r"[\w-]+(?:\.[\w-]+)*\.[\w-]{2,}")
+_EMAIL = re.compile(r"[^@\s\"(),:;<>\[\]\\]+@[\w-]+(?:\.[\w-]+)*\.[\w-]{2,}")
+
+
+def normalize_domain(text: str) -> str | None:
+    """The bare lower-case host of a website or domain (API.md ``domain``):
+    ``https://www.TechCorp.com/x`` -> ``techcorp.com``; None without a plausible host."""
+    text = text.strip()
+    if "://" not in text:
+        text = "http://" + text.lstrip("/")
+    try:
+        host = urlsplit(text).hostname
+    except ValueError:
+        return None
+    if not host:
+        return None
+    host = host.rstrip(".").removeprefix("www.")
+    return host if _DOMAIN.fullmatch(host) else None
+
+
+def normalize_email(text: str) -> str | None:
+    """Trimmed, lower-cased; None when it is not an email address."""
+    email = text.strip().lower()
+    return email if _EMAIL.fullmatch(email) else None

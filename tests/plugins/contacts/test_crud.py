@@ -1,0 +1,165 @@
+"""Create, read, update and delete contacts and companies (API.md CRUD rules)."""
+
+import uuid
+
+from tests.plugins.contacts.conftest import WRITE, sql
+
+
+async def _post(api, path, body, status=201):
+    response = await api.post(path, json=body, headers=WRITE)
+    data = await response.json()
+    assert response.status == status, data
+    return data
+
+
+async def test_create_contact_with_new_company_and_metadata(api, settings):
+    created = await _post(api, "/api/v1/contacts/", {
+        "first_name": " Ada ", "last_name": "Lovelace", "email": "Ada@Example.COM",
+        "title": "CEO", "seniority": "C_Suite", "departments": ["Executive"],
+        "email_status": "verified", "company": {
+            "name": "TechCorp", "website": "https://www.TechCorp.com/about",
+            "employees_count": 120, "technologies": ["Salesforce"]},
+        "metadata": {"stage": "lead", "home_phone": "+1 555"}})
+    assert created["email"] == "ada@example.com" and created["first_name"] == "Ada"
+    assert created["seniority"] == "c_suite" and created["departments"] == ["executive"]
+    assert created["company"]["domain"] == "techcorp.com"
+    assert created["company"]["metadata"]["website"] == "https://www.TechCorp.com/about"
+    assert created["metadata"]["stage"] == "lead" and created["metadata"]["other_phone"] is None
+    assert created["created_at"].endswith("Z")
+    fetched = await (await api.get(f"/api/v1/contacts/{created['uuid']}/", headers=WRITE)).json()
+    assert fetched == created
+    # the trigger-maintained copy serves the company filters and orderings
+    found = await (await api.get("/api/v1/contacts/?company=techc&employees_min=100",
+                                 headers=WRITE)).json()
+    assert [r["uuid"] for r in found["results"]] == [created["uuid"]]
+
+
+async def test_company_linking_find_or_create(api, settings):
+    company = await _post(api, "/api/v1/companies/", {"name": "Globex", "domain": "globex.com"})
+    by_uuid = await _post(api, "/api/v1/contacts/", {"email": "a@x.io",
+                                                     "company": {"uuid": company["uuid"]}})
+    by_domain = await _post(api, "/api/v1/contacts/", {
+        "email": "b@x.io", "company": {"name": "Other name", "website": "http://globex.com/x"}})
+    by_name = await _post(api, "/api/v1/contacts/", {"email": "c@x.io",
+                                                     "company": {"name": "GLOBEX"}})
+    created = await _post(api, "/api/v1/contacts/", {"email": "d@x.io",
+                                                     "company": {"name": "Brand New"}})
+    assert {by_uuid["company"]["uuid"], by_domain["company"]["uuid"],
+            by_name["company"]["uuid"]} == {company["uuid"]}
+    assert created["company"]["uuid"] != company["uuid"]
+    assert sql(settings, "SELECT count(*) FROM companies")[0][0] == 2
+    unknown = await api.post("/api/v1/contacts/", json={"company": {"uuid": str(uuid.uuid4())}},
+                             headers=WRITE)
+    assert unknown.status == 422
+    assert (await unknown.json())["errors"][0]["loc"] == ["body", "company", "uuid"]
+
+
+async def test_duplicate_email_conflicts_case_insensitively(api):
+    await _post(api, "/api/v1/contacts/", {"email": "dup@example.com"})
+    response = await api.post("/api/v1/contacts/", json={"email": "DUP@Example.com "},
+                              headers=WRITE)
+    assert response.status == 409 and (await response.json())["error_code"] == "CONFLICT"
+    other = await _post(api, "/api/v1/contacts/", {"email": "other@example.com"})
+    patch = await api.patch(f"/api/v1/contacts/{other['uuid']}/",
+                            json={"email": "Dup@example.com"}, headers=WRITE)
+    assert patch.status == 409
+
+
+async def test_patch_and_put_are_partial(api):
+    created = await _post(api, "/api/v1/contacts/", {
+        "first_name": "Ada", "title": "CEO", "city": "London",
+        "metadata": {"stage": "lead", "home_phone": "1"}})
+    for method in ("patch", "put"):
+        response = await getattr(api, method)(
+            f"/api/v1/contacts/{created['uuid']}/",
+            json={"title": f"CTO {method}", "city": None, "metadata": {"stage": "won"}},
+            headers=WRITE)
+        body = await response.json()
+        assert response.status == 200, body
+        assert body["title"] == f"CTO {method}" and body["first_name"] == "Ada"
+        assert body["city"] is None
+        assert body["metadata"]["stage"] == "won" and body["metadata"]["home_phone"] == "1"
+        assert body["updated_at"] > created["updated_at"]
+    cleared = await (await api.patch(f"/api/v1/contacts/{created['uuid']}",
+                                     json={"metadata": None}, headers=WRITE)).json()
+    assert cleared["metadata"] is None
+    missing = await api.patch(f"/api/v1/contacts/{uuid.uuid4()}/", json={}, headers=WRITE)
+    assert missing.status == 404
+
+
+async def test_update_company_refreshes_contacts(api):
+    company = await _post(api, "/api/v1/companies/", {"name": "Old Name", "employees_count": 5})
+    contact = await _post(api, "/api/v1/contacts/", {"email": "e@x.io",
+                                                     "company": {"uuid": company["uuid"]}})
+    patched = await api.patch(f"/api/v1/companies/{company['uuid']}/",
+                              json={"name": "New Name", "employees_count": 500,
+                                    "metadata": {"phone_number": "+1"}}, headers=WRITE)
+    assert patched.status == 200
+    body = await patched.json()
+    assert body["metadata"]["phone_number"] == "+1" and body["updated_at"] > company["updated_at"]
+    found = await (await api.get("/api/v1/contacts/?company=new%20name&employees_min=500",
+                                 headers=WRITE)).json()
+    assert [r["uuid"] for r in found["results"]] == [contact["uuid"]]
+    simple = await (await api.get("/api/v1/contacts/?view=simple", headers=WRITE)).json()
+    assert simple["results"][0]["company_name"] == "New Name"
+
+
+async def test_delete_company_keeps_its_contacts(api):
+    company = await _post(api, "/api/v1/companies/", {"name": "Doomed", "domain": "doomed.io"})
+    contact = await _post(api, "/api/v1/contacts/", {"email": "f@x.io",
+                                                     "company": {"uuid": company["uuid"]}})
+    assert (await api.delete(f"/api/v1/companies/{company['uuid']}/", headers=WRITE)).status == 204
+    after = await (await api.get(f"/api/v1/contacts/{contact['uuid']}/", headers=WRITE)).json()
+    assert after["company"] is None
+    assert (await api.get(f"/api/v1/companies/{company['uuid']}/", headers=WRITE)).status == 404
+    assert (await api.get("/api/v1/contacts/?company=doomed", headers=WRITE)).status == 200
+    none = await (await api.get("/api/v1/contacts/?company=doomed", headers=WRITE)).json()
+    assert none["results"] == []
+    assert (await api.delete(f"/api/v1/contacts/{contact['uuid']}/", headers=WRITE)).status == 204
+    assert (await api.get(f"/api/v1/contacts/{contact['uuid']}/", headers=WRITE)).status == 404
+    assert (await api.delete(f"/api/v1/contacts/{contact['uuid']}/", headers=WRITE)).status == 404
+
+
+async def test_company_crud_and_duplicate_domain(api):
+    created = await _post(api, "/api/v1/companies/", {
+        "name": "Initech", "website": "https://www.initech.com", "industries": ["Software"],
+        "keywords": ["b2b"], "annual_revenue": 10, "total_funding": 5, "address": "1 Way"})
+    assert created["domain"] == "initech.com" and created["industries"] == ["software"]
+    duplicate = await api.post("/api/v1/companies/", json={"name": "X", "domain": "INITECH.com"},
+                               headers=WRITE)
+    assert duplicate.status == 409
+
+
+async def test_writes_need_the_write_key(api, bearer):
+    assert (await api.post("/api/v1/contacts/", json={})).status == 403
+    assert (await api.post("/api/v1/contacts/", json={}, headers=bearer)).status == 403
+    response = await api.post("/api/v1/contacts/", json={},
+                              headers={"X-Contacts-Write-Key": "wrong"})
+    assert response.status in (401, 403)
+
+
+async def test_body_validation_names_each_field(api):
+    response = await api.post("/api/v1/contacts/", json={
+        "email": "not-an-email", "seniority": "boss", "departments": "sales", "bogus": 1,
+        "first_name": 3, "company": {"employees_count": -1, "nope": True},
+        "metadata": {"stage": 1}}, headers=WRITE)
+    assert response.status == 422
+    locs = {tuple(e["loc"]) for e in (await response.json())["errors"]}
+    assert {("body", "email"), ("body", "seniority"), ("body", "departments"),
+            ("body", "bogus"), ("body", "first_name"), ("body", "company", "employees_count"),
+            ("body", "company", "nope"), ("body", "metadata", "stage")} <= locs
+    bad_json = await api.post("/api/v1/contacts/", data=b"{", headers=WRITE)
+    assert bad_json.status == 400
+
+
+async def test_concurrent_find_or_create_links_one_company(api, settings):
+    import asyncio
+
+    responses = await asyncio.gather(*(
+        api.post("/api/v1/contacts/", headers=WRITE, json={
+            "email": f"race{i}@x.io", "company": {"name": f"Race {i}", "domain": "race.io"}})
+        for i in range(6)))
+    bodies = [await r.json() for r in responses]
+    assert [r.status for r in responses] == [201] * 6, bodies
+    assert len({b["company"]["uuid"] for b in bodies}) == 1
+    assert sql(settings, "SELECT count(*) FROM companies")[0][0] == 1
