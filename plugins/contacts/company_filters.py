@@ -9,8 +9,6 @@ from plugins.contacts.filterkit import (
     bound_filters,
     company_location,
     company_text_filter,
-    fields_contain,
-    fields_contain_none,
     list_contains,
     list_excludes,
     range_condition,
@@ -18,14 +16,15 @@ from plugins.contacts.filterkit import (
     time_filters,
 )
 from plugins.contacts.normalize import normalize_domain
-from plugins.contacts.sqltext import company_search_key, contains
+from plugins.contacts.places import none_of_places, place_condition
+from plugins.contacts.sqltext import company_search_key
 
 NONE = frozenset()
 
 
 def _location(values, t):
-    return sa.or_(*(sa.and_(contains(company_search_key(), v),
-                            fields_contain(company_location(t), [v])) for v in values))
+    return sa.or_(*(place_condition(company_location(t), company_search_key(), v)
+                    for v in values))
 
 
 def company_filters() -> list[FilterSpec]:
@@ -60,7 +59,7 @@ def company_filters() -> list[FilterSpec]:
                        "Annual revenue"),
         *bound_filters("total_funding", lambda t: t.companies.c.total_funding, "Total funding"),
         FilterSpec("exclude_company_locations", "text",
-                   lambda v, t: fields_contain_none(company_location(t), v),
+                   lambda v, t: none_of_places(company_location(t), company_search_key(), v),
                    "Address, city, state and country contain none of them.",
                    aliases=("exclude_locations",)),
         FilterSpec("exclude_industries", "text", list_excludes("industries"),

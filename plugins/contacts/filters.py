@@ -23,8 +23,6 @@ from plugins.contacts.filterkit import (
     company_location,
     company_text_filter,
     contact_location,
-    fields_contain,
-    fields_contain_none,
     list_contains,
     list_excludes,
     range_condition,
@@ -33,6 +31,7 @@ from plugins.contacts.filterkit import (
     time_filters,
 )
 from plugins.contacts.normalize import normalize_domain
+from plugins.contacts.places import none_of_places, place_condition
 from plugins.contacts.sqltext import (
     company_search_key,
     contact_search_key,
@@ -66,8 +65,7 @@ def _company_name(values, t):
 
 
 def _location(cols_of, key_of):
-    return lambda values, t: sa.or_(
-        *(sa.and_(contains(key_of(), v), fields_contain(cols_of(t), [v])) for v in values))
+    return lambda values, t: sa.or_(*(place_condition(cols_of(t), key_of(), v) for v in values))
 
 
 def contact_filters() -> list[FilterSpec]:
@@ -152,10 +150,10 @@ def contact_filters() -> list[FilterSpec]:
                    lambda v, t: sa.not_(contains_any(list_key(c(t).departments), v)),
                    "No department contains any of them."),
         FilterSpec("exclude_contact_locations", "text",
-                   lambda v, t: fields_contain_none(contact_location(t), v),
+                   lambda v, t: none_of_places(contact_location(t), contact_search_key(), v),
                    "Contact city, state and country contain none of them."),
         FilterSpec("exclude_company_locations", "text",
-                   lambda v, t: fields_contain_none(company_location(t), v),
+                   lambda v, t: none_of_places(company_location(t), company_search_key(), v),
                    "Company address, city, state and country contain none of them.",
                    needs=COMPANY),
         FilterSpec("exclude_industries", "text", list_excludes("industries"),

@@ -216,3 +216,27 @@ async def test_a_plugin_maps_an_unmapped_parameter(make_client, settings):
     assert [c["first_name"] for c in answer["results"]] == ["A"]
     assert answer["applied_filters"] == {"last_name": ["lovelace"]}
     assert answer["unmapped_parameters"] == []
+
+
+async def test_places_match_every_part_with_country_codes(make_client, settings):
+    client = await make_client(settings, extra_plugins=[("header_actors", HeaderActors())])
+    places = {"houston": ("Houston", "Texas", "United States"),
+              "paris-tx": ("Paris", "Texas", "United States"),
+              "austin-no-country": ("Austin", "Texas", None),
+              "london": ("London", "England", "United Kingdom"),
+              "texas-street": ("Texas Street", None, "United Kingdom"),
+              "nowhere": (None, None, None)}
+    await seed(client, [{"first_name": key, "city": city, "state": state, "country": country}
+                        for key, (city, state, country) in places.items()])
+
+    def people(answer):
+        return {c["first_name"] for c in answer["results"]}
+
+    texas_us = await _post(client, "contacts", {"url": APOLLO + "personLocations[]=Texas%2C%20US"})
+    assert texas_us["applied_filters"] == {"contact_location": ["Texas, US"]}
+    assert people(texas_us) == {"houston", "paris-tx"}
+    uk = await _post(client, "contacts", {"url": APOLLO + "personLocations[]=London%2C%20UK"})
+    assert people(uk) == {"london"}
+    not_texas = await _post(client, "contacts", {
+        "url": APOLLO + "personNotLocations[]=Texas%2C%20US"})
+    assert people(not_texas) == {"austin-no-country", "london", "texas-street", "nowhere"}
