@@ -289,3 +289,34 @@ def test_purge_command(settings, capsys, monkeypatch):
     monkeypatch.setenv("CONTACTS_API__STORAGE__LOCAL_PATH", settings.storage.local_path)
     assert main(["exports", "purge", "--older-than-days", "30"]) == 0
     assert "deleted 0 export(s) older than 30 day(s)" in capsys.readouterr().out
+
+
+async def test_export_by_apollo_url(export_client, settings):
+    client = await export_client(settings)
+    ids = await seed(client, PEOPLE)
+    url = ("https://app.apollo.io/#/people?personLocations[]=Germany"
+           "&personTitles[]=cto&uniqueUrlId=abc")
+    export = await _export(client, {"apollo_url": url})
+    rows = parse_csv(await _download(client, export["id"]))
+    assert [r["uuid"] for r in rows] == [str(ids[1])]  # the German CTO, by Apollo's rules
+    bad = await client.post("/api/v2/exports/contacts/export", headers=ALICE,
+                            json={"apollo_url": "https://app.apollo.io/#/lists/abc"})
+    assert bad.status == 422 and "saved list" in (await bad.json())["detail"]
+
+
+async def test_export_through_the_redis_broker_and_a_worker(export_client, settings_factory):
+    from core.plugins import Plugins
+    from workers.broker import run_worker
+
+    settings = settings_factory(CONTACTS_API__BROKER__BACKEND="redis")
+    client = await export_client(settings)
+    ids = await seed(client, PEOPLE[:2])
+    stop = asyncio.Event()
+    worker = asyncio.create_task(run_worker(settings, Plugins.load(settings),
+                                            queues=["exports"], stop=stop))
+    try:
+        export = await _export(client, {"contact_uuids": [str(i) for i in ids]})
+        assert export["status"] == "completed" and export["row_count"] == 2
+    finally:
+        stop.set()
+        await asyncio.wait_for(worker, 15)
