@@ -1,0 +1,337 @@
+"""The CSV import, end to end: HTTP upload, a real worker on Redis, the database.
+
+Generates a deterministic file in Apollo's 2026 export layout (the header of
+``tests/plugins/imports/samples/apollo-contacts-export-2026.csv``; skewed company
+sizes, ~5% of contacts without email, hundreds of titles), creates its own database,
+then in the same run measures:
+
+1. the physical reference: ``COPY`` of the same file into an unindexed text staging
+   table (one text column per CSV column);
+2. a fresh import: the file uploaded over HTTP to ``contacts-api serve`` on a free
+   port, imported by a ``contacts-api worker --queue imports`` subprocess on Redis;
+3. a re-import of the same file (every row an update that changes nothing).
+
+It prints rows/s for each, the ratios to the COPY rate (targets: fresh >= 10%,
+re-import >= 7%) and the worker's peak RSS (psutil, sampled every 0.1 s; target
+< 300 MB whatever the file size: compare ``--rows 100000`` with the default).
+
+    python benchmarks/import.py [--rows 1000000] [--batch-size 2000] [--keep-file]
+
+DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/postgres) is the admin
+connection used to create and drop the benchmark database; REDIS_URL defaults to
+redis://127.0.0.1:6379/0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import os
+import random
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psutil
+import psycopg2
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+ADMIN_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+SAMPLE = ROOT / "tests/plugins/imports/samples/apollo-contacts-export-2026.csv"
+WRITE_KEY = "bench-write-key-" + "k" * 16
+FIRST = ("James Mary Robert Patricia John Jennifer Michael Linda David Elizabeth William "
+         "Barbara Richard Susan Joseph Jessica Thomas Sarah Charles Karen Chen Wei Fatima "
+         "Olga Lukas Sofia Mateo Amara Kenji Aiko Ravi Priya Noah Emma Liam Olivia Zoë "
+         "Jürgen Élodie Łukasz Chloé Kwame Ines Yusuf Hana Omar Leila Pablo Greta").split()
+LAST = ("Smith Johnson Williams Brown Jones Garcia Miller Davis Rodriguez Martinez Wilson "
+        "Anderson Taylor Thomas Moore Jackson Martin Lee Thompson White Harris Clark Lewis "
+        "Walker Young Allen King Wright Scott Green Baker Adams Nelson Hill Campbell Müller "
+        "Schmidt Dubois Novak Sato Tanaka Okafor Andersson Kowalski Rossi Silva Nguyen").split()
+LEVELS = ("", "Senior ", "Junior ", "Lead ", "Principal ", "Head of ", "VP of ",
+          "Director of ", "Chief ", "Associate ", "Staff ", "Global ")
+FUNCTIONS = ("Engineering", "Sales", "Marketing", "Operations", "Finance", "Product",
+             "Design", "Data", "Security", "Customer Success", "People", "Legal",
+             "Procurement", "Research", "IT", "Growth", "Partnerships", "Support")
+SENIORITIES = ("C suite", "Vp", "Director", "Manager", "Senior", "Entry", "Head", "Owner",
+               "Founder", "Partner", "Intern")
+INDUSTRIES = ("computer software", "logistics & supply chain", "financial services",
+              "hospital & health care", "retail", "management consulting", "automotive",
+              "marketing & advertising", "telecommunications", "real estate")
+TECH = ("Salesforce", "AWS", "HubSpot", "Google Analytics", "Shopify", "Slack", "Zendesk",
+        "Microsoft Office 365", "WordPress.org", "Stripe", "Segment", "Intercom")
+PLACES = (("Austin", "Texas", "United States"), ("Paris", "Île-de-France", "France"),
+          ("Berlin", "Berlin", "Germany"), ("London", "England", "United Kingdom"),
+          ("Toronto", "Ontario", "Canada"), ("São Paulo", "São Paulo", "Brazil"))
+
+
+def generate(path: Path, rows: int, seed: int = 7) -> None:
+    """Write ``rows`` deterministic rows in Apollo's 2026 layout to ``path``."""
+    rng = random.Random(seed)
+    with open(SAMPLE, encoding="utf-8-sig", newline="") as sample:
+        header = next(csv.reader(sample))
+    index = {name: i for i, name in enumerate(header)}
+    companies = max(10, rows // 20)
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        out.write("\ufeff")
+        writer = csv.writer(out)
+        writer.writerow(header)
+        for n in range(rows):
+            c = int(companies * rng.random() ** 3)  # skewed: a few very large companies
+            crng = random.Random(c * 7919 + seed)
+            domain = f"company{c}.example.com"
+            city, state, country = PLACES[c % len(PLACES)]
+            first, last = rng.choice(FIRST), rng.choice(LAST)
+            row = [""] * len(header)
+            values = {
+                "First Name": first, "Last Name": last,
+                "Title": rng.choice(LEVELS) + rng.choice(FUNCTIONS),
+                "Company Name": f"Company {c} {crng.choice(('Inc', 'GmbH', 'SA', 'Ltd'))}",
+                "Email": "" if rng.random() < 0.05 else
+                f"{first}.{last}.{n}@{domain}".lower(),
+                "Email Status": rng.choice(("Verified", "Unverified", "Likely to engage")),
+                "Seniority": rng.choice(SENIORITIES),
+                "Departments": rng.choice(FUNCTIONS),
+                "Mobile Phone": f"'+1 512-555-{n % 10000:04d}",
+                "Work Direct Phone": f"+1 737-555-{n % 9973:04d}" if n % 3 == 0 else "",
+                "Stage": rng.choice(("Cold", "Replied", "")),
+                "# Employees": str(crng.randint(1, 20000)),
+                "Industry": crng.choice(INDUSTRIES),
+                "Keywords": ", ".join(crng.sample(("saas", "b2b", "crm", "cloud", "ai",
+                                                   "logistics", "retail", "fintech"), 3)),
+                "Person Linkedin Url": f"http://www.linkedin.com/in/{first}-{last}-{n}".lower(),
+                "Website": f"https://www.{domain}",
+                "Company Linkedin Url": f"http://www.linkedin.com/company/company{c}",
+                "City": city, "State": state, "Country": country,
+                "Company City": city, "Company State": state, "Company Country": country,
+                "Company Phone": f"'+1 512-555-{c % 10000:04d}",
+                "Technologies": ", ".join(crng.sample(TECH, 3)),
+                "Annual Revenue": str(crng.randint(10**5, 10**10)),
+                "Total Funding": str(crng.randint(0, 10**9)),
+                "Apollo Contact Id": f"{n:024x}",
+            }
+            for name, value in values.items():
+                row[index[name]] = value
+            writer.writerow(row)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def with_database(url: str, name: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+
+
+def copy_reference(url: str, path: Path, columns: int) -> float:
+    """Seconds to COPY the file into an unindexed text staging table."""
+    conn = psycopg2.connect(url)
+    try:
+        with conn.cursor() as cur:
+            cols = ", ".join(f"c{i} text" for i in range(columns))
+            cur.execute(f"CREATE TABLE copy_reference ({cols})")
+            conn.commit()
+            started = time.perf_counter()
+            with open(path, encoding="utf-8-sig") as source:
+                cur.copy_expert("COPY copy_reference FROM STDIN WITH (FORMAT csv, HEADER true)",
+                                source, size=1 << 20)
+            conn.commit()
+            elapsed = time.perf_counter() - started
+            cur.execute("DROP TABLE copy_reference")
+            conn.commit()
+    finally:
+        conn.close()
+    return elapsed
+
+
+class RssSampler:
+    """Peak resident memory of a process (and its children), sampled in a thread."""
+
+    def __init__(self, pid: int, every_s: float = 0.1):
+        self.process = psutil.Process(pid)
+        self.every_s = every_s
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                total = self.process.memory_info().rss + sum(
+                    child.memory_info().rss for child in self.process.children(recursive=True))
+                self.peak = max(self.peak, total)
+            except psutil.Error:
+                pass
+            self._stop.wait(self.every_s)
+
+    def reset(self) -> None:
+        self.peak = 0
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "core.cli", *args], env=env, cwd=ROOT,
+                            stdout=open(log, "wb"), stderr=subprocess.STDOUT)  # noqa: SIM115
+
+
+def wait_for(predicate, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+async def upload_and_wait(base: str, path: Path) -> tuple[float, dict]:
+    """Upload over HTTP (streamed from disk) and poll the job until it ends."""
+    import aiohttp
+
+    headers = {"X-Contacts-Write-Key": WRITE_KEY}
+    started = time.perf_counter()
+    async with aiohttp.ClientSession() as session:
+        with open(path, "rb") as source:
+            form = aiohttp.FormData()
+            form.add_field("file", source, filename=path.name, content_type="text/csv")
+            async with session.post(f"{base}/api/v1/contacts/import/", data=form,
+                                    headers=headers) as response:
+                job = await response.json()
+                if response.status != 202:
+                    raise SystemExit(f"upload failed: {response.status} {job}")
+        uploaded = time.perf_counter() - started
+        while job["status"] not in ("completed", "failed"):
+            await asyncio.sleep(0.2)
+            async with session.get(f"{base}/api/v1/contacts/import/{job['id']}/",
+                                   headers=headers) as response:
+                job = await response.json()
+    job["upload_s"] = uploaded
+    return time.perf_counter() - started, job
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--batch-size", type=int, default=None)
+    parser.add_argument("--keep-file", action="store_true",
+                        help="keep the generated file (reused by the next run)")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="contacts-import-bench-"))
+    data = Path(tempfile.gettempdir()) / f"contacts-import-bench-{args.rows}.csv"
+    if not data.exists():
+        started = time.perf_counter()
+        generate(data, args.rows)
+        print(f"generated {args.rows:,} rows ({data.stat().st_size / 1e6:.0f} MB) "
+              f"in {time.perf_counter() - started:.0f} s")
+    size_mb = data.stat().st_size / 1e6
+    with open(SAMPLE, encoding="utf-8-sig", newline="") as sample:
+        columns = len(next(csv.reader(sample)))
+
+    name = f"contacts_api_bench_{secrets.token_hex(4)}"
+    admin = psycopg2.connect(ADMIN_URL)
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    url = with_database(ADMIN_URL, name)
+    server = worker = sampler = None
+    try:
+        from core.migrations import _apply
+        from core.plugins import Plugins
+        from core.settings import load_settings
+
+        env = {
+            **os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": url, "REDIS_URL": REDIS_URL,
+            "CONTACTS_WRITE_KEY": WRITE_KEY, "JWT_SECRET": secrets.token_urlsafe(48),
+            "CONTACTS_API__REDIS__KEY_PREFIX": f"bench_{secrets.token_hex(4)}",
+            "CONTACTS_API__BROKER__BACKEND": "redis",
+            "CONTACTS_API__STORAGE__LOCAL_PATH": str(work / "files"),
+            "CONTACTS_API__SERVER__ACCESS_LOG": "false",
+            "CONTACTS_API__DATABASE__MIGRATE_ON_STARTUP": "false",
+        }
+        if args.batch_size:
+            env["CONTACTS_API__IMPORTS__BATCH_SIZE"] = str(args.batch_size)
+        settings = load_settings(environ=env)
+        _apply(url, Plugins.load(settings).migration_folders())
+
+        copy_s = copy_reference(url, data, columns)
+        copy_rate = args.rows / copy_s
+
+        port = free_port()
+        server = start(["serve", "--port", str(port)], env, work / "serve.log")
+        worker = start(["worker", "--queue", "imports"], env, work / "worker.log")
+        wait_for(lambda: b"worker resources open" in (work / "worker.log").read_bytes(), 60,
+                 "the worker")
+        wait_for(lambda: _healthy(port), 60, "the server")
+        sampler = RssSampler(worker.pid)
+        base = f"http://127.0.0.1:{port}"
+        fresh_s, fresh = asyncio.run(upload_and_wait(base, data))
+        fresh_rss = sampler.peak
+        sampler.reset()
+        again_s, again = asyncio.run(upload_and_wait(base, data))
+        again_rss = sampler.peak
+    finally:
+        if sampler:
+            sampler.stop()
+        for process in (server, worker):
+            if process is not None:
+                process.terminate()
+                try:
+                    process.wait(30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+        with admin.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+        if not args.keep_file:
+            data.unlink(missing_ok=True)
+        shutil.rmtree(work, ignore_errors=True)
+
+    def line(label: str, seconds: float, job: dict | None = None) -> str:
+        rate = args.rows / seconds
+        text = f"{label:<34} {seconds:8.1f} s {rate:>10,.0f} rows/s"
+        if job is not None:
+            text += (f"  {rate / copy_rate:6.1%} of COPY   (upload {job['upload_s']:.1f} s; "
+                     f"created {job['created_count']:,}, updated {job['updated_count']:,}, "
+                     f"errors {job['error_count']:,}, status {job['status']})")
+        return text
+
+    print(f"rows: {args.rows:,}   file: {size_mb:.0f} MB   "
+          f"batch size: {settings.imports.batch_size}")
+    print(line("COPY into a text staging table", copy_s))
+    print(line("fresh import (HTTP + worker + db)", fresh_s, fresh))
+    print(line("re-import of the same file", again_s, again))
+    fresh_ok = args.rows / fresh_s >= copy_rate * 0.10
+    again_ok = args.rows / again_s >= copy_rate * 0.07
+    print(f"targets: fresh >= 10% of COPY ({'ok' if fresh_ok else 'MISSED'}), "
+          f"re-import >= 7% ({'ok' if again_ok else 'MISSED'})")
+    print(f"worker peak RSS: fresh {fresh_rss / 2**20:.0f} MB, "
+          f"re-import {again_rss / 2**20:.0f} MB (target < 300 MB)")
+
+
+def _healthy(port: int) -> bool:
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,194 @@
+"""Crash safety: a worker killed with SIGKILL mid-file, a second delivery while a live
+lease is held, jobs left behind by a crashed process in embedded mode, progress."""
+
+import asyncio
+import signal
+import subprocess
+import sys
+import time
+import uuid
+
+from core.appkeys import RESOURCES
+from plugins.imports import repository as repo
+from plugins.imports.tasks import run_import
+from tests.conftest import subprocess_env
+from tests.plugins.imports.conftest import (
+    WRITE,
+    count,
+    generate_csv,
+    query,
+    upload,
+    wait_job,
+)
+
+
+def _start_worker(settings, log_path):
+    env = subprocess_env(
+        DATABASE_URL=settings.database.url.reveal(), REDIS_URL=settings.redis.url.reveal(),
+        CONTACTS_API__REDIS__KEY_PREFIX=settings.redis.key_prefix,
+        CONTACTS_API__BROKER__BACKEND="redis", CONTACTS_API__BROKER__REDELIVERY_IDLE_S="1",
+        CONTACTS_API__STORAGE__LOCAL_PATH=settings.storage.local_path,
+        CONTACTS_API__IMPORTS__LEASE_S=str(settings.imports.lease_s),
+        CONTACTS_API__IMPORTS__BATCH_SIZE=str(settings.imports.batch_size))
+    log = open(log_path, "wb")  # noqa: SIM115 - closed with the process
+    process = subprocess.Popen([sys.executable, "-m", "core.cli", "worker", "--queue", "imports"],
+                               env=env, stdout=log, stderr=subprocess.STDOUT)
+    process.log_file = log
+    deadline = time.monotonic() + 30
+    while b"worker resources open" not in log_path.read_bytes():
+        assert process.poll() is None and time.monotonic() < deadline, log_path.read_text()
+        time.sleep(0.05)
+    return process
+
+
+def _stop(process):
+    if process is not None:
+        if process.poll() is None:
+            process.kill()
+        process.wait(10)
+        process.log_file.close()
+
+
+async def test_a_killed_worker_s_job_resumes_with_exact_counts(import_client, settings_factory,
+                                                               tmp_path):
+    settings = settings_factory(
+        CONTACTS_API__BROKER__BACKEND="redis", CONTACTS_API__BROKER__REDELIVERY_IDLE_S="1",
+        CONTACTS_API__IMPORTS__LEASE_S="2", CONTACTS_API__IMPORTS__BATCH_SIZE="100")
+    content, expected = generate_csv(6000, bad_every=97, duplicate_every=13)
+    client = await import_client(settings)
+    first = _start_worker(settings, tmp_path / "first.log")
+    second = None
+    try:
+        response = await upload(client, content)
+        assert response.status == 202
+        job_id = (await response.json())["id"]
+        deadline = time.monotonic() + 30
+        while True:  # kill it mid-file: some batches committed, most not
+            job = query(settings, "SELECT processed_rows, resume_row FROM import_jobs "
+                                  "WHERE id = %s", (job_id,))[0]
+            if 0 < job["resume_row"] < 3000:
+                break
+            assert job["resume_row"] < 3000 and time.monotonic() < deadline, job
+            await asyncio.sleep(0.005)
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+        stopped = query(settings, "SELECT * FROM import_jobs WHERE id = %s", (job_id,))[0]
+        assert stopped["status"] == "processing"
+        assert 0 < stopped["created_count"] + stopped["updated_count"] + stopped["error_count"]
+        assert stopped["resume_row"] < 6000
+
+        second = _start_worker(settings, tmp_path / "second.log")
+        done = await wait_job(client, job_id, timeout=60)
+        assert done["status"] == "completed", done
+        assert (done["created_count"], done["updated_count"], done["error_count"]) == (
+            expected["created"], expected["updated"], expected["errors"])
+        assert done["total_rows"] == done["processed_rows"] == 6000
+        assert count(settings, "contacts") == expected["created"]
+        assert count(settings, "import_errors") == expected["errors"]
+        assert count(settings, "companies") == 50
+        duplicated = query(settings, "SELECT email FROM contacts GROUP BY email "
+                                     "HAVING count(*) > 1")
+        assert duplicated == []
+        resumed = query(settings, "SELECT attempts FROM import_jobs WHERE id = %s", (job_id,))
+        assert resumed[0]["attempts"] == 2
+        log = (tmp_path / "second.log").read_text()
+        resumed_from = int(log.split(f"import {job_id}: started by ")[1].split(" from row ")[1]
+                           .split()[0])
+        assert resumed_from == stopped["resume_row"] > 0  # resumed, not restarted
+    finally:
+        _stop(first)
+        _stop(second)
+
+
+async def _stored_job(resources, content: bytes) -> str:
+    job_id = str(uuid.uuid4())
+    key = f"imports/{job_id}.csv"
+
+    async def chunks():
+        yield content
+
+    size = await resources.storage.write(key, chunks())
+    await repo.create_job(resources.db, job_id, "x.csv", key, size)
+    return job_id
+
+
+async def test_a_second_delivery_waits_for_a_live_lease_then_takes_over_when_it_expires(
+        import_client, settings_factory):
+    settings = settings_factory(CONTACTS_API__IMPORTS__LEASE_S="30")
+    client = await import_client(settings)
+    resources = client.app[RESOURCES]
+    content, expected = generate_csv(300)
+    job_id = await _stored_job(resources, content)
+    query(settings, "UPDATE import_jobs SET status = 'processing', lease_owner = 'other', "
+                    "lease_expires_at = now() + interval '1.5 seconds' WHERE id = %s "
+                    "RETURNING id", (job_id,))
+    run = asyncio.create_task(run_import(resources, job_id))
+    await asyncio.sleep(1)
+    assert not run.done()
+    job = await repo.get_job(resources.db, job_id)
+    assert (job["lease_owner"], job["processed_rows"]) == ("other", 0)  # not run twice
+    await asyncio.wait_for(run, 30)  # the other worker died: its lease expired
+    job = await repo.get_job(resources.db, job_id)
+    assert (job["status"], job["created_count"]) == ("completed", expected["created"])
+
+
+async def test_a_second_delivery_returns_when_the_lease_holder_finishes(import_client,
+                                                                        settings_factory):
+    settings = settings_factory(CONTACTS_API__IMPORTS__LEASE_S="30")
+    client = await import_client(settings)
+    resources = client.app[RESOURCES]
+    job_id = await _stored_job(resources, generate_csv(10)[0])
+    query(settings, "UPDATE import_jobs SET status = 'processing', lease_owner = 'other', "
+                    "lease_expires_at = now() + interval '30 seconds' WHERE id = %s "
+                    "RETURNING id", (job_id,))
+    run = asyncio.create_task(run_import(resources, job_id))
+    await asyncio.sleep(0.5)
+    query(settings, "UPDATE import_jobs SET status = 'completed', lease_owner = NULL "
+                    "WHERE id = %s RETURNING id", (job_id,))
+    await asyncio.wait_for(run, 30)
+    assert count(settings, "contacts") == 0  # the holder's work is not redone
+
+
+async def test_two_concurrent_deliveries_run_the_job_once(import_client, settings_factory):
+    settings = settings_factory(CONTACTS_API__IMPORTS__BATCH_SIZE="50")
+    client = await import_client(settings)
+    resources = client.app[RESOURCES]
+    content, expected = generate_csv(1500, bad_every=50, duplicate_every=7)
+    job_id = await _stored_job(resources, content)
+    await asyncio.wait_for(asyncio.gather(run_import(resources, job_id),
+                                          run_import(resources, job_id)), 60)
+    job = await repo.get_job(resources.db, job_id)
+    assert job["attempts"] == 1
+    assert (job["created_count"], job["updated_count"], job["error_count"]) == (
+        expected["created"], expected["updated"], expected["errors"])
+    assert count(settings, "contacts") == expected["created"]
+
+
+async def test_embedded_mode_restarts_jobs_a_crashed_process_left(import_client,
+                                                                  settings_factory):
+    settings = settings_factory(CONTACTS_API__BROKER__BACKEND="memory")
+    client = await import_client(settings)
+    content, expected = generate_csv(500)
+    job_id = await _stored_job(client.app[RESOURCES], content)
+    query(settings, "UPDATE import_jobs SET status = 'processing', lease_owner = 'dead', "
+                    "lease_expires_at = now() - interval '1 second' WHERE id = %s "
+                    "RETURNING id", (job_id,))
+    restarted = await import_client(settings)  # a new process starting up
+    job = await wait_job(restarted, job_id, timeout=30)
+    assert (job["status"], job["created_count"]) == ("completed", expected["created"])
+
+
+async def test_progress_moves_while_the_job_runs(import_client, settings_factory):
+    settings = settings_factory(CONTACTS_API__IMPORTS__BATCH_SIZE="100")
+    client = await import_client(settings)
+    content, _ = generate_csv(4000)
+    response = await upload(client, content)
+    job_id = (await response.json())["id"]
+    seen = set()
+    while True:
+        job = await (await client.get(f"/api/v1/contacts/import/{job_id}", headers=WRITE)).json()
+        seen.add(job["processed_rows"])
+        if job["status"] == "completed":
+            break
+        await asyncio.sleep(0.01)
+    assert len({n for n in seen if 0 < n < 4000}) >= 3, sorted(seen)
