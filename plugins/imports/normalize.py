@@ -15,8 +15,8 @@ from datetime import UTC, datetime, time
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urlsplit
 
+from plugins.contacts.normalize import normalize_domain
 from plugins.imports.columns import FIRST_PHONE, ID_COLUMNS, SUB_DEPARTMENTS, canonical_header
 
 SENIORITIES = (
@@ -29,7 +29,6 @@ EMAIL_STATUSES = ("verified", "unverified", "likely_to_engage", "unavailable", "
 _NEUTRALIZED = ("'=", "'+", "'-", "'@", "'\t", "'\r")
 _DOMAIN = r"[\w-]+(?:\.[\w-]+)*\.[\w-]{2,}"
 _EMAIL = re.compile(r"[^@\s\"(),:;<>\[\]\\]+@" + _DOMAIN)
-_DOMAIN_ONLY = re.compile(_DOMAIN)
 # Apollo writes this instead of an email it has not unlocked: not a real address, and
 # importing it would merge every such contact into one.
 _PLACEHOLDER_EMAILS = frozenset({"email_not_unlocked@domain.com"})
@@ -307,19 +306,10 @@ def _split_list(value: str, lower: bool) -> tuple[str, ...]:
 
 @lru_cache(maxsize=4096)
 def domain_from_website(website: str) -> str | None:
-    """Return the bare lower-case host of a website (``https://www.TechCorp.com/x`` ->
-    ``techcorp.com``), also without a scheme; None when there is no plausible host."""
-    text = website.strip()
-    if "://" not in text:
-        text = "http://" + text.lstrip("/")
-    try:
-        host = urlsplit(text).hostname
-    except ValueError:
-        return None
-    if not host:
-        return None
-    host = host.rstrip(".").removeprefix("www.")
-    return host if _DOMAIN_ONLY.fullmatch(host) else None
+    """The company ``domain`` of a website, by the same rule as the API's writes
+    (``plugins.contacts.normalize.normalize_domain``) so an imported company and
+    one created over HTTP dedupe alike; cached, since rows repeat companies."""
+    return normalize_domain(website)
 
 
 @lru_cache(maxsize=1024)
