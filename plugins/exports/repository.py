@@ -42,13 +42,24 @@ class ExportRepository:
         query = query.order_by(exports.c.created_at.desc(), exports.c.id.desc()).limit(limit)
         return await self.db.fetch_all(query)
 
-    async def start(self, export_id: uuid.UUID) -> dict[str, Any] | None:
-        """Mark processing, unless already finished (a redelivered task then stops)."""
+    async def start(self, export_id: uuid.UUID, lease_s: int) -> dict[str, Any] | None:
+        """Take the export: pending, or processing with a heartbeat older than
+        ``lease_s`` (its worker died). None when finished or held by a live task."""
+        stale = sa.func.now() - sa.func.make_interval(0, 0, 0, 0, 0, 0, lease_s)
         return await self.db.fetch_one(
             sa.update(exports)
-            .where(exports.c.id == export_id, exports.c.status.in_(("pending", "processing")))
-            .values(status="processing", started_at=sa.func.now(), error=None)
+            .where(exports.c.id == export_id, sa.or_(
+                exports.c.status == "pending",
+                sa.and_(exports.c.status == "processing",
+                        sa.or_(exports.c.heartbeat_at.is_(None),
+                               exports.c.heartbeat_at < stale))))
+            .values(status="processing", started_at=sa.func.now(),
+                    heartbeat_at=sa.func.now(), error=None)
             .returning(*_PUBLIC))
+
+    async def heartbeat(self, export_id: uuid.UUID) -> None:
+        await self.db.execute(sa.update(exports).where(exports.c.id == export_id)
+                              .values(heartbeat_at=sa.func.now()))
 
     async def finish(self, export_id: uuid.UUID, row_count: int, size_bytes: int) -> None:
         await self.db.execute(sa.update(exports).where(exports.c.id == export_id).values(

@@ -320,3 +320,27 @@ async def test_export_through_the_redis_broker_and_a_worker(export_client, setti
     finally:
         stop.set()
         await asyncio.wait_for(worker, 15)
+
+
+async def test_a_redelivery_waits_for_a_live_export_then_takes_over(export_client, settings,
+                                                                     monkeypatch):
+    from plugins.exports import task as export_task
+
+    monkeypatch.setattr(export_task, "LEASE_S", 1.2)
+    client = await export_client(settings)
+    ids = await seed(client, PEOPLE[:2])
+    db = client.app[RESOURCES].db
+    export_id = await db.fetch_val(sa.insert(exports).values(
+        owner_id="alice", status="processing", heartbeat_at=sa.func.now(),
+        selection={"contact_uuids": [str(i) for i in ids]}, file_name="x.csv",
+        storage_key="exports/live.csv", row_count=0).returning(exports.c.id))
+    redelivered = asyncio.create_task(run_export(client.app[RESOURCES],
+                                                 export_id=str(export_id)))
+    for _ in range(8):  # another worker is alive: its heartbeat keeps coming
+        await db.execute(sa.update(exports).where(exports.c.id == export_id)
+                         .values(heartbeat_at=sa.func.now()))
+        await asyncio.sleep(0.3)
+        assert not redelivered.done()
+    await asyncio.wait_for(redelivered, 10)  # the heartbeat stopped: taken over
+    export = await wait_done(client, str(export_id))
+    assert export["status"] == "completed" and export["row_count"] == 2
