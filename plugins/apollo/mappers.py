@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from plugins.apollo.industries import industry_name
+from plugins.contacts.tables import EMAIL_STATUSES, SENIORITIES
 
 TitleMatch = Literal["words", "phrase"]
 
@@ -75,10 +76,8 @@ ParameterMapper = Callable[[list[str], MappingContext], MapResult]
 _ONE_VALUE = "only one value applies"
 _NOT_BOOLEAN = "expected true or false"
 _BOOLEANS = {"true": True, "false": False}
-_SENIORITIES = frozenset(
-    "owner founder c_suite partner vp head director manager senior entry intern".split()
-)
-_EMAIL_STATUSES = frozenset("verified unverified likely_to_engage unavailable bounced".split())
+_SENIORITIES = frozenset(SENIORITIES)
+_EMAIL_STATUSES = frozenset(EMAIL_STATUSES)
 _SORT_FIELDS = {
     "person_name.raw": "first_name",
     "person_title_normalized": "title",

@@ -15,9 +15,6 @@ from plugins.contacts.sqltext import (
     tech_key,
 )
 
-SENIORITIES = ("owner", "founder", "c_suite", "partner", "vp", "head", "director",
-               "manager", "senior", "entry", "intern")
-EMAIL_STATUSES = ("verified", "unverified", "likely_to_engage", "unavailable", "bounced")
 COMPANY = frozenset({"company"})
 
 

@@ -17,8 +17,6 @@ import sqlalchemy as sa
 from core.filters import FilterSpec
 from plugins.contacts.filterkit import (
     COMPANY,
-    EMAIL_STATUSES,
-    SENIORITIES,
     bound_filters,
     company_location,
     company_text_filter,
@@ -40,6 +38,7 @@ from plugins.contacts.sqltext import (
     list_key,
     none_of,
 )
+from plugins.contacts.tables import EMAIL_STATUSES, SENIORITIES
 
 META = frozenset({"contact_metadata"})
 

@@ -11,6 +11,12 @@ from sqlalchemy.dialects.postgresql import ARRAY, UUID
 
 metadata = sa.MetaData()
 
+# The values the schema's CHECK constraints allow (API.md), in API.md's order;
+# filters, request validation, the CSV import and the Apollo mapping use these.
+SENIORITIES = ("owner", "founder", "c_suite", "partner", "vp", "head", "director",
+               "manager", "senior", "entry", "intern")
+EMAIL_STATUSES = ("verified", "unverified", "likely_to_engage", "unavailable", "bounced")
+
 
 def _timestamps() -> list[sa.Column]:
     return [

@@ -4,9 +4,9 @@
 from typing import Any
 
 from core.errors import FieldError, ValidationError, field_error
-from plugins.contacts.filterkit import EMAIL_STATUSES, SENIORITIES
 from plugins.contacts.normalize import normalize_domain, normalize_email
 from plugins.contacts.repository import COMPANY_META_FIELDS, CONTACT_META_FIELDS
+from plugins.contacts.tables import EMAIL_STATUSES, SENIORITIES
 
 READ_ONLY = ("uuid", "created_at", "updated_at")  # accepted and ignored (a GET body round-trips)
 CONTACT_TEXT = ("first_name", "last_name", "title", "mobile_phone", "city", "state", "country",

@@ -17,13 +17,8 @@ from functools import lru_cache
 from typing import Any
 
 from plugins.contacts.normalize import normalize_domain
+from plugins.contacts.tables import EMAIL_STATUSES, SENIORITIES
 from plugins.imports.columns import FIRST_PHONE, ID_COLUMNS, SUB_DEPARTMENTS, canonical_header
-
-SENIORITIES = (
-    "owner", "founder", "c_suite", "partner", "vp", "head",
-    "director", "manager", "senior", "entry", "intern",
-)  # fmt: skip
-EMAIL_STATUSES = ("verified", "unverified", "likely_to_engage", "unavailable", "bounced")
 
 # The export prefixes these cells with "'" so that spreadsheets do not run them.
 _NEUTRALIZED = ("'=", "'+", "'-", "'@", "'\t", "'\r")
