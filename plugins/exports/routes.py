@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from core.appkeys import PLUGINS, RESOURCES, SETTINGS, SIGNER
+from core.appkeys import FILTERS, PLUGINS, RESOURCES, SETTINGS, SIGNER
 from core.auth import Actor, require_actor, require_owner
 from core.errors import Conflict, Forbidden, NotFound, ValidationError
 from core.requests import absolute_url, path_uuid, query_int, read_json, rfc3339
@@ -43,7 +43,8 @@ async def _owned(request: web.Request, actor: Actor) -> dict[str, Any]:
 @routes.post("/api/v2/exports/contacts/export")
 async def create_export(request: web.Request) -> web.Response:
     actor = await require_actor(request)
-    selection = parse_selection(request.app[PLUGINS], await read_json(request))
+    selection = parse_selection(request.app[PLUGINS], request.app[FILTERS].contacts,
+                                await read_json(request))
     export = await _repo(request).create(actor.id, selection)
     await request.app[RESOURCES].tasks.kick("exports.run", export_id=str(export["id"]))
     return web.json_response(serialize(export), status=202)

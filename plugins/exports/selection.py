@@ -20,6 +20,7 @@ KEYS = ("contact_uuids", "filters", "apollo_url")
 
 
 def _contact_registry(plugins: Plugins) -> FilterRegistry:
+    # The worker has no app (and no app[FILTERS]): it builds the registry per export.
     return FilterRegistry(plugins.contact_filters(), "contact")
 
 
@@ -67,8 +68,10 @@ def _apollo(plugins: Plugins, registry: FilterRegistry, url: Any) -> dict[str, A
             "apollo_url": url}
 
 
-def parse_selection(plugins: Plugins, body: dict[str, Any]) -> dict[str, Any]:
-    """The stored selection for a request body; 422 unless exactly one key is given."""
+def parse_selection(plugins: Plugins, registry: FilterRegistry,
+                    body: dict[str, Any]) -> dict[str, Any]:
+    """The stored selection for a request body, checked with the app's contact
+    filter ``registry``; 422 unless exactly one key is given."""
     unknown = [key for key in body if key not in KEYS]
     if unknown:
         raise ValidationError([field_error(("body", key), "unknown field", "extra")
@@ -77,7 +80,7 @@ def parse_selection(plugins: Plugins, body: dict[str, Any]) -> dict[str, Any]:
     if len(given) != 1:
         raise ValidationError.single(("body",), "give exactly one of contact_uuids, filters, "
                                      "apollo_url")
-    key, registry = given[0], _contact_registry(plugins)
+    key = given[0]
     if key == "contact_uuids":
         return {"contact_uuids": _uuids(body[key])}
     if key == "filters":
