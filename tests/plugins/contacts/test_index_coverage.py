@@ -1,0 +1,127 @@
+"""Every filter is served by an index when its value is selective (issue 4: "no
+filter in the table may fall back to a sequential scan of contacts at 1M rows").
+
+Scale-free: with ``enable_seqscan = off`` the planner still scans a whole table when
+no index can answer the condition (the only plan left), and otherwise never does.
+So a plan of the count query that scans contacts (or companies) whole, as a
+``Seq Scan`` or as an index scan without an index condition, means that this
+filter would read the whole table at any size.
+
+Exclusions (``exclude_*``) select everything but a few rows, and ``has_email=true``
+most rows: they are never selective, and the table is read whatever the indexes.
+"""
+
+import json
+
+import psycopg2
+import pytest
+
+from core.appkeys import FILTERS
+from plugins.contacts import repository
+
+UUID = "5b0e6c1e-2d3f-4a5b-8c7d-9e0f1a2b3c4d"
+# a selective value for each kind of filter
+SAMPLES = {
+    "text": "zqxwvy",
+    "uuid": UUID,
+    "range": "1000000,1000001",
+    "datetime": "2999-01-01",
+}
+BOUNDS = {"_min": "2000000000", "_max": "-1"}
+# selective values of the filters whose kind alone does not say it
+SPECIAL = {
+    "seniority": "intern",
+    "email_status": "bounced",
+    "has_email": "false",
+    "has_phone": ("true", "false"),
+    "created_at_before": "1970-01-02",
+    "updated_at_before": "1970-01-02",
+}
+NEVER_SELECTIVE = {"has_email=true"}
+
+
+def samples(spec) -> tuple[str, ...]:
+    if spec.name in SPECIAL:
+        value = SPECIAL[spec.name]
+        return value if isinstance(value, tuple) else (value,)
+    for suffix, value in BOUNDS.items():
+        if spec.name.endswith(suffix):
+            return (value,)
+    return (SAMPLES[spec.kind],)
+
+
+def full_scans(plan: dict, tables: set[str], partial: frozenset[str] = frozenset()
+               ) -> list[str]:
+    """Nodes reading a whole table: seq scans, or index scans without a condition
+    (unless on a ``partial`` index, whose predicate is the condition)."""
+    found = []
+    node, table = plan.get("Node Type"), plan.get("Relation Name")
+    if table in tables and (node == "Seq Scan" or (
+            node in ("Index Scan", "Index Only Scan") and "Index Cond" not in plan
+            and plan.get("Index Name") not in partial)):
+        found.append(f"{node} on {table}")
+    for child in plan.get("Plans", []):
+        found += full_scans(child, tables, partial)
+    return found
+
+
+def plan_of(database_url: str, sql: str, params) -> tuple[dict, frozenset[str]]:
+    """The plan, and the names of the database's partial indexes."""
+    conn = psycopg2.connect(database_url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT indexrelid::regclass::text FROM pg_index "
+                        "WHERE indpred IS NOT NULL")
+            partial = frozenset(name for name, in cur.fetchall())
+            cur.execute("SET enable_seqscan = off")
+            cur.execute("EXPLAIN (FORMAT JSON) " + sql, params)
+            return cur.fetchone()[0][0]["Plan"], partial
+    finally:
+        conn.close()
+
+
+def selective_filters(registry):
+    for spec in registry.specs.values():
+        if spec.name.startswith("exclude_"):
+            continue
+        for value in samples(spec):
+            if f"{spec.name}={value}" not in NEVER_SELECTIVE:
+                yield spec.name, value
+
+
+async def test_every_contact_filter_is_served_by_an_index(api, migrated_database_url):
+    registry = api.app[FILTERS].contacts
+    scans = {}
+    for name, value in selective_filters(registry):
+        sql, params = repository.contact_count(registry.parse([(name, value)]))
+        plan, partial = plan_of(migrated_database_url, sql, params)
+        found = full_scans(plan, {"contacts", "companies", "contact_metadata"}, partial)
+        if found:
+            scans[f"{name}={value}"] = found
+    assert scans == {}, json.dumps(scans, indent=1)
+
+
+async def test_every_company_filter_is_served_by_an_index(api, migrated_database_url):
+    registry = api.app[FILTERS].companies
+    scans = {}
+    for name, value in selective_filters(registry):
+        sql, params = repository.company_count(registry.parse([(name, value)]))
+        plan, partial = plan_of(migrated_database_url, sql, params)
+        found = full_scans(plan, {"companies", "company_metadata"}, partial)
+        if found:
+            scans[f"{name}={value}"] = found
+    assert scans == {}, json.dumps(scans, indent=1)
+
+
+@pytest.mark.parametrize("plan, expected", [
+    ({"Node Type": "Seq Scan", "Relation Name": "contacts"}, ["Seq Scan on contacts"]),
+    ({"Node Type": "Index Only Scan", "Relation Name": "contacts"},
+     ["Index Only Scan on contacts"]),
+    ({"Node Type": "Index Only Scan", "Relation Name": "contacts",
+      "Index Name": "a_partial_idx"}, []),
+    ({"Node Type": "Aggregate", "Plans": [{"Node Type": "Index Scan",
+                                           "Relation Name": "contacts",
+                                           "Index Cond": "(uuid = $1)"}]}, []),
+])
+def test_full_scans_finds_whole_table_reads(plan, expected):
+    assert full_scans(plan, {"contacts"}, frozenset({"a_partial_idx"})) == expected
