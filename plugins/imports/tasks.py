@@ -32,6 +32,29 @@ log = logging.getLogger("contacts_api.imports")
 PROGRESS_EVERY_S = 1.0
 PROGRESS_EVERY_ROWS = 200
 _RETRIED = (psycopg2.errors.DeadlockDetected, psycopg2.errors.SerializationFailure)
+# A batch whose connection fails (the server restarting, a failover, a dropped
+# connection) is written again, for this long at most after the first failure: the
+# batch is one transaction, so a retry never writes a row twice. Past the lease, the
+# job may have passed to another worker; the retry's fence then stops this one.
+TRANSIENT_RETRY_S = 300.0
+# SQLSTATEs: class 08 (connection exception), administrator and crash shutdown, the
+# server still starting, no free connection slot (psycopg2's classes for them share
+# no parent but OperationalError, hence the list)
+_TRANSIENT_SQLSTATES = ("08000", "08001", "08003", "08004", "08006", "08007", "08P01",
+                        "57P01", "57P02", "57P03", "53300")
+_TRANSIENT_ERRORS = (
+    *(psycopg2.errors.lookup(code) for code in _TRANSIENT_SQLSTATES),
+    psycopg2.InterfaceError,  # the connection is already closed
+    OSError,
+)
+
+
+def is_transient(error: BaseException) -> bool:
+    """A failure of the connection or of the server's availability, not of the
+    statement: the connection broke (libpq raises the bare OperationalError, with no
+    SQLSTATE), a connection exception, an administrator or crash shutdown, a server
+    still starting, no free connection slot, a socket error."""
+    return type(error) is psycopg2.OperationalError or isinstance(error, _TRANSIENT_ERRORS)
 
 
 class LeaseLost(Exception):
@@ -133,27 +156,46 @@ class _Run:
 
     async def _write(self, batch: Batch) -> None:
         self.in_flight = batch.rows
-        for attempt in range(4):
+        conflicts, failing_since = 0, None
+        while True:
             try:
-                async with self.db.transaction() as tx:
-                    resume_row = await repo.lock_for_batch(tx, self.job_id, self.owner)
-                    if resume_row != self.resume_row:
-                        raise LeaseLost()
-                    written = await write_batch(tx, batch)
-                    await write_errors(tx, self.job_id, batch)
-                    await repo.commit_batch(
-                        tx, self.job_id, self.owner, self.settings.lease_s,
-                        resume_row=batch.end_row, rows=batch.rows, created=written.created,
-                        updated=written.updated, errors=len(batch.errors))
+                await self._write_once(batch, retried=failing_since is not None)
                 break
             except _RETRIED:  # concurrent imports touching the same rows
-                if attempt == 3:
+                conflicts += 1
+                if conflicts == 4:
                     raise
-                await asyncio.sleep(0.05 * (attempt + 1))
+                await asyncio.sleep(0.05 * conflicts)
+            except (psycopg2.Error, OSError) as error:
+                if not is_transient(error):
+                    raise
+                now = time.monotonic()
+                failing_since = failing_since or now
+                if now - failing_since > TRANSIENT_RETRY_S:
+                    raise
+                log.warning("import %s: the database is unavailable (%s); writing the batch "
+                            "after row %s again", self.job_id,
+                            str(error).strip().splitlines()[0] if str(error).strip()
+                            else type(error).__name__, self.resume_row)
+                await asyncio.sleep(min(5.0, 0.2 * 2 ** min(int(now - failing_since), 5)))
         self.resume_row = batch.end_row
         self.committed += batch.rows
         self.in_flight = 0
         await invalidate_lists(self.resources)  # cached list pages are stale now
+
+    async def _write_once(self, batch: Batch, retried: bool) -> None:
+        async with self.db.transaction() as tx:
+            resume_row = await repo.lock_for_batch(tx, self.job_id, self.owner)
+            if retried and resume_row == batch.end_row:
+                return  # the failed attempt did commit; only its answer was lost
+            if resume_row != self.resume_row:
+                raise LeaseLost()
+            written = await write_batch(tx, batch)
+            await write_errors(tx, self.job_id, batch)
+            await repo.commit_batch(
+                tx, self.job_id, self.owner, self.settings.lease_s,
+                resume_row=batch.end_row, rows=batch.rows, created=written.created,
+                updated=written.updated, errors=len(batch.errors))
 
     async def _finish(self, status: str, warnings: list[str], **fields: Any) -> dict | None:
         job = await repo.finish_job(self.db, self.job_id, self.owner, status=status,

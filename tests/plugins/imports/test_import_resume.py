@@ -7,11 +7,16 @@ import subprocess
 import sys
 import time
 import uuid
+from urllib.parse import urlsplit
+
+import psycopg2
+import psycopg2.errors
 
 from core.appkeys import RESOURCES
 from plugins.imports import repository as repo
-from plugins.imports.tasks import run_import
+from plugins.imports.tasks import is_transient, run_import
 from tests.conftest import subprocess_env
+from tests.helpers import TcpProxy, url_via
 from tests.plugins.imports.conftest import (
     WRITE,
     count,
@@ -192,3 +197,51 @@ async def test_progress_moves_while_the_job_runs(import_client, settings_factory
             break
         await asyncio.sleep(0.01)
     assert len({n for n in seen if 0 < n < 4000}) >= 3, sorted(seen)
+
+
+async def test_a_batch_is_written_again_when_the_database_connection_drops(
+        import_client, settings_factory, migrated_database_url, caplog):
+    """The database goes away mid-file (every connection dropped, new ones refused for
+    a second): the task retries the batch and ends with exact counts, no row twice."""
+    proxy = TcpProxy("127.0.0.1", urlsplit(migrated_database_url).port or 5432)
+    port = await proxy.start()
+    settings = settings_factory(DATABASE_URL=url_via(migrated_database_url, port),
+                                CONTACTS_API__IMPORTS__BATCH_SIZE="50")
+    client = await import_client(settings)
+    resources = client.app[RESOURCES]
+    content, expected = generate_csv(3000, bad_every=97, duplicate_every=13)
+    job_id = await _stored_job(resources, content)
+    direct = settings_factory()  # the same database, not through the proxy
+    run = asyncio.create_task(run_import(resources, job_id))
+    try:
+        deadline = time.monotonic() + 30
+        while query(direct, "SELECT resume_row FROM import_jobs WHERE id = %s",
+                    (job_id,))[0]["resume_row"] < 500:
+            assert not run.done() and time.monotonic() < deadline
+            await asyncio.sleep(0.005)
+        await proxy.stop()
+        await asyncio.sleep(1.0)
+        assert not run.done()  # waiting for the database, not failed
+        await proxy.start()
+        await asyncio.wait_for(run, 60)
+    finally:
+        await proxy.stop()
+    job = query(direct, "SELECT * FROM import_jobs WHERE id = %s", (job_id,))[0]
+    assert job["status"] == "completed", job
+    assert (job["created_count"], job["updated_count"], job["error_count"]) == (
+        expected["created"], expected["updated"], expected["errors"])
+    assert count(direct, "contacts") == expected["created"]
+    assert count(direct, "import_errors") == expected["errors"]
+    assert query(direct, "SELECT email FROM contacts GROUP BY email HAVING count(*) > 1") == []
+    assert "the database is unavailable" in caplog.text
+
+
+def test_only_connection_failures_count_as_transient():
+    assert is_transient(psycopg2.OperationalError("server closed the connection unexpectedly"))
+    assert is_transient(psycopg2.InterfaceError("connection already closed"))
+    assert is_transient(ConnectionResetError())
+    assert is_transient(psycopg2.errors.AdminShutdown())  # the server restarting
+    assert is_transient(psycopg2.errors.lookup("08006")())  # connection failure
+    assert not is_transient(psycopg2.errors.QueryCanceled())  # a statement timeout
+    assert not is_transient(psycopg2.errors.UniqueViolation())
+    assert not is_transient(ValueError())
