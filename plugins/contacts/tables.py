@@ -131,3 +131,8 @@ class CompanyTables:
 
     companies: sa.Table = companies
     company_metadata: sa.Table = company_metadata
+
+# Advisory lock (class id, then hashtext of the Python-lower-cased name) held while a
+# company is found or created by name: the API's writes and the CSV import take the
+# same lock, so concurrent creators of a new name share one company.
+COMPANY_NAME_LOCK = 7_100_001

@@ -16,7 +16,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from core.errors import Conflict, NotFound, ValidationError
 from plugins.contacts import cache
 from plugins.contacts.service import get_company, get_contact
-from plugins.contacts.tables import companies, company_metadata, contact_metadata, contacts
+from plugins.contacts.tables import (
+    COMPANY_NAME_LOCK,
+    companies,
+    company_metadata,
+    contact_metadata,
+    contacts,
+)
 
 
 async def _upsert_metadata(tx, table, key: str, uuid: str, values: dict | None) -> None:
@@ -63,6 +69,10 @@ async def _resolve_company(tx, ref: dict[str, Any] | None) -> str | None:
         if found is not None:
             return str(found)
     if ref.get("name"):
+        # Until this transaction ends, no one else finds-or-creates this name
+        # (the import takes the same lock): two creators cannot both miss it.
+        await tx.fetch_val(sa.select(sa.func.pg_advisory_xact_lock(
+            COMPANY_NAME_LOCK, sa.func.hashtext(ref["name"].lower()))))
         found = await tx.fetch_val(
             sa.select(companies.c.uuid)
             .where(sa.func.lower(companies.c.name) == sa.func.lower(ref["name"]))

@@ -28,11 +28,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from plugins.contacts.tables import COMPANY_NAME_LOCK
 from plugins.imports import upsert_sql as q
 from plugins.imports.normalize import ImportRow, RowError
 
 _INT4 = 2**31
-_LOCK_COMPANY, _LOCK_CONTACT = 7_100_001, 7_100_002  # advisory lock class ids
+# advisory lock class ids: company names (shared with the API's writes), contact keys
+_LOCK_COMPANY, _LOCK_CONTACT = COMPANY_NAME_LOCK, 7_100_002
 _NAMED_CONTACT_SOURCE = (("k", "int"), ("id", "uuid"), ("lfn", "text"), ("lln", "text"),
                          *q.CONTACT_SOURCE)
 _NAMED_COMPANY_SOURCE = (("k", "int"), ("id", "uuid"), ("lname", "text"), *q.COMPANY_COLUMNS)

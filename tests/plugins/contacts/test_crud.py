@@ -163,3 +163,22 @@ async def test_concurrent_find_or_create_links_one_company(api, settings):
     assert [r.status for r in responses] == [201] * 6, bodies
     assert len({b["company"]["uuid"] for b in bodies}) == 1
     assert sql(settings, "SELECT count(*) FROM companies")[0][0] == 1
+
+
+async def test_concurrent_find_or_create_by_name_links_one_company(api, settings):
+    """Without a domain the company is found by case-insensitive name: concurrent
+    creators of the same new name must still end up sharing one company."""
+    import asyncio
+
+    for round_ in range(5):
+        name = f"Namesake {round_}"
+        responses = await asyncio.gather(*(
+            api.post("/api/v1/contacts/", headers=WRITE, json={
+                "email": f"same{round_}-{i}@x.io",
+                "company": {"name": name.upper() if i % 2 else name}})
+            for i in range(8)))
+        bodies = [await r.json() for r in responses]
+        assert [r.status for r in responses] == [201] * 8, bodies
+        assert len({b["company"]["uuid"] for b in bodies}) == 1
+        assert sql(settings, "SELECT count(*) FROM companies WHERE lower(name) = lower(%s)",
+                   (name,))[0][0] == 1
