@@ -6,12 +6,8 @@
 CREATE INDEX contacts_departments_trgm ON contacts USING gin (departments_key gin_trgm_ops);
 -- `email_status`: a few values, one of them (bounced) rare and sought.
 CREATE INDEX contacts_email_status_idx ON contacts (email_status);
--- `annual_revenue_min/max`, `total_funding_min/max`, and the orderings by them
--- (biggest first: the order sales teams ask for; the other direction walks it too).
-CREATE INDEX contacts_annual_revenue_desc_idx ON contacts
-    (company_annual_revenue DESC NULLS LAST, uuid DESC) INCLUDE (company_uuid);
-CREATE INDEX contacts_total_funding_desc_idx ON contacts
-    (company_total_funding DESC NULLS LAST, uuid DESC) INCLUDE (company_uuid);
+-- `annual_revenue_min/max`, `total_funding_min/max`: the orderings' btrees
+-- (contacts_0006_ordering_indexes.sql).
 -- `has_phone`: contacts with and without a mobile (each contact is in one of the
 -- two), and the metadata rows holding a phone (plugins/contacts/filters.py).
 CREATE INDEX contacts_with_mobile_idx ON contacts (uuid) WHERE coalesce(mobile_phone, '') <> '';
@@ -20,9 +16,5 @@ CREATE INDEX contact_metadata_with_phone_idx ON contact_metadata (contact_uuid)
     WHERE coalesce(work_direct_phone, '') <> '' OR coalesce(home_phone, '') <> ''
        OR coalesce(other_phone, '') <> '';
 
--- companies: the same bounds and orderings, and updated_at
-CREATE INDEX companies_annual_revenue_desc_idx ON companies
-    (annual_revenue DESC NULLS LAST, uuid DESC);
-CREATE INDEX companies_total_funding_desc_idx ON companies
-    (total_funding DESC NULLS LAST, uuid DESC);
+-- companies: updated_at (the revenue and funding bounds: contacts_0006)
 CREATE INDEX companies_updated_at_idx ON companies (updated_at, uuid);

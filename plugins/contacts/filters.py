@@ -88,7 +88,8 @@ def contact_filters() -> list[FilterSpec]:
         FilterSpec("title_words", "text", _title_words,
                    "Title contains every word of the value, in any order (similar titles)."),
         text_filter("mobile_phone", "Mobile phone contains."),
-        FilterSpec("seniority", "choice", lambda v, t: c(t).seniority.in_(v),
+        # COLLATE "C": the ordering's btree (contacts_seniority_order_idx) serves it
+        FilterSpec("seniority", "choice", lambda v, t: c(t).seniority.collate("C").in_(v),
                    "Seniority equals one of.", choices=SENIORITIES),
         FilterSpec("email_status", "choice", lambda v, t: c(t).email_status.in_(v),
                    "Email status equals one of.", choices=EMAIL_STATUSES),

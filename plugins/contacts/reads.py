@@ -18,12 +18,13 @@ import sqlalchemy as sa
 
 from core.sql import compile_sql
 
-WHERE, LIMIT, OFFSET = "__WHERE__", "__LIMIT__", "__OFFSET__"
+WHERE, LIMIT, OFFSET, ROWS = "__WHERE__", "__LIMIT__", "__OFFSET__", "__ROWS__"
 Sql = tuple[str, dict[str, Any]]
 
 
 def markers() -> tuple[sa.TextClause, sa.ColumnElement, sa.ColumnElement]:
-    """Stand-ins for the condition, limit and offset in a template statement."""
+    """Stand-ins for the condition, limit and offset in a template statement (and
+    ``sa.literal_column(ROWS)`` for limit + offset)."""
     return sa.text(WHERE), sa.literal_column(LIMIT), sa.literal_column(OFFSET)
 
 
@@ -35,7 +36,8 @@ def _template(key: tuple, build: Callable[[], Any]) -> str:
     sql = _TEMPLATES.get(key)
     if sql is None:
         sql, params = compile_sql(build())
-        assert not params, "templates take their values through render()"
+        # values come through render(); a template may declare bind parameters
+        assert all(value is None for value in params.values()), "a value in a template"
         if len(_TEMPLATES) >= MAX_TEMPLATES:
             _TEMPLATES.clear()
         _TEMPLATES[key] = sql
@@ -43,13 +45,15 @@ def _template(key: tuple, build: Callable[[], Any]) -> str:
 
 
 def render(key: tuple, build: Callable[[], Any], condition: sa.ColumnElement,
-           limit: int = 0, offset: int = 0) -> Sql:
+           limit: int = 0, offset: int = 0, params: dict[str, Any] | None = None) -> Sql:
     """The template of ``key`` (``build()`` compiled the first time) with
-    ``condition`` compiled into it."""
+    ``condition`` compiled into it (wherever the template holds it) and the values
+    of the template's own bind parameters, ``params``."""
     template = _template(key, build)
-    where, params = compile_sql(condition)
-    sql = template.replace(LIMIT, str(int(limit)), 1).replace(OFFSET, str(int(offset)), 1)
-    return sql.replace(WHERE, where, 1), params
+    where, where_params = compile_sql(condition)
+    sql = (template.replace(LIMIT, str(int(limit)), 1).replace(OFFSET, str(int(offset)), 1)
+           .replace(ROWS, str(int(limit) + int(offset))))
+    return sql.replace(WHERE, where), {**where_params, **(params or {})}
 
 
 async def _execute(cur: Any, sql: str, params: Any) -> None:

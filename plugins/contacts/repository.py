@@ -4,7 +4,8 @@ Lists are one statement per page: an inner query on the listed table (joined
 to companies / metadata only when a filter needs it) applies the filters, the
 ordering, the keyset and the limit; the outer query joins the page's rows to
 their company and metadata (only what the view shows). Orderings use columns
-of the listed table only, so the inner query can walk a btree index.
+of the listed table only, so the inner query can walk a btree index; an
+ordering by one nullable field walks it twice (``keyset.two_walks``).
 """
 
 from typing import Any
@@ -13,8 +14,9 @@ import sqlalchemy as sa
 
 from core.filters import AppliedFilters
 from core.sql import compile_sql
+from plugins.contacts.keyset import cursor_params, cursor_shape, split_key, two_walks
 from plugins.contacts.ordering import Ordering
-from plugins.contacts.reads import Sql, markers, render
+from plugins.contacts.reads import ROWS, Sql, markers, render
 from plugins.contacts.tables import (
     CompanyTables,
     ContactTables,
@@ -90,17 +92,21 @@ def _labelled(table: sa.Table, prefix: str, fields: tuple[str, ...]) -> list:
 
 
 def contact_page_statement(needs: frozenset[str], ordering: Ordering, view: str, where,
-                           limit, offset) -> sa.Select:
+                           limit, offset, *, walks: str | None = None) -> sa.Select:
     """The page's contacts, in order, with company (and metadata for ``full``).
 
     The inner query selects only ``uuid`` and the sort keys (late row lookup):
     with the ``INCLUDE (company_uuid)`` keyset indexes it walks the ordering as an
     index-only scan, checking company filters through a memoized join, and the
     wide rows are read for the page's rows only."""
-    keys = list(dict.fromkeys(k.column for k in ordering.keys))
-    inner = (sa.select(*(contacts.c[k] for k in keys)).select_from(contacts_from(needs))
-             .where(where).order_by(*ordering.order_by(contacts)).limit(limit).offset(offset))
-    page = inner.subquery("page")
+    keys = _key_columns(contacts, ordering)
+    if walks:  # an ordering by one nullable field: keyset.two_walks, cursor shape ``walks``
+        page = two_walks(contacts, contacts_from(needs), keys, where, ordering, walks,
+                         sa.literal_column(ROWS), limit, offset).subquery("page")
+    else:
+        inner = (sa.select(*keys).select_from(contacts_from(needs)).where(where)
+                 .order_by(*ordering.order_by(contacts)).limit(limit).offset(offset))
+        page = inner.subquery("page")
     source = (page.join(contacts, contacts.c.uuid == page.c.uuid)
               .outerjoin(companies, companies.c.uuid == contacts.c.company_uuid))
     columns = [*(contacts.c[f] for f in CONTACT_FIELDS), contacts.c.company_name,
@@ -124,19 +130,32 @@ def contact_page(applied: AppliedFilters, ordering: Ordering, *, limit: int, off
                  uuid: Any = None) -> Sql:
     """``(sql, params)`` of a page of contacts (template cached by shape)."""
     needs = applied.needs
+    walks = cursor_shape(after) if split_key(ordering) else None
 
     def build():
-        return contact_page_statement(needs, ordering, view, *markers())
+        return contact_page_statement(needs, ordering, view, *markers(), walks=walks)
 
+    if walks:
+        where = contact_where(applied, company_uuid, uuid=uuid)
+        return render(("contact_page", needs, ordering, view, walks), build, where, limit,
+                      offset, cursor_params(after))
     where = contact_where(applied, company_uuid, ordering=ordering, after=after, uuid=uuid)
     return render(("contact_page", needs, ordering, view), build, where, limit, offset)
 
 
+def _key_columns(table: sa.Table, ordering: Ordering) -> list:
+    return [table.c[k] for k in dict.fromkeys(k.column for k in ordering.keys)]
+
+
 def company_page_statement(needs: frozenset[str], ordering: Ordering, where, limit,
-                           offset) -> sa.Select:
-    inner = sa.select(companies).select_from(companies_from(needs)).where(where)
-    page = (inner.order_by(*ordering.order_by(companies)).limit(limit).offset(offset)
-            .subquery("page"))
+                           offset, *, walks: str | None = None) -> sa.Select:
+    if walks:  # an ordering by one nullable field: keyset.two_walks, cursor shape ``walks``
+        page = two_walks(companies, companies_from(needs), list(companies.c), where, ordering,
+                         walks, sa.literal_column(ROWS), limit, offset).subquery("page")
+    else:
+        inner = sa.select(companies).select_from(companies_from(needs)).where(where)
+        page = (inner.order_by(*ordering.order_by(companies)).limit(limit).offset(offset)
+                .subquery("page"))
     source = page.outerjoin(company_metadata, company_metadata.c.company_uuid == page.c.uuid)
     columns = [*(page.c[f] for f in COMPANY_FIELDS),
                company_metadata.c.company_uuid.label("cm_present"),
@@ -147,10 +166,14 @@ def company_page_statement(needs: frozenset[str], ordering: Ordering, where, lim
 def company_page(applied: AppliedFilters, ordering: Ordering, *, limit: int, offset: int = 0,
                  after: list | None = None) -> Sql:
     needs = applied.needs
+    walks = cursor_shape(after) if split_key(ordering) else None
 
     def build():
-        return company_page_statement(needs, ordering, *markers())
+        return company_page_statement(needs, ordering, *markers(), walks=walks)
 
+    if walks:
+        return render(("company_page", needs, ordering, walks), build, company_where(applied),
+                      limit, offset, cursor_params(after))
     where = company_where(applied, ordering=ordering, after=after)
     return render(("company_page", needs, ordering), build, where, limit, offset)
 
