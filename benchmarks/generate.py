@@ -3,6 +3,7 @@
     python benchmarks/generate.py --contacts 1000000 --companies 100000 \\
         --database-url postgresql://postgres@127.0.0.1:5432/bench     # load a database
     python benchmarks/generate.py --contacts 10000 --csv contacts.csv  # the import CSV
+    python benchmarks/generate.py --contacts 10000 --csv apollo.csv --layout apollo-2026
 
 The same seed gives the same data. Company sizes are skewed (a Pareto tail:
 most companies are small, a few have 10k+ employees, and contacts are spread
@@ -321,6 +322,57 @@ def write_csv(path: Path, n_contacts: int, n_companies: int, seed: int) -> None:
                 co.get("total_funding"), "", "", ""])
 
 
+APOLLO_2026_SAMPLE = ROOT / "tests/plugins/imports/samples/apollo-contacts-export-2026.csv"
+
+
+def _apollo_label(value: str | None) -> str:
+    """``c_suite`` -> ``C suite``, ``likely_to_engage`` -> ``Likely to engage``: how
+    Apollo's exports write seniorities and email statuses."""
+    return value.replace("_", " ").capitalize() if value else ""
+
+
+def write_apollo_csv(path: Path, n_contacts: int, n_companies: int, seed: int) -> None:
+    """The same contacts as :func:`write_csv`, in Apollo's 2026 export layout (the
+    header of ``tests/plugins/imports/samples/apollo-contacts-export-2026.csv``, with
+    a BOM, display labels, phones written ``'+1 ...``), as ``benchmarks/import.py``
+    uploads them."""
+    with APOLLO_2026_SAMPLE.open(encoding="utf-8-sig", newline="") as sample:
+        header = next(csv.reader(sample))
+    index = {name: i for i, name in enumerate(header)}
+    rng = random.Random(seed)
+    companies = make_companies(rng, n_companies)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        handle.write("\ufeff")
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        for n, c in enumerate(contacts(rng, companies, n_contacts)):
+            co = c["company"] or {}
+            row = [""] * len(header)
+            for name, value in {
+                "First Name": c["first_name"], "Last Name": c["last_name"],
+                "Title": c["title"], "Company Name": co.get("name"), "Email": c["email"],
+                "Email Status": _apollo_label(c["email_status"]),
+                "Seniority": _apollo_label(c["seniority"]),
+                "Departments": ", ".join(d.title() for d in c["departments"]),
+                "Mobile Phone": f"'{c['mobile_phone']}" if c["mobile_phone"] else None,
+                "Stage": ("Cold", "Replied", "")[n % 3],
+                "# Employees": co.get("employees_count"),
+                "Industry": ", ".join(co.get("industries", [])),
+                "Keywords": ", ".join(co.get("keywords", [])),
+                "Person Linkedin Url": c["linkedin_url"], "Website": co.get("website"),
+                "City": c["city"], "State": c["state"], "Country": c["country"],
+                "Company Address": co.get("address"), "Company City": co.get("city"),
+                "Company State": co.get("state"), "Company Country": co.get("country"),
+                "Technologies": ", ".join(co.get("technologies", [])),
+                "Annual Revenue": co.get("annual_revenue"),
+                "Total Funding": co.get("total_funding"),
+                "Apollo Contact Id": f"{n:024x}",
+            }.items():
+                if value is not None:
+                    row[index[name]] = value
+            writer.writerow(row)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--contacts", type=int, default=1_000_000)
@@ -328,11 +380,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=20261126)
     parser.add_argument("--database-url", help="load this (migrated, empty) database")
     parser.add_argument("--csv", type=Path, help="write the import CSV here")
+    parser.add_argument("--layout", choices=("ours", "apollo-2026"), default="ours",
+                        help="the CSV's columns: ours (CSV_FORMAT.md) or Apollo's 2026 export")
     args = parser.parse_args(argv)
     if not args.database_url and not args.csv:
         parser.error("give --database-url and/or --csv")
     if args.csv:
-        write_csv(args.csv, args.contacts, args.companies, args.seed)
+        write = write_apollo_csv if args.layout == "apollo-2026" else write_csv
+        write(args.csv, args.contacts, args.companies, args.seed)
     if args.database_url:
         load(args.database_url, args.contacts, args.companies, args.seed)
     return 0

@@ -1,9 +1,10 @@
 """The CSV import, end to end: HTTP upload, a real worker on Redis, the database.
 
-Generates a deterministic file in Apollo's 2026 export layout (the header of
-``tests/plugins/imports/samples/apollo-contacts-export-2026.csv``; skewed company
-sizes, ~5% of contacts without email, hundreds of titles), creates its own database,
-then in the same run measures:
+Generates a deterministic file of ``benchmarks/generate.py``'s contacts (skewed
+company sizes, thousands of distinct titles, Apollo's industries, ~5% without email;
+one company per ten contacts) in Apollo's 2026 export layout (the header of
+``tests/plugins/imports/samples/apollo-contacts-export-2026.csv``), creates its own
+database, then in the same run measures:
 
 1. the physical reference: ``COPY`` of the same file into an unindexed text staging
    table (one text column per CSV column);
@@ -28,7 +29,6 @@ import argparse
 import asyncio
 import csv
 import os
-import random
 import secrets
 import shutil
 import socket
@@ -48,81 +48,16 @@ sys.path.insert(0, str(ROOT))
 
 ADMIN_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-SAMPLE = ROOT / "tests/plugins/imports/samples/apollo-contacts-export-2026.csv"
 WRITE_KEY = "bench-write-key-" + "k" * 16
-FIRST = ("James Mary Robert Patricia John Jennifer Michael Linda David Elizabeth William "
-         "Barbara Richard Susan Joseph Jessica Thomas Sarah Charles Karen Chen Wei Fatima "
-         "Olga Lukas Sofia Mateo Amara Kenji Aiko Ravi Priya Noah Emma Liam Olivia Zoë "
-         "Jürgen Élodie Łukasz Chloé Kwame Ines Yusuf Hana Omar Leila Pablo Greta").split()
-LAST = ("Smith Johnson Williams Brown Jones Garcia Miller Davis Rodriguez Martinez Wilson "
-        "Anderson Taylor Thomas Moore Jackson Martin Lee Thompson White Harris Clark Lewis "
-        "Walker Young Allen King Wright Scott Green Baker Adams Nelson Hill Campbell Müller "
-        "Schmidt Dubois Novak Sato Tanaka Okafor Andersson Kowalski Rossi Silva Nguyen").split()
-LEVELS = ("", "Senior ", "Junior ", "Lead ", "Principal ", "Head of ", "VP of ",
-          "Director of ", "Chief ", "Associate ", "Staff ", "Global ")
-FUNCTIONS = ("Engineering", "Sales", "Marketing", "Operations", "Finance", "Product",
-             "Design", "Data", "Security", "Customer Success", "People", "Legal",
-             "Procurement", "Research", "IT", "Growth", "Partnerships", "Support")
-SENIORITIES = ("C suite", "Vp", "Director", "Manager", "Senior", "Entry", "Head", "Owner",
-               "Founder", "Partner", "Intern")
-INDUSTRIES = ("computer software", "logistics & supply chain", "financial services",
-              "hospital & health care", "retail", "management consulting", "automotive",
-              "marketing & advertising", "telecommunications", "real estate")
-TECH = ("Salesforce", "AWS", "HubSpot", "Google Analytics", "Shopify", "Slack", "Zendesk",
-        "Microsoft Office 365", "WordPress.org", "Stripe", "Segment", "Intercom")
-PLACES = (("Austin", "Texas", "United States"), ("Paris", "Île-de-France", "France"),
-          ("Berlin", "Berlin", "Germany"), ("London", "England", "United Kingdom"),
-          ("Toronto", "Ontario", "Canada"), ("São Paulo", "São Paulo", "Brazil"))
+SEED = 20261126
 
 
-def generate(path: Path, rows: int, seed: int = 7) -> None:
-    """Write ``rows`` deterministic rows in Apollo's 2026 layout to ``path``."""
-    rng = random.Random(seed)
-    with open(SAMPLE, encoding="utf-8-sig", newline="") as sample:
-        header = next(csv.reader(sample))
-    index = {name: i for i, name in enumerate(header)}
-    companies = max(10, rows // 20)
-    with open(path, "w", encoding="utf-8", newline="") as out:
-        out.write("\ufeff")
-        writer = csv.writer(out)
-        writer.writerow(header)
-        for n in range(rows):
-            c = int(companies * rng.random() ** 3)  # skewed: a few very large companies
-            crng = random.Random(c * 7919 + seed)
-            domain = f"company{c}.example.com"
-            city, state, country = PLACES[c % len(PLACES)]
-            first, last = rng.choice(FIRST), rng.choice(LAST)
-            row = [""] * len(header)
-            values = {
-                "First Name": first, "Last Name": last,
-                "Title": rng.choice(LEVELS) + rng.choice(FUNCTIONS),
-                "Company Name": f"Company {c} {crng.choice(('Inc', 'GmbH', 'SA', 'Ltd'))}",
-                "Email": "" if rng.random() < 0.05 else
-                f"{first}.{last}.{n}@{domain}".lower(),
-                "Email Status": rng.choice(("Verified", "Unverified", "Likely to engage")),
-                "Seniority": rng.choice(SENIORITIES),
-                "Departments": rng.choice(FUNCTIONS),
-                "Mobile Phone": f"'+1 512-555-{n % 10000:04d}",
-                "Work Direct Phone": f"+1 737-555-{n % 9973:04d}" if n % 3 == 0 else "",
-                "Stage": rng.choice(("Cold", "Replied", "")),
-                "# Employees": str(crng.randint(1, 20000)),
-                "Industry": crng.choice(INDUSTRIES),
-                "Keywords": ", ".join(crng.sample(("saas", "b2b", "crm", "cloud", "ai",
-                                                   "logistics", "retail", "fintech"), 3)),
-                "Person Linkedin Url": f"http://www.linkedin.com/in/{first}-{last}-{n}".lower(),
-                "Website": f"https://www.{domain}",
-                "Company Linkedin Url": f"http://www.linkedin.com/company/company{c}",
-                "City": city, "State": state, "Country": country,
-                "Company City": city, "Company State": state, "Company Country": country,
-                "Company Phone": f"'+1 512-555-{c % 10000:04d}",
-                "Technologies": ", ".join(crng.sample(TECH, 3)),
-                "Annual Revenue": str(crng.randint(10**5, 10**10)),
-                "Total Funding": str(crng.randint(0, 10**9)),
-                "Apollo Contact Id": f"{n:024x}",
-            }
-            for name, value in values.items():
-                row[index[name]] = value
-            writer.writerow(row)
+def generate(path: Path, rows: int, seed: int = SEED) -> None:
+    """Write ``rows`` contacts of ``benchmarks/generate.py`` (one company per ten
+    contacts) in Apollo's 2026 export layout to ``path``."""
+    from benchmarks.generate import write_apollo_csv
+
+    write_apollo_csv(path, rows, max(10, rows // 10), seed)
 
 
 def free_port() -> int:
@@ -239,7 +174,7 @@ def main() -> None:
         print(f"generated {args.rows:,} rows ({data.stat().st_size / 1e6:.0f} MB) "
               f"in {time.perf_counter() - started:.0f} s")
     size_mb = data.stat().st_size / 1e6
-    with open(SAMPLE, encoding="utf-8-sig", newline="") as sample:
+    with open(data, encoding="utf-8-sig", newline="") as sample:
         columns = len(next(csv.reader(sample)))
 
     name = f"contacts_api_bench_{secrets.token_hex(4)}"
