@@ -75,12 +75,14 @@ class Batch:
         if row.company is not None:
             domain = row.company.get("domain")
             company_key = ("d", domain) if domain else ("n", row.company["name"].lower())
+            # A row's dicts are its own (normalize_row builds them): the first row of a
+            # key is kept as is and later ones merged into it, without copies. The
+            # company dict keeps its "domain"; prepare() reads the named columns only.
             merged = self.companies.get(company_key)
             if merged is None:
-                fields = {k: v for k, v in row.company.items() if k != "domain"}
-                self.companies[company_key] = [fields, dict(row.company_metadata)]
+                self.companies[company_key] = [row.company, row.company_metadata]
             else:
-                merged[0].update((k, v) for k, v in row.company.items() if k != "domain")
+                merged[0].update(row.company)
                 merged[1].update(row.company_metadata)
         contact = row.contact
         email = contact.get("email")
@@ -91,7 +93,7 @@ class Batch:
             key = ("n", first.lower(), last.lower(), company_key)
         merged_contact = self.contacts.get(key)
         if merged_contact is None:
-            self.contacts[key] = [dict(contact), dict(row.contact_metadata), company_key]
+            self.contacts[key] = [contact, row.contact_metadata, company_key]
         else:
             merged_contact[0].update(contact)
             merged_contact[1].update(row.contact_metadata)
