@@ -21,19 +21,19 @@ import argparse
 import asyncio
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import psutil
 import psycopg2
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from benchmarks.common import free_port, with_database  # noqa: E402
 
 ADMIN_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -69,12 +69,6 @@ INSERT INTO contact_metadata (contact_uuid, work_direct_phone, stage)
 SELECT uuid, '+1 555 0100', 'Lead' FROM contacts WHERE random() < 0.5;
 ANALYZE;
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_moto() -> tuple[subprocess.Popen, str]:
@@ -196,7 +190,7 @@ def main() -> int:
     admin = psycopg2.connect(ADMIN_URL)
     admin.autocommit = True
     admin.cursor().execute(f'CREATE DATABASE "{name}"')
-    url = urlunsplit(urlsplit(ADMIN_URL)._replace(path=f"/{name}"))
+    url = with_database(ADMIN_URL, name)
     moto, endpoint = start_moto()
     worker = None
     try:

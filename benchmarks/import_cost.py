@@ -37,7 +37,8 @@ import psycopg2
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.list_queries import app_settings, with_db  # noqa: E402
+from benchmarks.common import with_database  # noqa: E402
+from benchmarks.list_queries import app_settings  # noqa: E402
 from core.migrations import _apply  # noqa: E402
 from core.plugins import Plugins  # noqa: E402
 from plugins.imports import upsert_sql  # noqa: E402
@@ -77,7 +78,7 @@ class TimedTransaction:
 
 
 def prepare_database(args: argparse.Namespace) -> str:
-    url = with_db(ADMIN_URL, DATABASE)
+    url = with_database(ADMIN_URL, DATABASE)
     admin = psycopg2.connect(ADMIN_URL)
     admin.autocommit = True
     with admin.cursor() as cur:

@@ -21,21 +21,22 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import aiohttp  # noqa: E402
 import psycopg2  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
 from aiohttp import web  # noqa: E402
 
 from benchmarks import generate  # noqa: E402
+from benchmarks.common import free_port, with_database  # noqa: E402
 from core.app import create_app  # noqa: E402
 from core.appkeys import FILTERS, SIGNER  # noqa: E402
 from core.migrations import _apply  # noqa: E402
@@ -46,6 +47,7 @@ from plugins.contacts import attributes, repository  # noqa: E402
 from plugins.contacts.ordering import CONTACT_ORDERING, parse_ordering  # noqa: E402
 from plugins.contacts.pagination import encode_cursor, scope_of  # noqa: E402
 from plugins.contacts.service import LIST_PARAMS  # noqa: E402
+from plugins.contacts.tables import contacts  # noqa: E402
 
 WRITE_KEY = "bench-write-key-0123456789"
 DEEP_ROWS = 20_000
@@ -77,18 +79,8 @@ QUERIES = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def with_db(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
-
-
 def prepare_database(admin_url: str, name: str, args) -> str:
-    url = with_db(admin_url, name)
+    url = with_database(admin_url, name)
     admin = psycopg2.connect(admin_url)
     admin.autocommit = True
     with admin.cursor() as cur:
@@ -167,15 +159,10 @@ async def main_async(args) -> int:
     def deep_cursor(params):
         """The cursor after row DEEP_ROWS of the ordering in ``params``."""
         ordering = parse_ordering(dict(params).get("ordering"), CONTACT_ORDERING)
-        columns = ", ".join(f"{key.column}::text" if key.column == "uuid" else key.column
-                            for key in ordering.keys)
-        collate = ' COLLATE "C"'
-        order = ", ".join(
-            f"{key.column}{collate if key.text else ''}"
-            f"{' DESC' if key.desc else ''}{' NULLS LAST' if key.nullable else ''}"
-            for key in ordering.keys)
-        cur.execute(f"SELECT {columns} FROM contacts ORDER BY {order} OFFSET %s LIMIT 1",
-                    (DEEP_ROWS - 1,))
+        columns = [sa.cast(contacts.c.uuid, sa.Text) if key.column == "uuid"
+                   else contacts.c[key.column] for key in ordering.keys]
+        cur.execute(*compile_sql(sa.select(*columns).order_by(*ordering.order_by(contacts))
+                                 .offset(DEEP_ROWS - 1).limit(1)))
         values = list(cur.fetchone())
         scope = scope_of("contacts", ordering.text, {})
         return encode_cursor(app[SIGNER], scope, True, values), values

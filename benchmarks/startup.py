@@ -15,29 +15,23 @@ import argparse
 import asyncio
 import os
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg2
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.common import free_port, with_database  # noqa: E402
+
 ADMIN_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 TARGET_S = 2.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def process_startup(env: dict[str, str]) -> float:
@@ -81,8 +75,9 @@ def main() -> int:
     admin = psycopg2.connect(ADMIN_URL)
     admin.autocommit = True
     admin.cursor().execute(f'CREATE DATABASE "{name}"')
-    url = urlunsplit(urlsplit(ADMIN_URL)._replace(path=f"/{name}"))
+    url = with_database(ADMIN_URL, name)
     env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": REDIS_URL,
+           "JWT_SECRET": secrets.token_urlsafe(48),  # the auth_jwt plugin needs one
            "CONTACTS_API__SERVER__ACCESS_LOG": "false", "PYTHONPATH": str(ROOT),
            "CONTACTS_API__DATABASE__MIGRATE_ON_STARTUP": "true"}
     try:
