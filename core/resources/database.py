@@ -7,14 +7,35 @@ from typing import Any
 
 import aiopg
 import psycopg2
+import psycopg2.errors
 from sqlalchemy.sql import ClauseElement
 
 from core.sql import compile_sql
 
-__all__ = ["Database", "Query", "Transaction", "open_database"]
+__all__ = ["Database", "Query", "Transaction", "is_transient", "open_database"]
 
 Query = str | ClauseElement
 Params = dict[str, Any] | Sequence[Any] | None
+
+
+# SQLSTATEs: class 08 (connection exception), administrator and crash shutdown, the
+# server still starting, no free connection slot (psycopg2's classes for them share
+# no parent but OperationalError, hence the list)
+_TRANSIENT_SQLSTATES = ("08000", "08001", "08003", "08004", "08006", "08007", "08P01",
+                        "57P01", "57P02", "57P03", "53300")
+_TRANSIENT_ERRORS = (
+    *(psycopg2.errors.lookup(code) for code in _TRANSIENT_SQLSTATES),
+    psycopg2.InterfaceError,  # the connection is already closed
+    OSError,
+)
+
+
+def is_transient(error: BaseException) -> bool:
+    """A failure of the connection or of the server's availability, not of the
+    statement: the connection broke (libpq raises the bare OperationalError, with no
+    SQLSTATE), a connection exception, an administrator or crash shutdown, a server
+    still starting, no free connection slot, a socket error."""
+    return type(error) is psycopg2.OperationalError or isinstance(error, _TRANSIENT_ERRORS)
 
 
 def _prepare(query: Query, params: Params) -> tuple[str, Params]:

@@ -21,6 +21,7 @@ from typing import Any
 
 import psycopg2.errors
 
+from core.resources.database import is_transient
 from plugins.contacts.service import invalidate_lists
 from plugins.imports import repository as repo
 from plugins.imports.parsing import BatchReader, bridge_chunks
@@ -37,26 +38,6 @@ _RETRIED = (psycopg2.errors.DeadlockDetected, psycopg2.errors.SerializationFailu
 # batch is one transaction, so a retry never writes a row twice. Past the lease, the
 # job may have passed to another worker; the retry's fence then stops this one.
 TRANSIENT_RETRY_S = 300.0
-# SQLSTATEs: class 08 (connection exception), administrator and crash shutdown, the
-# server still starting, no free connection slot (psycopg2's classes for them share
-# no parent but OperationalError, hence the list)
-_TRANSIENT_SQLSTATES = ("08000", "08001", "08003", "08004", "08006", "08007", "08P01",
-                        "57P01", "57P02", "57P03", "53300")
-_TRANSIENT_ERRORS = (
-    *(psycopg2.errors.lookup(code) for code in _TRANSIENT_SQLSTATES),
-    psycopg2.InterfaceError,  # the connection is already closed
-    OSError,
-)
-
-
-def is_transient(error: BaseException) -> bool:
-    """A failure of the connection or of the server's availability, not of the
-    statement: the connection broke (libpq raises the bare OperationalError, with no
-    SQLSTATE), a connection exception, an administrator or crash shutdown, a server
-    still starting, no free connection slot, a socket error."""
-    return type(error) is psycopg2.OperationalError or isinstance(error, _TRANSIENT_ERRORS)
-
-
 class LeaseLost(Exception):
     """Another worker took the job over: stop without writing anything more."""
 

@@ -33,8 +33,8 @@ from plugins.imports import upsert_sql as q
 from plugins.imports.normalize import ImportRow, RowError
 
 _INT4 = 2**31
-# advisory lock class ids: company names (shared with the API's writes), contact keys
-_LOCK_COMPANY, _LOCK_CONTACT = COMPANY_NAME_LOCK, 7_100_002
+_LOCK_CONTACT = 7_100_002  # advisory lock class id of contacts without email (company
+# names: COMPANY_NAME_LOCK, shared with the API's writes)
 _NAMED_CONTACT_SOURCE = (("k", "int"), ("id", "uuid"), ("lfn", "text"), ("lln", "text"),
                          *q.CONTACT_SOURCE)
 _NAMED_COMPANY_SOURCE = (("k", "int"), ("id", "uuid"), ("lname", "text"), *q.COMPANY_COLUMNS)
@@ -174,7 +174,7 @@ async def _companies(tx: Any, p: dict[str, Any]) -> dict[str, str | None]:
                     q.FIND_DOMAIN_COMPANIES, (q.literal(missing, text=True),)):
                 uuids["d" + domain] = company_uuid
     if p["names"]:
-        await tx.fetch_val(q.LOCK_KEYS, (_LOCK_COMPANY, p["name_locks"]))
+        await tx.fetch_val(q.LOCK_KEYS, (COMPANY_NAME_LOCK, p["name_locks"]))
         for index, company_uuid, _ in await tx.fetch_tuples(q.UPSERT_NAMED_COMPANIES,
                                                             p["name_rows"]):
             uuids["n" + p["names"][index]] = company_uuid

@@ -13,8 +13,9 @@ import psycopg2
 import psycopg2.errors
 
 from core.appkeys import RESOURCES
+from core.resources.database import is_transient
 from plugins.imports import repository as repo
-from plugins.imports.tasks import is_transient, run_import
+from plugins.imports.tasks import run_import
 from tests.conftest import subprocess_env
 from tests.helpers import TcpProxy, url_via
 from tests.plugins.imports.conftest import (
