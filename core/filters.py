@@ -15,7 +15,7 @@ import datetime as dt
 import re
 import unicodedata
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 import attrs
@@ -68,6 +68,12 @@ class FilterSpec:
     table namespace. ``needs``: names of optional joins the condition uses
     (e.g. ``{"company"}``), so repositories join only what is needed.
     ``multiple``: False for filters that take one value (``has_email``).
+    ``prepare(db, values)``: optional and async. It looks up in the database
+    what ``build`` needs and returns the values ``build`` receives instead
+    (``db`` is ``core.resources.database.Database``). The contacts plugin turns
+    "title contains director" into the ids of the matching distinct titles this
+    way, so the planner sees them as constants. ``AppliedFilters.prepared`` runs
+    it once per request; building the condition of unprepared filters raises.
     """
 
     name: str
@@ -78,21 +84,39 @@ class FilterSpec:
     choices: tuple[str, ...] = ()
     needs: frozenset[str] = frozenset()
     multiple: bool = True
+    prepare: Callable[[Any, list[Any]], Awaitable[list[Any]]] | None = None
 
 
 @attrs.frozen
 class AppliedFilters:
     """Parsed filters of one request: ``(spec, values)`` pairs in a stable order,
-    plus the raw text values by canonical name (for links and echoing)."""
+    plus the raw text values by canonical name (for links and echoing).
+    ``ready``: the values of filters with a ``prepare`` step are prepared."""
 
     items: tuple[tuple[FilterSpec, tuple[Any, ...]], ...]
     raw: Mapping[str, tuple[str, ...]]
+    ready: bool = False
 
     @property
     def needs(self) -> frozenset[str]:
         return frozenset().union(*(spec.needs for spec, _ in self.items))
 
+    async def prepared(self, db: Any) -> "AppliedFilters":
+        """These filters with every ``prepare`` step run (once: prepared filters
+        return themselves)."""
+        if self.ready:
+            return self
+        items = []
+        for spec, values in self.items:
+            if spec.prepare is not None:
+                values = tuple(await spec.prepare(db, list(values)))
+            items.append((spec, values))
+        return AppliedFilters(tuple(items), self.raw, ready=True)
+
     def condition(self, tables: Any) -> ColumnElement[bool]:
+        if not self.ready and any(spec.prepare is not None for spec, _ in self.items):
+            names = ", ".join(spec.name for spec, _ in self.items if spec.prepare is not None)
+            raise RuntimeError(f"filters {names} need AppliedFilters.prepared(db) first")
         if not self.items:
             return true()
         return and_(*(spec.build(list(values), tables) for spec, values in self.items))

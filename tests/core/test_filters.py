@@ -90,3 +90,30 @@ def test_json_lists_keep_commas_inside_values():
 def test_a_name_declared_twice_fails():
     with pytest.raises(ValueError, match="declared twice"):
         FilterRegistry([_spec("title", "text"), _spec("name", "text", aliases=("title",))], "c")
+
+
+async def test_prepare_runs_once_before_build():
+    """A filter with a ``prepare`` step builds from what it returned; building
+    before preparing fails loudly instead of querying with raw values."""
+    calls = []
+
+    async def prepare(db, values):
+        calls.append((db, values))
+        return [v.upper() for v in values]
+
+    built = []
+    registry = FilterRegistry([
+        FilterSpec("title", "text", lambda v, t: built.append(v) or sa.true(), prepare=prepare),
+        _spec("employees_min", "integer", multiple=False),
+    ], "contact")
+    applied = registry.parse([("title", "ceo,cto"), ("employees_min", "5")])
+    with pytest.raises(RuntimeError, match="title need AppliedFilters.prepared"):
+        applied.condition(None)
+    ready = await applied.prepared("the db")
+    assert await ready.prepared("again") is ready
+    assert calls == [("the db", ["ceo", "cto"])]
+    ready.condition(None)
+    assert built == [["CEO", "CTO"]]
+    assert ready.raw == applied.raw == {"title": ("ceo", "cto"), "employees_min": ("5",)}
+    # filters without a prepare step need none
+    REGISTRY.parse([("title", "ceo")]).condition(None)
