@@ -15,6 +15,7 @@ funding bounds (copies too). Extra filters beyond API.md: ``title_words``
 import sqlalchemy as sa
 
 from core.filters import FilterSpec
+from plugins.contacts.dictionaries import dictionary_filter, whole, words
 from plugins.contacts.filterkit import (
     COMPANY,
     bound_filters,
@@ -47,7 +48,7 @@ def _domains(values):
 
 def _title_words(values, t):
     col = t.contacts.c.title
-    return sa.or_(*(sa.and_(*(contains(col, w) for w in v.split())) for v in values))
+    return sa.or_(*(sa.and_(*(contains(col, w) for w in words(v))) for v in values))
 
 
 def _has_phone(values, t):
@@ -84,9 +85,11 @@ def contact_filters() -> list[FilterSpec]:
         text_filter("first_name", "First name contains."),
         text_filter("last_name", "Last name contains."),
         text_filter("email", "Email contains."),
-        text_filter("title", "Title contains."),
-        FilterSpec("title_words", "text", _title_words,
-                   "Title contains every word of the value, in any order (similar titles)."),
+        dictionary_filter("title", "title", whole, "Title contains.",
+                          text_filter("title", "").build),
+        dictionary_filter("title_words", "title", words,
+                          "Title contains every word of the value, in any order "
+                          "(similar titles).", _title_words),
         text_filter("mobile_phone", "Mobile phone contains."),
         # COLLATE "C": the ordering's btree (contacts_seniority_order_idx) serves it
         FilterSpec("seniority", "choice", lambda v, t: c(t).seniority.collate("C").in_(v),
@@ -121,7 +124,8 @@ def contact_filters() -> list[FilterSpec]:
                    "Company address, city, state or country contains.", needs=COMPANY),
         text_filter("city", "Contact city contains."),
         text_filter("state", "Contact state contains."),
-        text_filter("country", "Contact country contains."),
+        dictionary_filter("country", "country", whole, "Contact country contains.",
+                          text_filter("country", "").build),
         company_text_filter("company_city", "city", "Company city contains."),
         company_text_filter("company_state", "state", "Company state contains."),
         company_text_filter("company_country", "country", "Company country contains."),

@@ -14,6 +14,8 @@ statement_timeout`` = ``[contacts] list_statement_timeout_ms``, see
     # page.next_offset / page.previous_offset: the same pages by offset, when no
     # cursor was given and within max_offset; page.count when include_count.
     n = await count_contacts(resources, applied)
+    # Building SQL from filters yourself (repository, attributes): first
+    # applied = await applied.prepared(resources.db)   # dictionary lookups
     total, uuids = await contact_uuid_list(resources, applied, "-created_at", limit=1000)
     async for contact in iter_contact_rows(resources, applied, batch_size=5000):
         ...   # Contact dicts with company and metadata, keyset batches, constant memory
@@ -134,13 +136,14 @@ async def list_contacts(resources, signer, applied: AppliedFilters,
                          include_count)
 
     async def load() -> Page:
+        ready = await applied.prepared(resources.db)
         return await _page(
-            resources, signer, resource=resource, applied=applied, ordering=ordering,
+            resources, signer, resource=resource, applied=ready, ordering=ordering,
             limit=limit, cursor=cursor, offset=offset,
             build=lambda order, **kw: repository.contact_page(
-                applied, order, view=view, company_uuid=company_uuid, **kw),
+                ready, order, view=view, company_uuid=company_uuid, **kw),
             serialize=simple_contact if view == "simple" else contact,
-            count_query=(repository.contact_count(applied, company_uuid)
+            count_query=(repository.contact_count(ready, company_uuid)
                          if include_count else None))
 
     return await cache.cached_page(resources, key, load, Page)
@@ -156,21 +159,24 @@ async def list_companies(resources, signer, applied: AppliedFilters,
                          include_count)
 
     async def load() -> Page:
+        ready = await applied.prepared(resources.db)
         return await _page(
-            resources, signer, resource="companies", applied=applied, ordering=ordering,
+            resources, signer, resource="companies", applied=ready, ordering=ordering,
             limit=limit, cursor=cursor, offset=offset,
-            build=lambda order, **kw: repository.company_page(applied, order, **kw),
+            build=lambda order, **kw: repository.company_page(ready, order, **kw),
             serialize=company,
-            count_query=repository.company_count(applied) if include_count else None)
+            count_query=repository.company_count(ready) if include_count else None)
 
     return await cache.cached_page(resources, key, load, Page)
 
 
 async def count_contacts(resources, applied: AppliedFilters, company_uuid: Any = None) -> int:
+    applied = await applied.prepared(resources.db)
     return await run_read(resources, repository.contact_count(applied, company_uuid), many=False)
 
 
 async def count_companies(resources, applied: AppliedFilters) -> int:
+    applied = await applied.prepared(resources.db)
     return await run_read(resources, repository.company_count(applied), many=False)
 
 
@@ -179,6 +185,7 @@ async def contact_uuid_list(resources, applied: AppliedFilters, ordering=None, *
     """``(total matching, the first limit uuids in list order)``."""
     if not isinstance(ordering, Ordering):
         ordering = parse_ordering(ordering, CONTACT_ORDERING)
+    applied = await applied.prepared(resources.db)
     total, rows = await reads.run(
         resources, (*repository.contact_count(applied, company_uuid), "val"),
         (*repository.contact_uuids(applied, ordering, limit, company_uuid), "tuples"))
@@ -189,17 +196,20 @@ async def company_uuid_list(resources, applied: AppliedFilters, ordering=None, *
                             limit: int) -> tuple[int, list[str]]:
     if not isinstance(ordering, Ordering):
         ordering = parse_ordering(ordering, COMPANY_ORDERING)
+    applied = await applied.prepared(resources.db)
     total, rows = await reads.run(
         resources, (*repository.company_count(applied), "val"),
         (*repository.company_uuids(applied, ordering, limit), "tuples"))
     return total, [str(r[0]) for r in rows]
 
 
-async def _iterate(resources, build, serialize, ordering: Ordering, batch_size: int
-                   ) -> AsyncIterator[dict[str, Any]]:
+async def _iterate(resources, applied: AppliedFilters, page, serialize, ordering: Ordering,
+                   batch_size: int) -> AsyncIterator[dict[str, Any]]:
+    applied = await applied.prepared(resources.db)
     after = None
     while True:
-        rows = await resources.db.fetch_all(*build(ordering, limit=batch_size, after=after))
+        rows = await resources.db.fetch_all(
+            *page(applied, ordering, limit=batch_size, after=after))
         for row in rows:
             yield serialize(row)
         if len(rows) < batch_size:
@@ -211,15 +221,13 @@ def iter_contact_rows(resources, applied: AppliedFilters, batch_size: int = 5000
                       ordering: str | None = None) -> AsyncIterator[dict[str, Any]]:
     """Every matching contact (full view), fetched in keyset batches."""
     order = parse_ordering(ordering, CONTACT_ORDERING)
-    return _iterate(resources, lambda o, **kw: repository.contact_page(applied, o, **kw),
-                    contact, order, batch_size)
+    return _iterate(resources, applied, repository.contact_page, contact, order, batch_size)
 
 
 def iter_company_rows(resources, applied: AppliedFilters, batch_size: int = 5000,
                       ordering: str | None = None) -> AsyncIterator[dict[str, Any]]:
     order = parse_ordering(ordering, COMPANY_ORDERING)
-    return _iterate(resources, lambda o, **kw: repository.company_page(applied, o, **kw),
-                    company, order, batch_size)
+    return _iterate(resources, applied, repository.company_page, company, order, batch_size)
 
 
 async def get_contact(resources, uuid: Any) -> dict[str, Any]:

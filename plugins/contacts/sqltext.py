@@ -19,7 +19,7 @@ from plugins.contacts.tables import companies, contacts
 
 __all__ = [
     "SEPARATOR", "company_search_key", "contact_search_key", "contains", "contains_any",
-    "fold_technology", "list_key", "none_of", "pattern", "tech_key",
+    "fold_technology", "has_trigram", "list_key", "none_of", "pattern", "tech_key",
 ]
 
 SEPARATOR = "\x1f"
@@ -35,11 +35,16 @@ def pattern(value: str) -> str:
 _WORD3 = re.compile(r"\w{3}")
 
 
+def has_trigram(value: str) -> bool:
+    """Whether pg_trgm can use its index for ``value`` (three word characters in a row)."""
+    return _WORD3.search(value) is not None
+
+
 def contains(expr: ColumnElement, value: str) -> ColumnElement[bool]:
     """``expr`` contains ``value``, case-insensitively. A value without three word
     characters in a row gives pg_trgm no trigram: its condition is kept away from
     the index (which would return every row and mislead the planner's estimate)."""
-    if not _WORD3.search(value):
+    if not has_trigram(value):
         expr = sa.func.coalesce(expr, "")
     return expr.ilike(pattern(value), escape="\\")
 

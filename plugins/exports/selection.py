@@ -88,12 +88,14 @@ def parse_selection(plugins: Plugins, registry: FilterRegistry,
     return _apollo(plugins, registry, body[key])
 
 
-def selection_condition(plugins: Plugins, selection: dict[str, Any]) -> ColumnElement[bool]:
+async def selection_condition(plugins: Plugins, db, selection: dict[str, Any]
+                              ) -> ColumnElement[bool]:
     """The SQL condition of a stored selection, through the same filter registry
-    as the list routes."""
+    as the list routes (prepared on ``db``, the database helper)."""
     if "contact_uuids" in selection:
         return contacts.c.uuid.in_([uuid.UUID(u) for u in selection["contact_uuids"]])
     filters = selection.get("filters") or {}
     if not filters:  # an Apollo search without filters exports everything, like its page
         return sa.true()
-    return _contact_registry(plugins).parse_mapping(filters).condition(ContactTables())
+    applied = await _contact_registry(plugins).parse_mapping(filters).prepared(db)
+    return applied.condition(ContactTables())

@@ -72,7 +72,8 @@ async def run_export(resources: Resources, *, export_id: str) -> None:
     result = CopyResult()
     beat = asyncio.create_task(_beat(repo, export["id"]))
     try:
-        condition = selection_condition(resources.plugins, export["selection"])
+        condition = await selection_condition(resources.plugins, resources.db,
+                                              export["selection"])
         sql, params = compile_sql(export_select(condition))
         chunks = copy_csv(resources.settings.database.url.reveal(), sql, params, HEADER, result)
         size = await resources.storage.write(export["storage_key"], chunks,

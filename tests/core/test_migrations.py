@@ -7,9 +7,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import psycopg2
 import pytest
+from yoyo import get_backend, read_migrations
 
 from core.migrations import _apply, yoyo_url
-from tests.conftest import ADMIN_URL, _with_database, subprocess_env
+from core.plugins import Plugins
+from tests.conftest import ADMIN_URL, _with_database, make_settings, subprocess_env
 
 SLOW_MIGRATION = """
 -- A migration that takes a while, so concurrent appliers overlap.
@@ -62,3 +64,41 @@ def test_yoyo_url_accepts_common_schemes():
     assert yoyo_url("postgres://u@h/d") == "postgresql://u@h/d"
     assert yoyo_url("postgresql+psycopg2://u@h/d") == "postgresql://u@h/d"
     assert yoyo_url("postgresql://u@h/d") == "postgresql://u@h/d"
+
+
+def test_value_dictionary_migration_backfills_existing_contacts(scratch_database, tmp_path,
+                                                                redis_url):
+    """contacts_0007 on a database that already holds contacts: every title and
+    country gets its id, and the company-copy trigger it pauses works again."""
+    folders = Plugins.load(make_settings(scratch_database, redis_url, tmp_path)
+                           ).migration_folders()
+    backend = get_backend(yoyo_url(scratch_database))
+    with backend.lock():
+        backend.apply_migrations(backend.to_apply(read_migrations(*map(str, folders)).filter(
+            lambda m: m.id != "contacts_0007_value_dictionaries")))
+    backend.connection.close()
+    conn = psycopg2.connect(scratch_database)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("INSERT INTO companies (name) VALUES ('Acme') RETURNING uuid")
+        company = cur.fetchone()[0]
+        cur.execute("""INSERT INTO contacts (email, title, country) VALUES
+                       ('a@x.io', 'CEO', 'France'), ('b@x.io', 'CEO', NULL),
+                       ('c@x.io', NULL, 'Spain'), ('d@x.io', 'Head of Sales', 'France')""")
+    assert _apply(scratch_database, folders) == ["contacts_0007_value_dictionaries"]
+    with conn.cursor() as cur:
+        cur.execute("""SELECT c.email, t.value, k.value FROM contacts c
+                       LEFT JOIN contact_field_values t ON t.id = c.title_id
+                       LEFT JOIN contact_field_values k ON k.id = c.country_id
+                       ORDER BY c.email""")
+        assert cur.fetchall() == [("a@x.io", "CEO", "France"), ("b@x.io", "CEO", None),
+                                  ("c@x.io", None, "Spain"),
+                                  ("d@x.io", "Head of Sales", "France")]
+        cur.execute("SELECT count(*) FROM contact_field_values")
+        assert cur.fetchone()[0] == 4
+        cur.execute("INSERT INTO contacts (email, title, company_uuid) VALUES "
+                    "('e@x.io', 'CEO', %s) RETURNING company_name, title_id", (company,))
+        name, title_id = cur.fetchone()
+        cur.execute("SELECT title_id FROM contacts WHERE email = 'a@x.io'")
+        assert (name, title_id) == ("Acme", cur.fetchone()[0])
+    conn.close()

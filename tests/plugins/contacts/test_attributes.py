@@ -34,7 +34,7 @@ def expected_values(rows, values_of, search=None, ordering="-count"):
     return [{"value": v, "count": n} for v, n in items]
 
 
-async def _all(api, path, pairs):
+async def all_values(api, path, pairs):
     url, rows = f"{path}?{urlencode([*pairs, ('limit', '4')])}", []
     while url:
         body = await (await api.get(url, headers=WRITE)).json()
@@ -47,7 +47,7 @@ async def _all(api, path, pairs):
 @pytest.mark.parametrize("attribute", list(CONTACT_VALUES))
 async def test_contact_attribute_values(api, seeded, attribute):
     expected = expected_values(seeded.contacts, CONTACT_VALUES[attribute])
-    assert await _all(api, f"/api/v1/contacts/{attribute}/", []) == expected
+    assert await all_values(api, f"/api/v1/contacts/{attribute}/", []) == expected
 
 
 @pytest.mark.parametrize("pairs", [
@@ -59,12 +59,12 @@ async def test_title_values_with_filters_search_and_ordering(api, seeded, pairs)
                                       if k not in ("search", "ordering")])
     expected = expected_values(rows, CONTACT_VALUES["title"], params.get("search"),
                                params["ordering"])
-    assert await _all(api, "/api/v1/contacts/title/", pairs) == expected
+    assert await all_values(api, "/api/v1/contacts/title/", pairs) == expected
 
 
 async def test_list_attribute_search(api, seeded):
     expected = expected_values(seeded.contacts, CONTACT_VALUES["technologies"], "shop")
-    assert expected and await _all(api, "/api/v1/contacts/technologies/",
+    assert expected and await all_values(api, "/api/v1/contacts/technologies/",
                                    [("search", "shop")]) == expected
 
 
@@ -78,7 +78,7 @@ COMPANY_VALUES = {
 @pytest.mark.parametrize("attribute", list(COMPANY_VALUES))
 async def test_company_attribute_values(api, seeded, attribute):
     expected = expected_values(seeded.companies, COMPANY_VALUES[attribute])
-    assert await _all(api, f"/api/v1/companies/{attribute}/", []) == expected
+    assert await all_values(api, f"/api/v1/companies/{attribute}/", []) == expected
 
 
 async def test_attribute_errors(api, seeded):

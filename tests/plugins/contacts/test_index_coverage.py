@@ -16,8 +16,10 @@ import json
 import psycopg2
 import pytest
 
-from core.appkeys import FILTERS
-from plugins.contacts import repository
+from core.appkeys import FILTERS, RESOURCES
+from plugins.contacts import dictionaries, repository
+
+DICTIONARY_FIELDS = ("title", "country")
 
 UUID = "5b0e6c1e-2d3f-4a5b-8c7d-9e0f1a2b3c4d"
 # a selective value for each kind of filter
@@ -74,8 +76,15 @@ def selective_filters(registry):
                 yield spec.name, value
 
 
-def whole_table_scans(database_url: str, registry, count_sql, tables: set[str]) -> dict:
-    """``{"name=value": [scans]}`` for each filter of ``registry`` whose count
+async def prepared_samples(db, registry) -> list:
+    """``[("name=value", applied)]`` for each selective filter of ``registry``,
+    prepared (dictionary lookups) on ``db``."""
+    return [(f"{name}={value}", await registry.parse([(name, value)]).prepared(db))
+            for name, value in selective_filters(registry)]
+
+
+def whole_table_scans(database_url: str, samples_: list, count_sql, tables: set[str]) -> dict:
+    """``{"name=value": [scans]}`` for each ``(label, applied)`` sample whose count
     (``count_sql(applied)``) reads one of ``tables`` whole."""
     conn = psycopg2.connect(database_url)
     try:
@@ -85,27 +94,57 @@ def whole_table_scans(database_url: str, registry, count_sql, tables: set[str]) 
             partial = frozenset(name for name, in cur.fetchall())
             cur.execute("SET enable_seqscan = off")
             scans = {}
-            for name, value in selective_filters(registry):
-                sql, params = count_sql(registry.parse([(name, value)]))
+            for label, applied in samples_:
+                sql, params = count_sql(applied)
                 cur.execute("EXPLAIN (FORMAT JSON) " + sql, params)
                 found = full_scans(cur.fetchone()[0][0]["Plan"], tables, partial)
                 if found:
-                    scans[f"{name}={value}"] = found
+                    scans[label] = found
             return scans
     finally:
         conn.close()
 
 
+async def seed_dictionary(db) -> None:
+    """Distinct values holding the text sample, so that the dictionary filters
+    (title, country ...) compare ids rather than answer "no such value"."""
+    await db.execute("INSERT INTO contact_field_values (field, value) "
+                     "SELECT field, 'a zqxwvy b' FROM unnest(%(fields)s::text[]) AS field",
+                     {"fields": list(DICTIONARY_FIELDS)})
+
+
 async def test_every_contact_filter_is_served_by_an_index(api, migrated_database_url):
-    scans = whole_table_scans(migrated_database_url, api.app[FILTERS].contacts,
-                              repository.contact_count,
+    db = api.app[RESOURCES].db
+    await seed_dictionary(db)
+    samples_ = await prepared_samples(db, api.app[FILTERS].contacts)
+    by_ids = [label for label, applied in samples_ if "_id = ANY" in
+              repository.contact_count(applied)[0]]
+    assert len(by_ids) == 3, by_ids  # title, title_words, country: through their ids
+    scans = whole_table_scans(migrated_database_url, samples_, repository.contact_count,
+                              {"contacts", "companies", "contact_metadata"})
+    assert scans == {}, json.dumps(scans, indent=1)
+
+
+async def test_broad_dictionary_values_are_served_by_an_index(api, migrated_database_url,
+                                                              monkeypatch):
+    """A value matching more than MAX_IDS distinct values is tested on the contacts."""
+    monkeypatch.setattr(dictionaries, "MAX_IDS", 0)
+    db = api.app[RESOURCES].db
+    await seed_dictionary(db)
+    samples_ = [(label, applied) for label, applied in
+                await prepared_samples(db, api.app[FILTERS].contacts)
+                if any(spec.prepare for spec, _ in applied.items)]
+    assert len(samples_) == 3
+    assert not any("_id = ANY" in repository.contact_count(a)[0] for _, a in samples_)
+    scans = whole_table_scans(migrated_database_url, samples_, repository.contact_count,
                               {"contacts", "companies", "contact_metadata"})
     assert scans == {}, json.dumps(scans, indent=1)
 
 
 async def test_every_company_filter_is_served_by_an_index(api, migrated_database_url):
-    scans = whole_table_scans(migrated_database_url, api.app[FILTERS].companies,
-                              repository.company_count, {"companies", "company_metadata"})
+    samples_ = await prepared_samples(api.app[RESOURCES].db, api.app[FILTERS].companies)
+    scans = whole_table_scans(migrated_database_url, samples_, repository.company_count,
+                              {"companies", "company_metadata"})
     assert scans == {}, json.dumps(scans, indent=1)
 
 
