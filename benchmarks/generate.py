@@ -239,7 +239,23 @@ COMPANY_COPY = ["uuid", "name", "domain", "employees_count", "industries", "keyw
 CONTACT_COPY = ["uuid", "first_name", "last_name", "email", "title", "seniority", "departments",
                 "email_status", "mobile_phone", "city", "state", "country", "linkedin_url",
                 "company_uuid", "created_at", "updated_at", "company_name", "company_employees",
-                "company_annual_revenue", "company_total_funding"]
+                "company_annual_revenue", "company_total_funding", "title_id", "country_id"]
+
+
+class FieldValueIds:
+    """What the contacts_fill_value_ids trigger does, for a load without triggers:
+    an id per distinct (field, value), kept for ``contact_field_values``."""
+
+    def __init__(self):
+        self.ids: dict[tuple[str, str], int] = {}
+
+    def __call__(self, field: str, value: str | None) -> int | None:
+        if value is None:
+            return None
+        return self.ids.setdefault((field, value), len(self.ids) + 1)
+
+    def rows(self) -> Iterator[list]:
+        return ([i, field, value] for (field, value), i in self.ids.items())
 
 
 def _copy(cur, table: str, columns: list[str], rows: Iterator[list]) -> None:
@@ -267,6 +283,8 @@ def load(database_url: str, n_contacts: int, n_companies: int, seed: int) -> Non
         cur.execute("SELECT count(*) FROM contacts")
         if cur.fetchone()[0]:
             sys.exit("contacts is not empty: load into a freshly migrated database")
+        # values left by contacts deleted earlier: the load numbers its own
+        cur.execute("TRUNCATE contact_field_values RESTART IDENTITY")
         cur.execute("""SELECT indexname, indexdef FROM pg_indexes
                        WHERE tablename IN ('contacts', 'companies') AND indexname NOT IN
                        (SELECT conname FROM pg_constraint)""")
@@ -279,14 +297,20 @@ def load(database_url: str, n_contacts: int, n_companies: int, seed: int) -> Non
         _copy(cur, "company_metadata", ["company_uuid", "website"],
               ([c["uuid"], c["website"]] for c in companies))
 
+        value_id = FieldValueIds()
+
         def contact_rows():
             for c in contacts(rng, companies, n_contacts):
                 co = c["company"] or {}
                 yield [*(c[k] for k in CONTACT_COPY[:13]), co.get("uuid"), c["created_at"],
                        c["updated_at"], co.get("name"), co.get("employees_count"),
-                       co.get("annual_revenue"), co.get("total_funding")]
+                       co.get("annual_revenue"), co.get("total_funding"),
+                       value_id("title", c["title"]), value_id("country", c["country"])]
 
         _copy(cur, "contacts", CONTACT_COPY, contact_rows())
+        _copy(cur, "contact_field_values", ["id", "field", "value"], value_id.rows())
+        cur.execute("SELECT setval(pg_get_serial_sequence('contact_field_values', 'id'), "
+                    "(SELECT coalesce(max(id), 0) + 1 FROM contact_field_values), false)")
         cur.execute("SET session_replication_role = origin")
         loaded = time.perf_counter()
         print(f"generated and copied {n_contacts} contacts, {n_companies} companies "
@@ -298,7 +322,8 @@ def load(database_url: str, n_contacts: int, n_companies: int, seed: int) -> Non
     conn.autocommit = True
     with conn.cursor() as cur:
         # VACUUM too: index-only scans need the visibility map of a fresh load.
-        cur.execute("VACUUM ANALYZE companies, company_metadata, contacts")
+        cur.execute("VACUUM ANALYZE companies, company_metadata, contacts, "
+                    "contact_field_values")
     conn.close()
     print(f"indexes and ANALYZE in {time.perf_counter() - loaded:.1f}s", flush=True)
 
