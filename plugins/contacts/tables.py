@@ -17,6 +17,15 @@ SENIORITIES = ("owner", "founder", "c_suite", "partner", "vp", "head", "director
                "manager", "senior", "entry", "intern")
 EMAIL_STATUSES = ("verified", "unverified", "likely_to_engage", "unavailable", "bounced")
 
+# The longest value of a contact's or company's own text fields (names, email,
+# title, places, phone, LinkedIn URL), in characters. They are btree keys (the
+# orderings, the import's name match), and a btree entry must stay under about
+# 2.7 kB: 300 characters fit even as 4-byte UTF-8 with first and last name in
+# one entry. Longer values are refused (422, or a rejected CSV row), never
+# truncated. Metadata fields (URLs, stage ...) allow MAX_LONG_TEXT.
+MAX_TEXT = 300
+MAX_LONG_TEXT = 2000
+
 
 def _timestamps() -> list[sa.Column]:
     return [

@@ -6,7 +6,7 @@ from typing import Any
 from core.errors import FieldError, ValidationError, field_error
 from plugins.contacts.normalize import normalize_domain, normalize_email
 from plugins.contacts.repository import COMPANY_META_FIELDS, CONTACT_META_FIELDS
-from plugins.contacts.tables import EMAIL_STATUSES, SENIORITIES
+from plugins.contacts.tables import EMAIL_STATUSES, MAX_LONG_TEXT, MAX_TEXT, SENIORITIES
 
 READ_ONLY = ("uuid", "created_at", "updated_at")  # accepted and ignored (a GET body round-trips)
 CONTACT_TEXT = ("first_name", "last_name", "title", "mobile_phone", "city", "state", "country",
@@ -24,14 +24,18 @@ class _Checker:
     def fail(self, field: str, msg: str) -> None:
         self.errors.append(field_error((*self.loc, field), msg))
 
-    def text(self, body: dict, field: str) -> str | None:
+    def text(self, body: dict, field: str, limit: int = MAX_TEXT) -> str | None:
         value = body[field]
         if value is None:
             return None
         if not isinstance(value, str):
             self.fail(field, "must be a string or null")
             return None
-        return value.strip() or None
+        value = value.strip()
+        if len(value) > limit:
+            self.fail(field, f"must be at most {limit} characters")
+            return None
+        return value or None
 
     def integer(self, body: dict, field: str, minimum: int = -BIGINT) -> int | None:
         value = body[field]
@@ -75,7 +79,7 @@ class _Checker:
             return None
         sub = _Checker((*self.loc, "metadata"))
         sub.unknown(value, fields)
-        out = {f: (sub.integer(value, f) if f in ints else sub.text(value, f))
+        out = {f: (sub.integer(value, f) if f in ints else sub.text(value, f, MAX_LONG_TEXT))
                for f in fields if f in value}
         self.errors += sub.errors
         return out
@@ -145,7 +149,7 @@ def company_fields(body: dict[str, Any], loc: tuple = ("body",)) -> dict[str, An
     out |= {f: check.strings(body, f, lower=(f == "industries")) for f in LISTS if f in body}
     if "metadata" in body:
         out["metadata"] = check.metadata(body, COMPANY_META_FIELDS, ("latest_funding_amount",))
-    website = check.text(body, "website") if "website" in body else None
+    website = check.text(body, "website", MAX_LONG_TEXT) if "website" in body else None
     if website is None and out.get("metadata"):
         website = out["metadata"].get("website")
     if website:

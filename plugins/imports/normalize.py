@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 from plugins.contacts.normalize import normalize_domain
-from plugins.contacts.tables import EMAIL_STATUSES, SENIORITIES
+from plugins.contacts.tables import EMAIL_STATUSES, MAX_LONG_TEXT, MAX_TEXT, SENIORITIES
 from plugins.imports.columns import FIRST_PHONE, ID_COLUMNS, SUB_DEPARTMENTS, canonical_header
 
 # The export prefixes these cells with "'" so that spreadsheets do not run them.
@@ -69,8 +69,22 @@ class ImportRow:
 Converter = Callable[[str, str], Any]
 
 
+def _text(value: str, column_name: str) -> str:
+    """A contact's or company's own text field (a btree key: MAX_TEXT)."""
+    if len(value) > MAX_TEXT:
+        raise RowError(f'column "{column_name}": longer than {MAX_TEXT} characters')
+    return value
+
+
+def _long_text(value: str, column_name: str) -> str:
+    """A metadata text field (URLs, stage ...)."""
+    if len(value) > MAX_LONG_TEXT:
+        raise RowError(f'column "{column_name}": longer than {MAX_LONG_TEXT} characters')
+    return value
+
+
 def _email(value: str, column_name: str) -> str | None:
-    email = value.lower()
+    email = _text(value, column_name).lower()
     if not _EMAIL.fullmatch(email):
         raise RowError(f'column "{column_name}": "{value}" is not an email address')
     return None if email in _PLACEHOLDER_EMAILS else email
@@ -102,7 +116,7 @@ def _phone(value: str, column_name: str) -> str | None:
     # Spreadsheets force a phone to stay text with a leading "'" ("'+1 217-254-9641").
     if value[0] == "'":
         value = value.lstrip("'").strip()
-    return value or None
+    return _text(value, column_name) or None
 
 
 @lru_cache(maxsize=1024)
@@ -131,15 +145,15 @@ def _date(value: str, column_name: str) -> str:
     return normalize_date(value)
 
 
-# Where each column goes: (dict, key, converter or None to keep the text as written).
+# Where each column goes: (dict, key, converter).
 # Dicts are indexes into the list normalize_row fills; _EXTRA holds the input-only
 # columns, which are merged into others once the whole row is read.
 _CONTACT, _CONTACT_META, _COMPANY, _COMPANY_META, _EXTRA = range(5)
 _COLUMNS: dict[str, tuple[int, str, Converter | None]] = {
-    "first_name": (_CONTACT, "first_name", None),
-    "last_name": (_CONTACT, "last_name", None),
+    "first_name": (_CONTACT, "first_name", _text),
+    "last_name": (_CONTACT, "last_name", _text),
     "email": (_CONTACT, "email", _email),
-    "title": (_CONTACT, "title", None),
+    "title": (_CONTACT, "title", _text),
     "seniority": (_CONTACT, "seniority", _seniority),
     "departments": (_CONTACT, "departments", _lower_list),
     SUB_DEPARTMENTS: (_EXTRA, SUB_DEPARTMENTS, _lower_list),
@@ -149,32 +163,32 @@ _COLUMNS: dict[str, tuple[int, str, Converter | None]] = {
     "home_phone": (_CONTACT_META, "home_phone", _phone),
     "other_phone": (_CONTACT_META, "other_phone", _phone),
     FIRST_PHONE: (_EXTRA, FIRST_PHONE, _phone),
-    "person_linkedin_url": (_CONTACT, "linkedin_url", None),
-    "facebook_url": (_CONTACT_META, "facebook_url", None),
-    "twitter_url": (_CONTACT_META, "twitter_url", None),
-    "stage": (_CONTACT_META, "stage", None),
-    "city": (_CONTACT, "city", None),
-    "state": (_CONTACT, "state", None),
-    "country": (_CONTACT, "country", None),
-    "company": (_COMPANY, "name", None),
-    "company_name_for_emails": (_COMPANY_META, "company_name_for_emails", None),
-    "website": (_COMPANY_META, "website", None),
-    "company_linkedin_url": (_COMPANY_META, "linkedin_url", None),
+    "person_linkedin_url": (_CONTACT, "linkedin_url", _text),
+    "facebook_url": (_CONTACT_META, "facebook_url", _long_text),
+    "twitter_url": (_CONTACT_META, "twitter_url", _long_text),
+    "stage": (_CONTACT_META, "stage", _long_text),
+    "city": (_CONTACT, "city", _text),
+    "state": (_CONTACT, "state", _text),
+    "country": (_CONTACT, "country", _text),
+    "company": (_COMPANY, "name", _text),
+    "company_name_for_emails": (_COMPANY_META, "company_name_for_emails", _long_text),
+    "website": (_COMPANY_META, "website", _long_text),
+    "company_linkedin_url": (_COMPANY_META, "linkedin_url", _long_text),
     "employees": (_COMPANY, "employees_count", _integer),
     # industries are a lower-case taxonomy (as Apollo writes them); keywords and
     # technologies keep their spelling ("HubSpot").
     "industry": (_COMPANY, "industries", _lower_list),
     "keywords": (_COMPANY, "keywords", _list),
     "technologies": (_COMPANY, "technologies", _list),
-    "company_address": (_COMPANY, "address", None),
-    "company_city": (_COMPANY, "city", None),
-    "company_state": (_COMPANY, "state", None),
-    "company_country": (_COMPANY, "country", None),
+    "company_address": (_COMPANY, "address", _text),
+    "company_city": (_COMPANY, "city", _text),
+    "company_state": (_COMPANY, "state", _text),
+    "company_country": (_COMPANY, "country", _text),
     "company_phone": (_COMPANY_META, "phone_number", _phone),
     "annual_revenue": (_COMPANY, "annual_revenue", _integer),
     "total_funding": (_COMPANY, "total_funding", _integer),
     "latest_funding_amount": (_COMPANY_META, "latest_funding_amount", _integer),
-    "latest_funding": (_COMPANY_META, "latest_funding", None),
+    "latest_funding": (_COMPANY_META, "latest_funding", _long_text),
     "last_raised_at": (_COMPANY_META, "last_raised_at", _date),
 }
 # The contact's phones in the order `First Phone` fills them.

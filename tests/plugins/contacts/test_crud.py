@@ -2,6 +2,7 @@
 
 import uuid
 
+from plugins.contacts.tables import MAX_LONG_TEXT, MAX_TEXT
 from tests.plugins.contacts.conftest import WRITE, sql
 
 
@@ -182,3 +183,27 @@ async def test_concurrent_find_or_create_by_name_links_one_company(api, settings
         assert len({b["company"]["uuid"] for b in bodies}) == 1
         assert sql(settings, "SELECT count(*) FROM companies WHERE lower(name) = lower(%s)",
                    (name,))[0][0] == 1
+
+
+async def test_overlong_text_is_422_and_the_longest_allowed_is_stored(api):
+    """Text fields are btree keys: over MAX_TEXT characters is refused, naming the
+    field, before anything is written; MAX_TEXT 4-byte characters still fit."""
+    longest = "😀" * MAX_TEXT
+    for body, loc in [
+        ({"email": "a@x.io", "title": "x" * (MAX_TEXT + 1)}, ["body", "title"]),
+        ({"email": "a@x.io", "company": {"name": "y" * (MAX_TEXT + 1)}},
+         ["body", "company", "name"]),
+        ({"email": "a@x.io", "metadata": {"website": "z" * (MAX_LONG_TEXT + 1)}},
+         ["body", "metadata", "website"]),
+    ]:
+        response = await api.post("/api/v1/contacts/", json=body, headers=WRITE)
+        assert response.status == 422, await response.text()
+        error = (await response.json())["errors"][0]
+        assert error["loc"] == loc and "at most" in error["msg"]
+    created = await _post(api, "/api/v1/contacts/", {
+        "first_name": longest, "last_name": longest, "title": longest, "city": longest,
+        "country": longest, "company": {"name": longest}})
+    assert created["title"] == longest and created["company"]["name"] == longest
+    response = await api.patch(f"/api/v1/contacts/{created['uuid']}/",
+                               json={"last_name": longest + "!"}, headers=WRITE)
+    assert response.status == 422

@@ -6,6 +6,7 @@ import json
 import pytest
 from yarl import URL
 
+from plugins.contacts.tables import MAX_TEXT
 from tests.conftest import _truncate_all
 from tests.plugins.imports.conftest import SAMPLES, count, import_bytes, query
 
@@ -244,3 +245,24 @@ async def test_metadata_is_written_and_merged(import_client, memory_settings):
                                   "FROM company_metadata")
     assert meta == [{"website": "acme.com", "phone_number": "+1 777", "latest_funding": "Seed"}]
     assert json.loads(json.dumps(meta))  # plain JSON-able values
+
+
+async def test_overlong_text_rejects_the_row_and_keeps_the_rest(import_client, memory_settings):
+    """A value longer than MAX_TEXT would not fit the btree indexes: its row is a
+    row error, and the batch it came in is imported without it."""
+    client = await import_client(memory_settings)
+    longest = "😀" * MAX_TEXT  # 4-byte UTF-8: the widest a btree key gets
+    content = _csv(
+        f"{longest},{longest},,{longest},{longest},,{longest},,",  # no email: name match
+        f"Long,Title,bad@example.com,{'x' * (MAX_TEXT + 1)},,,,,",
+        f"Ok,Two,ok2@example.com,,,,{'y' * (MAX_TEXT + 1)},,",
+    )
+    job = await import_bytes(client, content)
+    assert (job["status"], job["created_count"], job["error_count"]) == ("completed", 1, 2)
+    errors = (await (await client.get(f"/api/v1/contacts/import/{job['id']}/errors/",
+                                      headers=_write())).json())["results"]
+    assert [(e["row_number"], e["message"]) for e in errors] == [
+        (2, f'column "title": longer than {MAX_TEXT} characters'),
+        (3, f'column "company": longer than {MAX_TEXT} characters')]
+    stored = query(memory_settings, "SELECT first_name, title FROM contacts")
+    assert stored == [{"first_name": longest, "title": longest}]
