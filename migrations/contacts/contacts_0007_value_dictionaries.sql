@@ -25,8 +25,13 @@ CREATE TABLE contact_field_values (
 CREATE INDEX contact_field_values_trgm ON contact_field_values USING gin (value gin_trgm_ops);
 
 -- The id of (field, value), added when new; NULL for a NULL value.
+-- enable_seqscan = off: PL/pgSQL keeps one plan per connection, and one made
+-- while the dictionary was nearly empty scanned it whole on every later call (a
+-- fresh import fell to 700 rows/s as the dictionary grew). Its lookups are
+-- unique-key probes: the index is always right. (force_custom_plan also works,
+-- at twice the cost per call: it plans every call.)
 CREATE FUNCTION contact_field_value_id(field_name text, field_value text) RETURNS integer
-    LANGUAGE plpgsql AS $$
+    LANGUAGE plpgsql SET enable_seqscan = off AS $$
 DECLARE
     found integer;
 BEGIN
