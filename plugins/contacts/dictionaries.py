@@ -11,7 +11,8 @@ filter is answered in two steps:
    distinct values that match, one small query per filter value;
 2. ``build`` compares the contact's ``<field>_id`` with those ids, written
    into the statement as constants, so the planner knows how many rows they
-   hold and can AND the btree bitmaps of several such filters.
+   hold; a title with a country is read from one btree of
+   ``(country_id, title_id)``, index-only.
 
 A value matching more than ``MAX_IDS`` distinct values (e.g. ``"an"``) is
 tested on the contacts as before (``fallback``): a long constant list costs
