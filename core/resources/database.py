@@ -113,6 +113,21 @@ class Transaction(_Runner):
         yield self._cur
 
 
+async def _rollback(conn: Any, cur: Any) -> None:
+    """Roll back after an error. A connection that cannot roll back (it dropped,
+    or the task is being cancelled) is closed, so the pool never hands out a
+    connection still inside a transaction; the first error is the one raised."""
+    if conn.closed:
+        return
+    try:
+        await cur.execute("ROLLBACK")
+    except asyncio.CancelledError:
+        conn.close()
+        raise
+    except Exception:
+        conn.close()
+
+
 class Database(_Runner):
     """The application's PostgreSQL access: the aiopg pool plus query helpers.
 
@@ -131,8 +146,16 @@ class Database(_Runner):
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
-        async with self.pool.acquire() as conn, conn.cursor() as cur, cur.begin():
-            yield Transaction(cur)
+        # BEGIN/COMMIT by hand, not aiopg's cur.begin(): when the connection drops,
+        # its Transaction object stays "open" and warns when collected, long after.
+        async with self.pool.acquire() as conn, conn.cursor() as cur:
+            await cur.execute("BEGIN")
+            try:
+                yield Transaction(cur)
+            except BaseException:
+                await _rollback(conn, cur)
+                raise
+            await cur.execute("COMMIT")
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[Any]:
