@@ -3,8 +3,11 @@
 from typing import Any
 
 from plugins.contacts.repository import COMPANY_META_FIELDS, CONTACT_META_FIELDS
+from plugins.contacts.tables import MAX_LONG_TEXT, MAX_TEXT
 
 S = {"type": ["string", "null"]}
+SHORT = {**S, "maxLength": MAX_TEXT}  # a contact's or company's own text fields
+LONG = {**S, "maxLength": MAX_LONG_TEXT}  # metadata
 INT = {"type": ["integer", "null"]}
 LIST = {"type": "array", "items": {"type": "string"}}
 TIME = {"type": "string", "format": "date-time"}
@@ -18,21 +21,23 @@ def _obj(props: dict[str, Any], **extra: Any) -> dict[str, Any]:
     return {"type": "object", "properties": props, **extra}
 
 
-CONTACT_META = _obj({f: S for f in CONTACT_META_FIELDS}, additionalProperties=False)
-COMPANY_META = _obj({f: (INT if f == "latest_funding_amount" else S) for f in COMPANY_META_FIELDS},
-                    additionalProperties=False)
+CONTACT_META = _obj({f: LONG for f in CONTACT_META_FIELDS}, additionalProperties=False)
+COMPANY_META = _obj({f: (INT if f == "latest_funding_amount" else LONG)
+                     for f in COMPANY_META_FIELDS}, additionalProperties=False)
 COMPANY_PROPS = {
-    "uuid": {"type": "string", "format": "uuid"}, "name": S, "domain": S,
+    "uuid": {"type": "string", "format": "uuid"}, "name": SHORT, "domain": SHORT,
     "employees_count": INT, "industries": LIST, "keywords": LIST, "technologies": LIST,
-    "annual_revenue": INT, "total_funding": INT, "address": S, "city": S, "state": S,
-    "country": S,
+    "annual_revenue": INT, "total_funding": INT, "address": SHORT, "city": SHORT,
+    "state": SHORT, "country": SHORT,
 }
 CONTACT_PROPS = {
-    "uuid": {"type": "string", "format": "uuid"}, "first_name": S, "last_name": S,
-    "email": S, "title": S, "seniority": S, "departments": LIST, "email_status": S,
-    "mobile_phone": S, "city": S, "state": S, "country": S, "linkedin_url": S,
+    "uuid": {"type": "string", "format": "uuid"}, "first_name": SHORT, "last_name": SHORT,
+    "email": SHORT, "title": SHORT, "seniority": S, "departments": LIST, "email_status": S,
+    "mobile_phone": SHORT, "city": SHORT, "state": SHORT, "country": SHORT,
+    "linkedin_url": SHORT,
 }
-WRITE_COMPANY = _obj({**{k: v for k, v in COMPANY_PROPS.items() if k != "uuid"}, "website": S,
+WRITE_COMPANY = _obj({**{k: v for k, v in COMPANY_PROPS.items() if k != "uuid"},
+                      "website": LONG,
                       "metadata": {"oneOf": [COMPANY_META, {"type": "null"}]}},
                      additionalProperties=False)
 
