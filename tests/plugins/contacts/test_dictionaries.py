@@ -10,9 +10,9 @@ import pytest
 
 from plugins.contacts import dictionaries
 from tests.plugins.contacts.conftest import WRITE, sql
-from tests.plugins.contacts.reference import matching, ordered
+from tests.plugins.contacts.reference import matching
 from tests.plugins.contacts.test_attributes import CONTACT_VALUES, all_values, expected_values
-from tests.plugins.contacts.test_filters import fetch_all
+from tests.plugins.contacts.test_filters import assert_list_and_count_match_reference
 
 DICTIONARY_CASES = [
     [("title", "engineer")], [("title", "sales"), ("title", "ceo")], [("title", "50%")],
@@ -29,12 +29,7 @@ async def test_ids_and_fallback_match_the_reference(api, seeded, monkeypatch, pa
     """Through the ids, through the plain condition (a value matching more than
     MAX_IDS distinct values), and both in one filter."""
     monkeypatch.setattr(dictionaries, "MAX_IDS", max_ids)
-    expected = [c.uuid for c in ordered(matching(seeded.contacts, pairs))]
-    got = [r["uuid"] for r in await fetch_all(api, "/api/v1/contacts/", pairs)]
-    assert got == expected
-    count = await (await api.get(f"/api/v1/contacts/count/?{urlencode(pairs)}",
-                                 headers=WRITE)).json()
-    assert count == {"count": len(expected)}
+    await assert_list_and_count_match_reference(api, seeded, pairs)
 
 
 async def test_every_contact_value_is_in_the_dictionary(api, seeded, settings):
