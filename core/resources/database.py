@@ -1,9 +1,9 @@
 """The aiopg pool and the query helper every plugin uses."""
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import aiopg
 import psycopg2
@@ -12,10 +12,11 @@ from sqlalchemy.sql import ClauseElement
 
 from core.sql import compile_sql
 
-__all__ = ["Database", "Query", "Transaction", "is_transient", "open_database"]
+__all__ = ["CONFLICTS", "Database", "Query", "Transaction", "is_transient", "open_database"]
 
 Query = str | ClauseElement
 Params = dict[str, Any] | Sequence[Any] | None
+T = TypeVar("T")
 
 
 # SQLSTATEs: class 08 (connection exception), administrator and crash shutdown, the
@@ -28,6 +29,10 @@ _TRANSIENT_ERRORS = (
     psycopg2.InterfaceError,  # the connection is already closed
     OSError,
 )
+
+
+# A transaction that lost to a concurrent one and was rolled back whole: retry it.
+CONFLICTS = (psycopg2.errors.DeadlockDetected, psycopg2.errors.SerializationFailure)
 
 
 def is_transient(error: BaseException) -> bool:
@@ -156,6 +161,22 @@ class Database(_Runner):
                 await _rollback(conn, cur)
                 raise
             await cur.execute("COMMIT")
+
+    async def in_transaction(self, work: Callable[[Transaction], Awaitable[T]], *,
+                             attempts: int = 3) -> T:
+        """``await work(tx)`` in a transaction, run again from the start (at most
+        ``attempts`` times) when it loses a deadlock or a serialization conflict
+        to a concurrent writer: the database rolled it back whole, so ``work``
+        must keep its results in its own locals, not in variables it outlives."""
+        for attempt in range(1, attempts + 1):
+            try:
+                async with self.transaction() as tx:
+                    return await work(tx)
+            except CONFLICTS:
+                if attempt == attempts:
+                    raise
+                await asyncio.sleep(0.02 * attempt)
+        raise AssertionError("unreachable")
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[Any]:

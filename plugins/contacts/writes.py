@@ -93,27 +93,35 @@ def _conflict(exc: psycopg2.errors.UniqueViolation) -> Conflict:
 
 async def _contact_write(resources, uuid: str | None, fields: dict[str, Any]) -> str:
     values = {k: v for k, v in fields.items() if k not in ("company", "metadata")}
+
+    async def write(tx) -> str:
+        row = dict(values)
+        if "company" in fields:
+            row["company_uuid"] = await _resolve_company(tx, fields["company"])
+        if uuid is None:
+            written = str(await tx.fetch_val(
+                sa.insert(contacts).values(row).returning(contacts.c.uuid)))
+        else:
+            row["updated_at"] = sa.func.now()
+            written = await tx.fetch_val(sa.update(contacts).values(row)
+                                         .where(contacts.c.uuid == uuid)
+                                         .returning(contacts.c.uuid))
+            if written is None:
+                raise NotFound("Contact not found.")
+            written = str(written)
+        if "metadata" in fields:
+            await _upsert_metadata(tx, contact_metadata, "contact_uuid", written,
+                                   fields["metadata"])
+        return written
+
     try:
-        async with resources.db.transaction() as tx:
-            if "company" in fields:
-                values["company_uuid"] = await _resolve_company(tx, fields["company"])
-            if uuid is None:
-                uuid = str(await tx.fetch_val(
-                    sa.insert(contacts).values(values).returning(contacts.c.uuid)))
-            else:
-                values["updated_at"] = sa.func.now()
-                updated = await tx.fetch_val(sa.update(contacts).values(values)
-                                             .where(contacts.c.uuid == uuid)
-                                             .returning(contacts.c.uuid))
-                if updated is None:
-                    raise NotFound("Contact not found.")
-            if "metadata" in fields:
-                await _upsert_metadata(tx, contact_metadata, "contact_uuid", uuid,
-                                       fields["metadata"])
+        # A write can deadlock with an import (the company name lock, new dictionary
+        # values): it was rolled back whole, so it runs again.
+        written = await resources.db.in_transaction(write)
     except psycopg2.errors.UniqueViolation as exc:
         raise _conflict(exc) from None
     await cache.invalidate(resources)
-    return uuid
+    return written
 
 
 async def create_contact(resources, fields: dict[str, Any]) -> dict[str, Any]:
@@ -126,24 +134,27 @@ async def update_contact(resources, uuid: str, fields: dict[str, Any]) -> dict[s
 
 async def _company_write(resources, uuid: str | None, fields: dict[str, Any]) -> str:
     values = {k: v for k, v in fields.items() if k != "metadata"}
+
+    async def write(tx) -> str:
+        if uuid is None:
+            return await _insert_company(tx, fields)
+        updated = await tx.fetch_val(sa.update(companies)
+                                     .values({**values, "updated_at": sa.func.now()})
+                                     .where(companies.c.uuid == uuid)
+                                     .returning(companies.c.uuid))
+        if updated is None:
+            raise NotFound("Company not found.")
+        if "metadata" in fields:
+            await _upsert_metadata(tx, company_metadata, "company_uuid", uuid,
+                                   fields["metadata"])
+        return uuid
+
     try:
-        async with resources.db.transaction() as tx:
-            if uuid is None:
-                uuid = await _insert_company(tx, fields)
-            else:
-                values["updated_at"] = sa.func.now()
-                updated = await tx.fetch_val(sa.update(companies).values(values)
-                                             .where(companies.c.uuid == uuid)
-                                             .returning(companies.c.uuid))
-                if updated is None:
-                    raise NotFound("Company not found.")
-                if "metadata" in fields:
-                    await _upsert_metadata(tx, company_metadata, "company_uuid", uuid,
-                                           fields["metadata"])
+        written = await resources.db.in_transaction(write)
     except psycopg2.errors.UniqueViolation as exc:
         raise _conflict(exc) from None
     await cache.invalidate(resources)
-    return uuid
+    return written
 
 
 async def create_company(resources, fields: dict[str, Any]) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from typing import Any
 
 import psycopg2.errors
 
-from core.resources.database import is_transient
+from core.resources.database import CONFLICTS, is_transient
 from plugins.contacts.service import invalidate_lists
 from plugins.imports import repository as repo
 from plugins.imports.parsing import BatchReader, bridge_chunks
@@ -32,7 +32,6 @@ log = logging.getLogger("contacts_api.imports")
 
 PROGRESS_EVERY_S = 1.0
 PROGRESS_EVERY_ROWS = 200
-_RETRIED = (psycopg2.errors.DeadlockDetected, psycopg2.errors.SerializationFailure)
 # A batch whose connection fails (the server restarting, a failover, a dropped
 # connection) is written again, for this long at most after the first failure: the
 # batch is one transaction, so a retry never writes a row twice. Past the lease, the
@@ -142,7 +141,7 @@ class _Run:
             try:
                 await self._write_once(batch, retried=failing_since is not None)
                 break
-            except _RETRIED:  # concurrent imports touching the same rows
+            except CONFLICTS:  # concurrent imports touching the same rows
                 conflicts += 1
                 if conflicts == 4:
                     raise

@@ -59,6 +59,27 @@ async def test_transaction_rolls_back_on_error(resources):
     assert await resources.db.fetch_one("SELECT id FROM sql_probe_real") == {"id": 11}
 
 
+async def test_in_transaction_runs_a_deadlocked_write_again_from_the_start(resources):
+    import psycopg2.errors
+
+    attempts = []
+
+    async def work(tx):
+        attempts.append(len(attempts) + 1)
+        await tx.execute("INSERT INTO sql_probe_real (id) VALUES (%(id)s)", {"id": len(attempts)})
+        if len(attempts) < 3:
+            raise psycopg2.errors.DeadlockDetected()
+        return "written"
+
+    assert await resources.db.in_transaction(work) == "written"
+    assert attempts == [1, 2, 3]  # the first two rolled back whole
+    assert await resources.db.fetch_all("SELECT id FROM sql_probe_real") == [{"id": 3}]
+    attempts.clear()
+    with pytest.raises(psycopg2.errors.DeadlockDetected):
+        await resources.db.in_transaction(work, attempts=2)
+    assert await resources.db.fetch_val("SELECT count(*) FROM sql_probe_real") == 1
+
+
 @pytest.mark.parametrize("where", ["body", "commit"])
 async def test_a_dropped_connection_fails_its_transaction_cleanly(resources, where,
                                                                  monkeypatch):

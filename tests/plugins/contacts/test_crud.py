@@ -1,6 +1,10 @@
 """Create, read, update and delete contacts and companies (API.md CRUD rules)."""
 
+import time
 import uuid
+
+import psycopg2
+import psycopg2.errors
 
 from plugins.contacts.tables import MAX_LONG_TEXT, MAX_TEXT
 from tests.plugins.contacts.conftest import WRITE, sql
@@ -207,3 +211,48 @@ async def test_overlong_text_is_422_and_the_longest_allowed_is_stored(api):
     response = await api.patch(f"/api/v1/contacts/{created['uuid']}/",
                                json={"last_name": longest + "!"}, headers=WRITE)
     assert response.status == 422
+
+
+async def test_a_write_that_deadlocks_with_an_import_is_written_again(api, settings):
+    """The write's trigger adds a new title to the dictionary, then waits on a
+    country another transaction (say, an import's batch) is adding; that one then
+    waits on the title. PostgreSQL aborts the write (it waited first); the API
+    writes it again instead of answering 503."""
+    import asyncio
+
+    def wait_for_lock_waiter() -> None:
+        for _ in range(100):
+            if sql(settings, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = "
+                             "'Lock' AND datname = current_database()")[0][0]:
+                return
+            time.sleep(0.05)
+        raise AssertionError("the write never waited on the other transaction")
+
+    other = psycopg2.connect(settings.database.url.reveal())
+    try:
+        with other.cursor() as cur:
+            cur.execute("INSERT INTO contact_field_values (field, value) "
+                        "VALUES ('country', 'Deadlockistan')")
+            write = asyncio.create_task(api.post("/api/v1/contacts/", json={
+                "email": "dl@x.io", "title": "Deadlock Engineer", "country": "Deadlockistan"},
+                headers=WRITE))
+            await asyncio.to_thread(wait_for_lock_waiter)
+
+            def add_the_title() -> str:
+                try:
+                    cur.execute("INSERT INTO contact_field_values (field, value) "
+                                "VALUES ('title', 'Deadlock Engineer')")
+                    return "waited"
+                except psycopg2.errors.DeadlockDetected:
+                    return "victim"
+
+            outcome = await asyncio.to_thread(add_the_title)
+        other.commit() if outcome == "waited" else other.rollback()
+        response = await write
+    finally:
+        other.close()
+    body = await response.json()
+    assert response.status == 201, body
+    assert (body["title"], body["country"]) == ("Deadlock Engineer", "Deadlockistan")
+    assert sql(settings, "SELECT count(*) FROM contact_field_values "
+                         "WHERE value IN ('Deadlock Engineer', 'Deadlockistan')")[0][0] == 2
