@@ -30,7 +30,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 
 from core.filters import FilterSpec
 from core.sql import Prepared
-from plugins.contacts.sqltext import has_trigram, pattern
+from plugins.contacts.sqltext import has_trigram, matches_pattern, pattern
 from plugins.contacts.tables import contact_field_values
 
 MAX_IDS = 5000
@@ -60,10 +60,10 @@ class Matched:
 @functools.lru_cache(maxsize=64)
 def _lookup(shape: tuple[bool, ...]) -> Prepared:
     """The ids of one field's values containing parts ``p0``, ``p1`` ...;
-    ``shape`` says which parts have a trigram (as ``sqltext.contains`` decides)."""
+    ``shape`` says which parts have a trigram (``sqltext.has_trigram``)."""
     value = contact_field_values.c.value
-    conditions = [(value if indexed else sa.func.coalesce(value, "")).ilike(
-        sa.bindparam(f"p{i}", type_=sa.Text), escape="\\") for i, indexed in enumerate(shape)]
+    conditions = [matches_pattern(value, sa.bindparam(f"p{i}", type_=sa.Text), indexed)
+                  for i, indexed in enumerate(shape)]
     return Prepared(sa.select(contact_field_values.c.id)
                     .where(contact_field_values.c.field == sa.bindparam("field"), *conditions)
                     .limit(sa.bindparam("limit", type_=sa.Integer)))

@@ -21,15 +21,20 @@ COMPANY = frozenset({"company"})
 OWN_INDEX = frozenset({"title", "company_name", "mobile_phone"})
 
 
-def text_filter(field: str, description: str, aliases: tuple[str, ...] = ()) -> FilterSpec:
-    """A contact field contains one of the values: through the field's own trigram
-    index, else the search key's as a prefilter."""
+def text_condition(field: str):
+    """``build(values, tables)``: a contact field contains one of the values, through
+    the field's own trigram index, else the search key's as a prefilter."""
     def build(values, t):
         col = t.contacts.c[field]
         if field in OWN_INDEX:
             return contains_any(col, values)
         return sa.or_(*(contains_via(contact_search_key(), col, v) for v in values))
-    return FilterSpec(field, "text", build, description, aliases)
+    return build
+
+
+def text_filter(field: str, description: str, aliases: tuple[str, ...] = ()) -> FilterSpec:
+    """A contact field contains one of the values (``text_condition``)."""
+    return FilterSpec(field, "text", text_condition(field), description, aliases)
 
 
 def company_text_filter(name: str, field: str, description: str,

@@ -26,6 +26,7 @@ from plugins.contacts.filterkit import (
     list_excludes,
     range_condition,
     search_words,
+    text_condition,
     text_filter,
     time_filters,
 )
@@ -86,7 +87,7 @@ def contact_filters() -> list[FilterSpec]:
         text_filter("last_name", "Last name contains."),
         text_filter("email", "Email contains."),
         dictionary_filter("title", "title", whole, "Title contains.",
-                          text_filter("title", "").build),
+                          text_condition("title")),
         dictionary_filter("title_words", "title", words,
                           "Title contains every word of the value, in any order "
                           "(similar titles).", _title_words),
@@ -125,7 +126,7 @@ def contact_filters() -> list[FilterSpec]:
         text_filter("city", "Contact city contains."),
         text_filter("state", "Contact state contains."),
         dictionary_filter("country", "country", whole, "Contact country contains.",
-                          text_filter("country", "").build),
+                          text_condition("country")),
         company_text_filter("company_city", "city", "Company city contains."),
         company_text_filter("company_state", "state", "Company state contains."),
         company_text_filter("company_country", "country", "Company country contains."),

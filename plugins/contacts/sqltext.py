@@ -19,7 +19,8 @@ from plugins.contacts.tables import companies, contacts
 
 __all__ = [
     "SEPARATOR", "company_search_key", "contact_search_key", "contains", "contains_any",
-    "fold_technology", "has_trigram", "list_key", "none_of", "pattern", "tech_key",
+    "fold_technology", "has_trigram", "list_key", "matches_pattern", "none_of", "pattern",
+    "tech_key",
 ]
 
 SEPARATOR = "\x1f"
@@ -41,12 +42,18 @@ def has_trigram(value: str) -> bool:
 
 
 def contains(expr: ColumnElement, value: str) -> ColumnElement[bool]:
-    """``expr`` contains ``value``, case-insensitively. A value without three word
-    characters in a row gives pg_trgm no trigram: its condition is kept away from
-    the index (which would return every row and mislead the planner's estimate)."""
-    if not has_trigram(value):
+    """``expr`` contains ``value``, case-insensitively."""
+    return matches_pattern(expr, pattern(value), has_trigram(value))
+
+
+def matches_pattern(expr: ColumnElement, like: object, indexed: bool) -> ColumnElement[bool]:
+    """``expr ILIKE like`` (a ``pattern()``, or a bind parameter that will hold one).
+    Without a trigram (``indexed`` False: ``has_trigram`` of the value) pg_trgm can
+    find nothing, so the condition is kept away from the index, which would return
+    every row and mislead the planner's estimate."""
+    if not indexed:
         expr = sa.func.coalesce(expr, "")
-    return expr.ilike(pattern(value), escape="\\")
+    return expr.ilike(like, escape="\\")
 
 
 def contains_any(expr: ColumnElement, values: Iterable[str]) -> ColumnElement[bool]:

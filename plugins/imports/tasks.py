@@ -37,6 +37,8 @@ PROGRESS_EVERY_ROWS = 200
 # batch is one transaction, so a retry never writes a row twice. Past the lease, the
 # job may have passed to another worker; the retry's fence then stops this one.
 TRANSIENT_RETRY_S = 300.0
+
+
 class LeaseLost(Exception):
     """Another worker took the job over: stop without writing anything more."""
 
