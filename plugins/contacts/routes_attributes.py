@@ -6,7 +6,7 @@ from aiohttp import web
 
 from core.appkeys import FILTERS
 from core.auth import require_v1_read
-from plugins.contacts import attributes, dictionaries, service
+from plugins.contacts import attributes, service
 from plugins.contacts.routes_common import list_page_params, offset_links, resources
 
 PARAMS = ("search", "limit", "offset", "ordering")
@@ -19,15 +19,10 @@ def _handler(kind: str, attribute: str):
         applied = registry.parse(request.query.items(), ignore=PARAMS)
         ordering = attributes.parse_attribute_ordering(request.query.get("ordering"))
         params = list_page_params(request)
-        db = resources(request).db
-        applied = await applied.prepared(db)
-        search = request.query.get("search", "").strip() or None
-        build = attributes.contact_values if kind == "contacts" else attributes.company_values
-        if kind == "contacts" and attribute in attributes.DICTIONARY_ATTRIBUTES and search:
-            search = await dictionaries.match(db, attribute, search)
-        query = build(attribute, applied, search=search, ordering=ordering,
-                      limit=params.limit + 1, offset=params.offset)
-        rows = await service.run_read(resources(request), query, tuples=True)
+        rows = await service.attribute_values(
+            resources(request), kind, attribute, applied,
+            search=request.query.get("search", "").strip() or None, ordering=ordering,
+            limit=params.limit + 1, offset=params.offset)
         results = [{"value": v, "count": c} for v, c in rows[:params.limit]]
         return web.json_response({**offset_links(request, params, len(rows) > params.limit),
                                   "results": results})

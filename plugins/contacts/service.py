@@ -14,8 +14,6 @@ statement_timeout`` = ``[contacts] list_statement_timeout_ms``, see
     # page.next_offset / page.previous_offset: the same pages by offset, when no
     # cursor was given and within max_offset; page.count when include_count.
     n = await count_contacts(resources, applied)
-    # Building SQL from filters yourself (repository, attributes): first
-    # applied = await applied.prepared(resources.db)   # dictionary lookups
     total, uuids = await contact_uuid_list(resources, applied, "-created_at", limit=1000)
     async for contact in iter_contact_rows(resources, applied, batch_size=5000):
         ...   # Contact dicts with company and metadata, keyset batches, constant memory
@@ -23,6 +21,12 @@ statement_timeout`` = ``[contacts] list_statement_timeout_ms``, see
     n = await count_companies(resources, applied)
     async for company in iter_company_rows(resources, applied, batch_size=5000): ...
     contact = await get_contact(resources, uuid)       # raises NotFound
+
+    rows = await attribute_values(resources, "contacts", "title", applied, search="head",
+                                  ordering="-count", limit=25, offset=0)   # (value, count)
+
+These functions prepare the filters (``AppliedFilters.prepared``: the
+dictionary lookups); code building SQL from filters itself must do it first.
 
 Writing (``plugins.contacts.writes``): ``create_contact``, ``update_contact``,
 ``delete_contact``, ``create_company``, ``update_company``, ``delete_company``;
@@ -40,7 +44,7 @@ from core.appkeys import FILTERS
 from core.errors import NotFound
 from core.filters import AppliedFilters
 from core.sql import compile_sql
-from plugins.contacts import cache, reads, repository
+from plugins.contacts import attributes, cache, dictionaries, reads, repository
 from plugins.contacts.ordering import (
     COMPANY_ORDERING,
     CONTACT_ORDERING,
@@ -56,7 +60,7 @@ from plugins.contacts.pagination import (
 from plugins.contacts.serialize import company, contact, simple_contact
 
 __all__ = [
-    "LIST_PARAMS", "Page", "contact_uuid_list", "count_companies", "count_contacts",
+    "LIST_PARAMS", "Page", "attribute_values", "contact_uuid_list", "count_companies", "count_contacts",
     "get_company", "get_contact", "invalidate_lists", "iter_company_rows", "iter_contact_rows",
     "list_companies", "list_contacts", "parse_contact_query", "run_read",
 ]
@@ -168,6 +172,23 @@ async def list_companies(resources, signer, applied: AppliedFilters,
             count_query=repository.company_count(ready) if include_count else None)
 
     return await cache.cached_page(resources, key, load, Page)
+
+
+async def attribute_values(resources, kind: str, attribute: str, applied: AppliedFilters, *,
+                           search: str | None, ordering: str, limit: int, offset: int
+                           ) -> list[tuple[str, int]]:
+    """``(value, count)`` rows of an attribute (``kind`` ``contacts`` or
+    ``companies``) among the matching rows; ``search`` narrows the values."""
+    applied = await applied.prepared(resources.db)
+    if kind == "contacts":
+        if attribute in attributes.DICTIONARY_ATTRIBUTES and search:
+            search = await dictionaries.match(resources.db, attribute, search)
+        query = attributes.contact_values(attribute, applied, search=search, ordering=ordering,
+                                          limit=limit, offset=offset)
+    else:
+        query = attributes.company_values(attribute, applied, search=search, ordering=ordering,
+                                          limit=limit, offset=offset)
+    return await run_read(resources, query, tuples=True)
 
 
 async def count_contacts(resources, applied: AppliedFilters, company_uuid: Any = None) -> int:
