@@ -21,7 +21,6 @@ statement_timeout`` = ``[contacts] list_statement_timeout_ms``, see
     n = await count_companies(resources, applied)
     async for company in iter_company_rows(resources, applied, batch_size=5000): ...
     contact = await get_contact(resources, uuid)       # raises NotFound
-
     rows = await attribute_values(resources, "contacts", "title", applied, search="head",
                                   ordering="-count", limit=25, offset=0)   # (value, count)
 
@@ -60,9 +59,9 @@ from plugins.contacts.pagination import (
 from plugins.contacts.serialize import company, contact, simple_contact
 
 __all__ = [
-    "LIST_PARAMS", "Page", "attribute_values", "contact_uuid_list", "count_companies", "count_contacts",
-    "get_company", "get_contact", "invalidate_lists", "iter_company_rows", "iter_contact_rows",
-    "list_companies", "list_contacts", "parse_contact_query", "run_read",
+    "LIST_PARAMS", "Page", "attribute_values", "contact_uuid_list", "count_companies",
+    "count_contacts", "get_company", "get_contact", "invalidate_lists", "iter_company_rows",
+    "iter_contact_rows", "list_companies", "list_contacts", "parse_contact_query", "run_read",
 ]
 
 LIST_PARAMS = (*PAGE_PARAMS, "ordering", "view", "include_count")
