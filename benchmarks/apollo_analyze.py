@@ -14,10 +14,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from plugins.apollo.categories import analyze  # noqa: E402
-from plugins.apollo.industries import industry_tags  # noqa: E402
-from plugins.apollo.mapping import map_parameters  # noqa: E402
-from plugins.apollo.parsing import ApolloUrlError, parse_apollo_url  # noqa: E402
+from contacts_api.plugins.apollo.categories import analyze  # noqa: E402
+from contacts_api.plugins.apollo.industries import industry_tags  # noqa: E402
+from contacts_api.plugins.apollo.mapping import map_parameters  # noqa: E402
+from contacts_api.plugins.apollo.parsing import ApolloUrlError, parse_apollo_url  # noqa: E402
 
 TARGET_MS = 0.5
 PEOPLE = "https://app.apollo.io/#/people?"

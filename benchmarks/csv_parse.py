@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from plugins.imports.normalize import build_header_map, normalize_row  # noqa: E402
-from plugins.imports.reading import open_csv  # noqa: E402
+from contacts_api.plugins.imports.normalize import build_header_map, normalize_row  # noqa: E402
+from contacts_api.plugins.imports.reading import open_csv  # noqa: E402
 
 SAMPLE = (
     Path(__file__).resolve().parents[1]

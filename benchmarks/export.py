@@ -75,8 +75,11 @@ def start_moto() -> tuple[subprocess.Popen, str]:
     import urllib.request
 
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "moto.server", "-p", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     endpoint = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:
@@ -121,8 +124,8 @@ class Discard:
 def copy_reference(url: str, where_sql: str) -> tuple[int, float, int]:
     import sqlalchemy as sa
 
-    from core.sql import compile_sql
-    from plugins.exports.columns import export_select
+    from contacts_api.core.sql import compile_sql
+    from contacts_api.plugins.exports.columns import export_select
 
     sql, params = compile_sql(export_select(sa.text(where_sql)))
     conn = psycopg2.connect(url)
@@ -140,10 +143,10 @@ def copy_reference(url: str, where_sql: str) -> tuple[int, float, int]:
 async def full_path(env: dict[str, str], worker_pid: int) -> tuple[int, float, int]:
     from aiohttp import ClientSession, web
 
-    from core.app import create_app
-    from core.auth import Actor
-    from core.hookspecs import hookimpl
-    from core.settings import load_settings
+    from contacts_api.core.app import create_app
+    from contacts_api.core.auth import Actor
+    from contacts_api.core.hookspecs import hookimpl
+    from contacts_api.core.settings import load_settings
 
     class BenchActor:  # the benchmark measures exports, not logins
         @hookimpl
@@ -159,8 +162,10 @@ async def full_path(env: dict[str, str], worker_pid: int) -> tuple[int, float, i
     try:
         async with ClientSession(f"http://127.0.0.1:{port}") as http:
             started = time.perf_counter()
-            response = await http.post("/api/v2/exports/contacts/export", json={
-                "filters": {"created_at_after": ["2000-01-01"]}})
+            response = await http.post(
+                "/api/v2/exports/contacts/export",
+                json={"filters": {"created_at_after": ["2000-01-01"]}},
+            )
             export = await response.json()
             while export["status"] in ("pending", "processing"):
                 await asyncio.sleep(0.2)
@@ -182,9 +187,9 @@ def main() -> int:
 
     import boto3
 
-    from core.migrations import _apply
-    from core.plugins import Plugins
-    from core.settings import load_settings
+    from contacts_api.core.migrations import _apply
+    from contacts_api.core.plugins import Plugins
+    from contacts_api.core.settings import load_settings
 
     name = f"contacts_api_bench_export_{secrets.token_hex(3)}"
     admin = psycopg2.connect(ADMIN_URL)
@@ -194,33 +199,49 @@ def main() -> int:
     moto, endpoint = start_moto()
     worker = None
     try:
-        env = {"DATABASE_URL": url, "REDIS_URL": REDIS_URL, "S3_BUCKET": "bench-exports",
-               "S3_ENDPOINT_URL": endpoint, "S3_ACCESS_KEY_ID": "bench",
-               "S3_SECRET_ACCESS_KEY": "bench", "CONTACTS_API__BROKER__BACKEND": "redis",
-               "CONTACTS_API__REDIS__KEY_PREFIX": f"bench_{secrets.token_hex(3)}",
-               "CONTACTS_API__STORAGE__S3_ADDRESSING_STYLE": "path",
-               "CONTACTS_API__SERVER__ACCESS_LOG": "false", "SIGNING_SECRET": "b" * 40,
-               "JWT_SECRET": "j" * 48}
+        env = {
+            "DATABASE_URL": url,
+            "REDIS_URL": REDIS_URL,
+            "S3_BUCKET": "bench-exports",
+            "S3_ENDPOINT_URL": endpoint,
+            "S3_ACCESS_KEY_ID": "bench",
+            "S3_SECRET_ACCESS_KEY": "bench",
+            "CONTACTS_API__BROKER__BACKEND": "redis",
+            "CONTACTS_API__REDIS__KEY_PREFIX": f"bench_{secrets.token_hex(3)}",
+            "CONTACTS_API__STORAGE__S3_ADDRESSING_STYLE": "path",
+            "CONTACTS_API__SERVER__ACCESS_LOG": "false",
+            "SIGNING_SECRET": "b" * 40,
+            "JWT_SECRET": "j" * 48,
+        }
         settings = load_settings(environ=env)
         _apply(url, Plugins.load(settings).migration_folders())
-        boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
-                     aws_access_key_id="bench", aws_secret_access_key="bench"
-                     ).create_bucket(Bucket="bench-exports")
+        boto3.client(
+            "s3",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="bench",
+            aws_secret_access_key="bench",
+        ).create_bucket(Bucket="bench-exports")
         started = time.perf_counter()
         with psycopg2.connect(url) as conn, conn.cursor() as cur:
             cur.execute(GENERATE, {"contacts": args.contacts, "companies": args.companies})
-        print(f"generated {args.contacts:,} contacts, {args.companies:,} companies "
-              f"in {time.perf_counter() - started:.1f} s")
+        print(
+            f"generated {args.contacts:,} contacts, {args.companies:,} companies "
+            f"in {time.perf_counter() - started:.1f} s"
+        )
 
         worker = subprocess.Popen(
-            [sys.executable, "-m", "core.cli", "worker", "--queue", "exports"],
+            [sys.executable, "-m", "contacts_api.core.cli", "worker", "--queue", "exports"],
             env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         time.sleep(3)  # let the worker connect before the task is queued
 
         rows, seconds, peak = asyncio.run(full_path(env, worker.pid))
         copy_rows, copy_seconds, copy_bytes = copy_reference(
-            url, "contacts.created_at >= '2000-01-01'")
+            url, "contacts.created_at >= '2000-01-01'"
+        )
     finally:
         if worker is not None:
             worker.terminate()
@@ -232,14 +253,18 @@ def main() -> int:
 
     rate, copy_rate = rows / seconds, copy_rows / copy_seconds
     ratio = rate / copy_rate
-    print(f"full path (API -> worker -> S3): {rows:,} rows in {seconds:.1f} s = "
-          f"{rate:,.0f} rows/s")
-    print(f"COPY (SELECT ...) TO STDOUT:     {copy_rows:,} rows in {copy_seconds:.1f} s = "
-          f"{copy_rate:,.0f} rows/s ({copy_bytes / 1e6:,.0f} MB)")
-    print(f"ratio: {ratio:.0%} of the COPY rate (target >= 50%): "
-          f"{'PASS' if ratio >= 0.5 else 'FAIL'}")
-    print(f"worker peak RSS: {peak / 2**20:.0f} MB (target < 300 MB): "
-          f"{'PASS' if peak < 300 * 2**20 else 'FAIL'}")
+    print(f"full path (API -> worker -> S3): {rows:,} rows in {seconds:.1f} s = {rate:,.0f} rows/s")
+    print(
+        f"COPY (SELECT ...) TO STDOUT:     {copy_rows:,} rows in {copy_seconds:.1f} s = "
+        f"{copy_rate:,.0f} rows/s ({copy_bytes / 1e6:,.0f} MB)"
+    )
+    print(
+        f"ratio: {ratio:.0%} of the COPY rate (target >= 50%): {'PASS' if ratio >= 0.5 else 'FAIL'}"
+    )
+    print(
+        f"worker peak RSS: {peak / 2**20:.0f} MB (target < 300 MB): "
+        f"{'PASS' if peak < 300 * 2**20 else 'FAIL'}"
+    )
     return 0 if ratio >= 0.5 and peak < 300 * 2**20 else 1
 
 

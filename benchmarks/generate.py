@@ -33,98 +33,341 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 TAGS = ROOT / "plugins" / "apollo" / "data" / "apollo_industry_tags.csv"
 
-FIRST = ("James Mary John Patricia Robert Jennifer Michael Linda David Elizabeth William Susan "
-         "Richard Jessica Joseph Sarah Thomas Karen Charles Lisa Daniel Nancy Matthew Sandra "
-         "Anthony Ashley Mark Emily Paul Michelle Steven Amanda Andrew Melissa Kevin Stephanie "
-         "Brian Rebecca George Laura Émile Zoë Chloé Hélène François Søren Åsa Björn Jürgen "
-         "Müller Łukasz Małgorzata José María Nuñez Joaquín Sofía João Conceição Ömer Çağla "
-         "Şebnem Ангелина Дмитрий Ольга Сергей Анна 李 王 张 陈 刘 Hiroshi Yuki 太郎 花子 "
-         "Aarav Priya Ananya Rohan Fatima Omar Layla Youssef Kwame Amara Chidi Ngozi Lars "
-         "Ingrid Sven Astrid Pierre Camille Luca Giulia Marco Francesca Pablo Lucía").split()
-LAST = ("Smith Johnson Williams Brown Jones Garcia Miller Davis Rodriguez Martinez Hernandez "
-        "Lopez Gonzalez Wilson Anderson Thomas Taylor Moore Jackson Martin Lee Perez Thompson "
-        "White Harris Sanchez Clark Ramirez Lewis Robinson Walker Young Allen King Wright Scott "
-        "Dubois Lefèvre Müller Schröder Weiß Nowak Kowalski Wiśniewska Peña Muñoz Gonçalves "
-        "Yılmaz Öztürk Иванов Петрова Смирнов 王 李 张 Tanaka Suzuki 佐藤 Patel Sharma Singh "
-        "Khan Haddad Mensah Okafor Adeyemi Andersson Johansson Nielsen Hansen Rossi Russo "
-        "Ferrari Bianchi O'Brien Fernández Kierkegaard Novák Dvořák").split()
-LEVELS = ["", "", "", "Senior", "Junior", "Lead", "Principal", "Staff", "Associate",
-          "Assistant", "Chief", "Head of", "Director of", "VP of", "Vice President of",
-          "Global Head of", "Regional Director of", "Manager,", "Deputy"]
-FUNCTIONS = ["Sales", "Marketing", "Engineering", "Software", "Product", "Finance",
-             "Operations", "Human Resources", "Customer Success", "Business Development",
-             "Growth", "Data", "Security", "Legal", "Design", "Partnerships", "IT",
-             "Supply Chain", "Procurement", "Communications", "Research", "Analytics"]
-ROLES = ["Manager", "Engineer", "Director", "Specialist", "Analyst", "Consultant",
-         "Representative", "Executive", "Coordinator", "Officer", "Architect", "Lead",
-         "Developer", "Strategist", "Administrator", "Account Executive", "Partner"]
+FIRST = (
+    "James Mary John Patricia Robert Jennifer Michael Linda David Elizabeth William Susan "
+    "Richard Jessica Joseph Sarah Thomas Karen Charles Lisa Daniel Nancy Matthew Sandra "
+    "Anthony Ashley Mark Emily Paul Michelle Steven Amanda Andrew Melissa Kevin Stephanie "
+    "Brian Rebecca George Laura Émile Zoë Chloé Hélène François Søren Åsa Björn Jürgen "
+    "Müller Łukasz Małgorzata José María Nuñez Joaquín Sofía João Conceição Ömer Çağla "
+    "Şebnem Ангелина Дмитрий Ольга Сергей Анна 李 王 张 陈 刘 Hiroshi Yuki 太郎 花子 "
+    "Aarav Priya Ananya Rohan Fatima Omar Layla Youssef Kwame Amara Chidi Ngozi Lars "
+    "Ingrid Sven Astrid Pierre Camille Luca Giulia Marco Francesca Pablo Lucía"
+).split()
+LAST = (
+    "Smith Johnson Williams Brown Jones Garcia Miller Davis Rodriguez Martinez Hernandez "
+    "Lopez Gonzalez Wilson Anderson Thomas Taylor Moore Jackson Martin Lee Perez Thompson "
+    "White Harris Sanchez Clark Ramirez Lewis Robinson Walker Young Allen King Wright Scott "
+    "Dubois Lefèvre Müller Schröder Weiß Nowak Kowalski Wiśniewska Peña Muñoz Gonçalves "
+    "Yılmaz Öztürk Иванов Петрова Смирнов 王 李 张 Tanaka Suzuki 佐藤 Patel Sharma Singh "
+    "Khan Haddad Mensah Okafor Adeyemi Andersson Johansson Nielsen Hansen Rossi Russo "
+    "Ferrari Bianchi O'Brien Fernández Kierkegaard Novák Dvořák"
+).split()
+LEVELS = [
+    "",
+    "",
+    "",
+    "Senior",
+    "Junior",
+    "Lead",
+    "Principal",
+    "Staff",
+    "Associate",
+    "Assistant",
+    "Chief",
+    "Head of",
+    "Director of",
+    "VP of",
+    "Vice President of",
+    "Global Head of",
+    "Regional Director of",
+    "Manager,",
+    "Deputy",
+]
+FUNCTIONS = [
+    "Sales",
+    "Marketing",
+    "Engineering",
+    "Software",
+    "Product",
+    "Finance",
+    "Operations",
+    "Human Resources",
+    "Customer Success",
+    "Business Development",
+    "Growth",
+    "Data",
+    "Security",
+    "Legal",
+    "Design",
+    "Partnerships",
+    "IT",
+    "Supply Chain",
+    "Procurement",
+    "Communications",
+    "Research",
+    "Analytics",
+]
+ROLES = [
+    "Manager",
+    "Engineer",
+    "Director",
+    "Specialist",
+    "Analyst",
+    "Consultant",
+    "Representative",
+    "Executive",
+    "Coordinator",
+    "Officer",
+    "Architect",
+    "Lead",
+    "Developer",
+    "Strategist",
+    "Administrator",
+    "Account Executive",
+    "Partner",
+]
 REGIONS = ["", "", "", "", "EMEA", "APAC", "North America", "DACH", "LATAM", "UK&I", "Nordics"]
-C_SUITE = ["Chief Executive Officer", "CEO", "CTO", "Chief Technology Officer", "CFO",
-           "Chief Financial Officer", "COO", "Chief Marketing Officer", "CMO", "Founder",
-           "Co-Founder", "Owner", "President", "Managing Director", "Directeur Général",
-           "Geschäftsführer"]
-SENIORITY_OF = {"Senior": "senior", "Junior": "entry", "Lead": "senior", "Principal": "senior",
-                "Staff": "senior", "Associate": "entry", "Assistant": "entry", "Chief": "c_suite",
-                "Head of": "head", "Director of": "director", "VP of": "vp",
-                "Vice President of": "vp", "Global Head of": "head",
-                "Regional Director of": "director", "Manager,": "manager", "Deputy": "manager"}
-DEPARTMENT_OF = {"Sales": "sales", "Marketing": "marketing", "Engineering": "engineering",
-                 "Software": "engineering", "Product": "product management",
-                 "Finance": "finance", "Operations": "operations",
-                 "Human Resources": "human resources", "Customer Success": "support",
-                 "Business Development": "business development", "Growth": "marketing",
-                 "Data": "data science", "Security": "information technology",
-                 "Legal": "legal", "Design": "design", "Partnerships": "business development",
-                 "IT": "information technology", "Supply Chain": "operations",
-                 "Procurement": "operations", "Communications": "marketing",
-                 "Research": "engineering", "Analytics": "data science"}
+C_SUITE = [
+    "Chief Executive Officer",
+    "CEO",
+    "CTO",
+    "Chief Technology Officer",
+    "CFO",
+    "Chief Financial Officer",
+    "COO",
+    "Chief Marketing Officer",
+    "CMO",
+    "Founder",
+    "Co-Founder",
+    "Owner",
+    "President",
+    "Managing Director",
+    "Directeur Général",
+    "Geschäftsführer",
+]
+SENIORITY_OF = {
+    "Senior": "senior",
+    "Junior": "entry",
+    "Lead": "senior",
+    "Principal": "senior",
+    "Staff": "senior",
+    "Associate": "entry",
+    "Assistant": "entry",
+    "Chief": "c_suite",
+    "Head of": "head",
+    "Director of": "director",
+    "VP of": "vp",
+    "Vice President of": "vp",
+    "Global Head of": "head",
+    "Regional Director of": "director",
+    "Manager,": "manager",
+    "Deputy": "manager",
+}
+DEPARTMENT_OF = {
+    "Sales": "sales",
+    "Marketing": "marketing",
+    "Engineering": "engineering",
+    "Software": "engineering",
+    "Product": "product management",
+    "Finance": "finance",
+    "Operations": "operations",
+    "Human Resources": "human resources",
+    "Customer Success": "support",
+    "Business Development": "business development",
+    "Growth": "marketing",
+    "Data": "data science",
+    "Security": "information technology",
+    "Legal": "legal",
+    "Design": "design",
+    "Partnerships": "business development",
+    "IT": "information technology",
+    "Supply Chain": "operations",
+    "Procurement": "operations",
+    "Communications": "marketing",
+    "Research": "engineering",
+    "Analytics": "data science",
+}
 PLACES = [
-    ("New York", "New York", "United States"), ("San Francisco", "California", "United States"),
-    ("Austin", "Texas", "United States"), ("Chicago", "Illinois", "United States"),
-    ("Boston", "Massachusetts", "United States"), ("Seattle", "Washington", "United States"),
-    ("Denver", "Colorado", "United States"), ("Miami", "Florida", "United States"),
-    ("Atlanta", "Georgia", "United States"), ("Los Angeles", "California", "United States"),
-    ("London", "England", "United Kingdom"), ("Manchester", "England", "United Kingdom"),
-    ("Edinburgh", "Scotland", "United Kingdom"), ("Paris", "Île-de-France", "France"),
-    ("Lyon", "Auvergne-Rhône-Alpes", "France"), ("Berlin", "Berlin", "Germany"),
-    ("München", "Bayern", "Germany"), ("Hamburg", "Hamburg", "Germany"),
-    ("Madrid", "Madrid", "Spain"), ("Barcelona", "Cataluña", "Spain"),
-    ("Amsterdam", "North Holland", "Netherlands"), ("Stockholm", "Stockholm", "Sweden"),
-    ("Kraków", "Małopolskie", "Poland"), ("Warsaw", "Mazowieckie", "Poland"),
-    ("São Paulo", "São Paulo", "Brazil"), ("Toronto", "Ontario", "Canada"),
-    ("Vancouver", "British Columbia", "Canada"), ("Sydney", "New South Wales", "Australia"),
-    ("Bengaluru", "Karnataka", "India"), ("Mumbai", "Maharashtra", "India"),
-    ("Tokyo", "Tokyo", "Japan"), ("Singapore", "", "Singapore"),
+    ("New York", "New York", "United States"),
+    ("San Francisco", "California", "United States"),
+    ("Austin", "Texas", "United States"),
+    ("Chicago", "Illinois", "United States"),
+    ("Boston", "Massachusetts", "United States"),
+    ("Seattle", "Washington", "United States"),
+    ("Denver", "Colorado", "United States"),
+    ("Miami", "Florida", "United States"),
+    ("Atlanta", "Georgia", "United States"),
+    ("Los Angeles", "California", "United States"),
+    ("London", "England", "United Kingdom"),
+    ("Manchester", "England", "United Kingdom"),
+    ("Edinburgh", "Scotland", "United Kingdom"),
+    ("Paris", "Île-de-France", "France"),
+    ("Lyon", "Auvergne-Rhône-Alpes", "France"),
+    ("Berlin", "Berlin", "Germany"),
+    ("München", "Bayern", "Germany"),
+    ("Hamburg", "Hamburg", "Germany"),
+    ("Madrid", "Madrid", "Spain"),
+    ("Barcelona", "Cataluña", "Spain"),
+    ("Amsterdam", "North Holland", "Netherlands"),
+    ("Stockholm", "Stockholm", "Sweden"),
+    ("Kraków", "Małopolskie", "Poland"),
+    ("Warsaw", "Mazowieckie", "Poland"),
+    ("São Paulo", "São Paulo", "Brazil"),
+    ("Toronto", "Ontario", "Canada"),
+    ("Vancouver", "British Columbia", "Canada"),
+    ("Sydney", "New South Wales", "Australia"),
+    ("Bengaluru", "Karnataka", "India"),
+    ("Mumbai", "Maharashtra", "India"),
+    ("Tokyo", "Tokyo", "Japan"),
+    ("Singapore", "", "Singapore"),
     ("Dubai", "", "United Arab Emirates"),
-    ("Москва", "", "Россия"), ("Istanbul", "", "Türkiye"), ("Zürich", "Zürich", "Switzerland"),
-    ("Dublin", "Leinster", "Ireland"), ("Tel Aviv", "", "Israel"), ("Lagos", "Lagos", "Nigeria"),
+    ("Москва", "", "Россия"),
+    ("Istanbul", "", "Türkiye"),
+    ("Zürich", "Zürich", "Switzerland"),
+    ("Dublin", "Leinster", "Ireland"),
+    ("Tel Aviv", "", "Israel"),
+    ("Lagos", "Lagos", "Nigeria"),
     ("Mexico City", "CDMX", "Mexico"),
 ]
-PLACE_WEIGHTS = [9, 8, 5, 5, 5, 4, 3, 3, 3, 6, 7, 2, 1, 5, 1, 4, 3, 2, 3, 2, 3, 2, 1, 2, 3, 3,
-                 1, 2, 3, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1]
-KEYWORDS = ("saas b2b crm analytics ai machine-learning fintech e-commerce marketplace payments "
-            "cybersecurity cloud devops logistics healthcare insurance edtech hr-tech "
-            "martech adtech iot blockchain data-platform automation consulting retail "
-            "manufacturing biotech energy real-estate travel gaming media recruiting "
-            "legal-tech proptech supply-chain robotics").split()
-TECHS = ["Salesforce", "HubSpot", "AWS", "Google Cloud", "Microsoft Azure", "Shopify",
-         "Shopify Plus", "WordPress", "React", "Node.js", "Python", "Google Analytics",
-         "Segment", "Stripe", "Zendesk", "Intercom", "Marketo", "Slack", "Jira", "Snowflake",
-         "Datadog", "Cloudflare", "Magento", "Mailchimp", "Twilio", "Okta", "Workday",
-         "Vue.js", "Kubernetes", "Docker", "Heroku", "Vercel", "Next.js", "Ruby on Rails",
-         "Angular", "Pardot", "Outreach", "Gong", "Looker", "Tableau"]
-SYLLABLES = ("ac me glo bex ini tech umb rel la vex cor tra sys nex gen lu mi no va ter ra "
-             "zen ith qu ark sol ar is on ly ne to ka mo ri an da ve po li ex").split()
-SUFFIXES = ["", "", " Inc", " Labs", " GmbH", " Ltd", " SA", " Group", " Technologies",
-            " Systems", " Solutions", " & Co", " AB", " BV"]
+PLACE_WEIGHTS = [
+    9,
+    8,
+    5,
+    5,
+    5,
+    4,
+    3,
+    3,
+    3,
+    6,
+    7,
+    2,
+    1,
+    5,
+    1,
+    4,
+    3,
+    2,
+    3,
+    2,
+    3,
+    2,
+    1,
+    2,
+    3,
+    3,
+    1,
+    2,
+    3,
+    2,
+    2,
+    2,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+]
+KEYWORDS = (
+    "saas b2b crm analytics ai machine-learning fintech e-commerce marketplace payments "
+    "cybersecurity cloud devops logistics healthcare insurance edtech hr-tech "
+    "martech adtech iot blockchain data-platform automation consulting retail "
+    "manufacturing biotech energy real-estate travel gaming media recruiting "
+    "legal-tech proptech supply-chain robotics"
+).split()
+STREETS = ["Main", "High", "Market", "King"]
+TECHS = [
+    "Salesforce",
+    "HubSpot",
+    "AWS",
+    "Google Cloud",
+    "Microsoft Azure",
+    "Shopify",
+    "Shopify Plus",
+    "WordPress",
+    "React",
+    "Node.js",
+    "Python",
+    "Google Analytics",
+    "Segment",
+    "Stripe",
+    "Zendesk",
+    "Intercom",
+    "Marketo",
+    "Slack",
+    "Jira",
+    "Snowflake",
+    "Datadog",
+    "Cloudflare",
+    "Magento",
+    "Mailchimp",
+    "Twilio",
+    "Okta",
+    "Workday",
+    "Vue.js",
+    "Kubernetes",
+    "Docker",
+    "Heroku",
+    "Vercel",
+    "Next.js",
+    "Ruby on Rails",
+    "Angular",
+    "Pardot",
+    "Outreach",
+    "Gong",
+    "Looker",
+    "Tableau",
+]
+SYLLABLES = (
+    "ac me glo bex ini tech umb rel la vex cor tra sys nex gen lu mi no va ter ra "
+    "zen ith qu ark sol ar is on ly ne to ka mo ri an da ve po li ex"
+).split()
+SUFFIXES = [
+    "",
+    "",
+    " Inc",
+    " Labs",
+    " GmbH",
+    " Ltd",
+    " SA",
+    " Group",
+    " Technologies",
+    " Systems",
+    " Solutions",
+    " & Co",
+    " AB",
+    " BV",
+]
 CSV_COLUMNS = [
-    "first_name", "last_name", "email", "title", "seniority", "departments", "email_status",
-    "mobile_phone", "work_direct_phone", "home_phone", "other_phone", "person_linkedin_url",
-    "facebook_url", "twitter_url", "stage", "city", "state", "country", "company",
-    "company_name_for_emails", "website", "company_linkedin_url", "employees", "industry",
-    "keywords", "technologies", "company_address", "company_city", "company_state",
-    "company_country", "company_phone", "annual_revenue", "total_funding",
-    "latest_funding_amount", "latest_funding", "last_raised_at",
+    "first_name",
+    "last_name",
+    "email",
+    "title",
+    "seniority",
+    "departments",
+    "email_status",
+    "mobile_phone",
+    "work_direct_phone",
+    "home_phone",
+    "other_phone",
+    "person_linkedin_url",
+    "facebook_url",
+    "twitter_url",
+    "stage",
+    "city",
+    "state",
+    "country",
+    "company",
+    "company_name_for_emails",
+    "website",
+    "company_linkedin_url",
+    "employees",
+    "industry",
+    "keywords",
+    "technologies",
+    "company_address",
+    "company_city",
+    "company_state",
+    "company_country",
+    "company_phone",
+    "annual_revenue",
+    "total_funding",
+    "latest_funding_amount",
+    "latest_funding",
+    "last_raised_at",
 ]
 STATUSES = ["verified"] * 6 + ["unverified"] * 2 + ["likely_to_engage", "unavailable", "bounced"]
 EPOCH = dt.datetime(2023, 1, 1, tzinfo=dt.UTC)
@@ -159,19 +402,27 @@ def make_companies(rng: random.Random, n: int) -> list[dict]:
         size = min(int(rng.paretovariate(1.1) * 4), 300_000)
         city, state, country = rng.choices(PLACES, PLACE_WEIGHTS)[0]
         created = EPOCH + dt.timedelta(seconds=rng.randrange(SPAN_S))
-        out.append({
-            "uuid": _uuid(rng), "name": name, "domain": domain if rng.random() > 0.03 else None,
-            "employees_count": size if rng.random() > 0.05 else None,
-            "industries": rng.sample(tags, rng.choice([1, 1, 1, 2])),
-            "keywords": rng.sample(KEYWORDS, rng.randint(0, 5)),
-            "technologies": rng.sample(TECHS, rng.randint(0, 6)),
-            "annual_revenue": size * rng.randint(50_000, 400_000) if rng.random() > 0.2 else None,
-            "total_funding": rng.randrange(0, 10**9, 10_000) if rng.random() > 0.6 else None,
-            "address": f"{rng.randint(1, 999)} {rng.choice(['Main', 'High', 'Market', 'King'])} "
-                       "Street",
-            "city": city, "state": state or None, "country": country,
-            "created_at": created, "website": f"https://www.{domain}",
-        })
+        out.append(
+            {
+                "uuid": _uuid(rng),
+                "name": name,
+                "domain": domain if rng.random() > 0.03 else None,
+                "employees_count": size if rng.random() > 0.05 else None,
+                "industries": rng.sample(tags, rng.choice([1, 1, 1, 2])),
+                "keywords": rng.sample(KEYWORDS, rng.randint(0, 5)),
+                "technologies": rng.sample(TECHS, rng.randint(0, 6)),
+                "annual_revenue": size * rng.randint(50_000, 400_000)
+                if rng.random() > 0.2
+                else None,
+                "total_funding": rng.randrange(0, 10**9, 10_000) if rng.random() > 0.6 else None,
+                "address": f"{rng.randint(1, 999)} {rng.choice(STREETS)} Street",
+                "city": city,
+                "state": state or None,
+                "country": country,
+                "created_at": created,
+                "website": f"https://www.{domain}",
+            }
+        )
     return out
 
 
@@ -188,8 +439,9 @@ def make_title(rng: random.Random) -> tuple[str, str | None, list[str]]:
         title = " ".join(p for p in (level, function, role) if p)
     if region:
         title += f" {region}"
-    seniority = SENIORITY_OF.get(level) or ("manager" if role == "Manager" else
-                                            rng.choice(["senior", "entry", None]))
+    seniority = SENIORITY_OF.get(level) or (
+        "manager" if role == "Manager" else rng.choice(["senior", "entry", None])
+    )
     return title, seniority, [DEPARTMENT_OF[function]]
 
 
@@ -202,25 +454,38 @@ def contacts(rng: random.Random, companies: list[dict], n: int) -> Iterator[dict
         title, seniority, departments = make_title(rng)
         domain = company["domain"] if company and company["domain"] else "example.org"
         email = None if rng.random() < 0.05 else f"{_ascii(first)}.{_ascii(last)}.{i}@{domain}"
-        city, state, country = (rng.choices(PLACES, PLACE_WEIGHTS)[0] if rng.random() < 0.3
-                                or company is None else
-                                (company["city"], company["state"], company["country"]))
+        city, state, country = (
+            rng.choices(PLACES, PLACE_WEIGHTS)[0]
+            if rng.random() < 0.3 or company is None
+            else (company["city"], company["state"], company["country"])
+        )
         created = EPOCH + dt.timedelta(seconds=rng.randrange(SPAN_S))
         yield {
-            "uuid": _uuid(rng), "first_name": first, "last_name": last, "email": email,
-            "title": title, "seniority": seniority, "departments": departments,
+            "uuid": _uuid(rng),
+            "first_name": first,
+            "last_name": last,
+            "email": email,
+            "title": title,
+            "seniority": seniority,
+            "departments": departments,
             "email_status": rng.choice(STATUSES) if email else None,
             "mobile_phone": f"+1 555 {rng.randint(1000000, 9999999)}"
-            if rng.random() < 0.3 else None,
-            "city": city, "state": state or None, "country": country,
+            if rng.random() < 0.3
+            else None,
+            "city": city,
+            "state": state or None,
+            "country": country,
             "linkedin_url": f"https://www.linkedin.com/in/{_ascii(first)}-{_ascii(last)}-{i}"
-            if rng.random() < 0.8 else None,
-            "company": company, "created_at": created,
+            if rng.random() < 0.8
+            else None,
+            "company": company,
+            "created_at": created,
             "updated_at": created + dt.timedelta(seconds=rng.randrange(86400 * 30)),
         }
 
 
 # -- COPY ----------------------------------------------------------------------------------
+
 
 def _text(value) -> str:
     if value is None:
@@ -233,13 +498,47 @@ def _text(value) -> str:
     return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
 
 
-COMPANY_COPY = ["uuid", "name", "domain", "employees_count", "industries", "keywords",
-                "technologies", "annual_revenue", "total_funding", "address", "city", "state",
-                "country", "created_at", "updated_at"]
-CONTACT_COPY = ["uuid", "first_name", "last_name", "email", "title", "seniority", "departments",
-                "email_status", "mobile_phone", "city", "state", "country", "linkedin_url",
-                "company_uuid", "created_at", "updated_at", "company_name", "company_employees",
-                "company_annual_revenue", "company_total_funding", "title_id", "country_id"]
+COMPANY_COPY = [
+    "uuid",
+    "name",
+    "domain",
+    "employees_count",
+    "industries",
+    "keywords",
+    "technologies",
+    "annual_revenue",
+    "total_funding",
+    "address",
+    "city",
+    "state",
+    "country",
+    "created_at",
+    "updated_at",
+]
+CONTACT_COPY = [
+    "uuid",
+    "first_name",
+    "last_name",
+    "email",
+    "title",
+    "seniority",
+    "departments",
+    "email_status",
+    "mobile_phone",
+    "city",
+    "state",
+    "country",
+    "linkedin_url",
+    "company_uuid",
+    "created_at",
+    "updated_at",
+    "company_name",
+    "company_employees",
+    "company_annual_revenue",
+    "company_total_funding",
+    "title_id",
+    "country_id",
+]
 
 
 class FieldValueIds:
@@ -292,29 +591,50 @@ def load(database_url: str, n_contacts: int, n_companies: int, seed: int) -> Non
         for name, _ in indexes:
             cur.execute(f'DROP INDEX "{name}"')
         cur.execute("SET session_replication_role = replica")  # no triggers, no FK checks
-        _copy(cur, "companies", COMPANY_COPY, (
-            [*(c[k] for k in COMPANY_COPY[:-1]), c["created_at"]] for c in companies))
-        _copy(cur, "company_metadata", ["company_uuid", "website"],
-              ([c["uuid"], c["website"]] for c in companies))
+        _copy(
+            cur,
+            "companies",
+            COMPANY_COPY,
+            ([*(c[k] for k in COMPANY_COPY[:-1]), c["created_at"]] for c in companies),
+        )
+        _copy(
+            cur,
+            "company_metadata",
+            ["company_uuid", "website"],
+            ([c["uuid"], c["website"]] for c in companies),
+        )
 
         value_id = FieldValueIds()
 
         def contact_rows():
             for c in contacts(rng, companies, n_contacts):
                 co = c["company"] or {}
-                yield [*(c[k] for k in CONTACT_COPY[:13]), co.get("uuid"), c["created_at"],
-                       c["updated_at"], co.get("name"), co.get("employees_count"),
-                       co.get("annual_revenue"), co.get("total_funding"),
-                       value_id("title", c["title"]), value_id("country", c["country"])]
+                yield [
+                    *(c[k] for k in CONTACT_COPY[:13]),
+                    co.get("uuid"),
+                    c["created_at"],
+                    c["updated_at"],
+                    co.get("name"),
+                    co.get("employees_count"),
+                    co.get("annual_revenue"),
+                    co.get("total_funding"),
+                    value_id("title", c["title"]),
+                    value_id("country", c["country"]),
+                ]
 
         _copy(cur, "contacts", CONTACT_COPY, contact_rows())
         _copy(cur, "contact_field_values", ["id", "field", "value"], value_id.rows())
-        cur.execute("SELECT setval(pg_get_serial_sequence('contact_field_values', 'id'), "
-                    "(SELECT coalesce(max(id), 0) + 1 FROM contact_field_values), false)")
+        cur.execute(
+            "SELECT setval(pg_get_serial_sequence('contact_field_values', 'id'), "
+            "(SELECT coalesce(max(id), 0) + 1 FROM contact_field_values), false)"
+        )
         cur.execute("SET session_replication_role = origin")
         loaded = time.perf_counter()
-        print(f"generated and copied {n_contacts} contacts, {n_companies} companies "
-              f"in {loaded - started:.1f}s; rebuilding {len(indexes)} indexes", flush=True)
+        print(
+            f"generated and copied {n_contacts} contacts, {n_companies} companies "
+            f"in {loaded - started:.1f}s; rebuilding {len(indexes)} indexes",
+            flush=True,
+        )
         cur.execute("SET maintenance_work_mem = '1GB'")
         cur.execute("SET max_parallel_maintenance_workers = 2")
         for _, definition in indexes:
@@ -322,8 +642,7 @@ def load(database_url: str, n_contacts: int, n_companies: int, seed: int) -> Non
     conn.autocommit = True
     with conn.cursor() as cur:
         # VACUUM too: index-only scans need the visibility map of a fresh load.
-        cur.execute("VACUUM ANALYZE companies, company_metadata, contacts, "
-                    "contact_field_values")
+        cur.execute("VACUUM ANALYZE companies, company_metadata, contacts, contact_field_values")
     conn.close()
     print(f"indexes and ANALYZE in {time.perf_counter() - loaded:.1f}s", flush=True)
 
@@ -336,15 +655,46 @@ def write_csv(path: Path, n_contacts: int, n_companies: int, seed: int) -> None:
         writer.writerow(CSV_COLUMNS)
         for c in contacts(rng, companies, n_contacts):
             co = c["company"] or {}
-            writer.writerow([
-                c["first_name"], c["last_name"], c["email"], c["title"], c["seniority"],
-                ", ".join(c["departments"]), c["email_status"], c["mobile_phone"], "", "", "",
-                c["linkedin_url"], "", "", "", c["city"], c["state"], c["country"],
-                co.get("name"), "", co.get("website"), "", co.get("employees_count"),
-                ", ".join(co.get("industries", [])), ", ".join(co.get("keywords", [])),
-                ", ".join(co.get("technologies", [])), co.get("address"), co.get("city"),
-                co.get("state"), co.get("country"), "", co.get("annual_revenue"),
-                co.get("total_funding"), "", "", ""])
+            writer.writerow(
+                [
+                    c["first_name"],
+                    c["last_name"],
+                    c["email"],
+                    c["title"],
+                    c["seniority"],
+                    ", ".join(c["departments"]),
+                    c["email_status"],
+                    c["mobile_phone"],
+                    "",
+                    "",
+                    "",
+                    c["linkedin_url"],
+                    "",
+                    "",
+                    "",
+                    c["city"],
+                    c["state"],
+                    c["country"],
+                    co.get("name"),
+                    "",
+                    co.get("website"),
+                    "",
+                    co.get("employees_count"),
+                    ", ".join(co.get("industries", [])),
+                    ", ".join(co.get("keywords", [])),
+                    ", ".join(co.get("technologies", [])),
+                    co.get("address"),
+                    co.get("city"),
+                    co.get("state"),
+                    co.get("country"),
+                    "",
+                    co.get("annual_revenue"),
+                    co.get("total_funding"),
+                    "",
+                    "",
+                    "",
+                ]
+            )
 
 
 APOLLO_2026_SAMPLE = ROOT / "tests/plugins/imports/samples/apollo-contacts-export-2026.csv"
@@ -374,8 +724,11 @@ def write_apollo_csv(path: Path, n_contacts: int, n_companies: int, seed: int) -
             co = c["company"] or {}
             row = [""] * len(header)
             for name, value in {
-                "First Name": c["first_name"], "Last Name": c["last_name"],
-                "Title": c["title"], "Company Name": co.get("name"), "Email": c["email"],
+                "First Name": c["first_name"],
+                "Last Name": c["last_name"],
+                "Title": c["title"],
+                "Company Name": co.get("name"),
+                "Email": c["email"],
                 "Email Status": _apollo_label(c["email_status"]),
                 "Seniority": _apollo_label(c["seniority"]),
                 "Departments": ", ".join(d.title() for d in c["departments"]),
@@ -384,10 +737,15 @@ def write_apollo_csv(path: Path, n_contacts: int, n_companies: int, seed: int) -
                 "# Employees": co.get("employees_count"),
                 "Industry": ", ".join(co.get("industries", [])),
                 "Keywords": ", ".join(co.get("keywords", [])),
-                "Person Linkedin Url": c["linkedin_url"], "Website": co.get("website"),
-                "City": c["city"], "State": c["state"], "Country": c["country"],
-                "Company Address": co.get("address"), "Company City": co.get("city"),
-                "Company State": co.get("state"), "Company Country": co.get("country"),
+                "Person Linkedin Url": c["linkedin_url"],
+                "Website": co.get("website"),
+                "City": c["city"],
+                "State": c["state"],
+                "Country": c["country"],
+                "Company Address": co.get("address"),
+                "Company City": co.get("city"),
+                "Company State": co.get("state"),
+                "Company Country": co.get("country"),
                 "Technologies": ", ".join(co.get("technologies", [])),
                 "Annual Revenue": co.get("annual_revenue"),
                 "Total Funding": co.get("total_funding"),
@@ -405,8 +763,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=20261126)
     parser.add_argument("--database-url", help="load this (migrated, empty) database")
     parser.add_argument("--csv", type=Path, help="write the import CSV here")
-    parser.add_argument("--layout", choices=("ours", "apollo-2026"), default="ours",
-                        help="the CSV's columns: ours (CSV_FORMAT.md) or Apollo's 2026 export")
+    parser.add_argument(
+        "--layout",
+        choices=("ours", "apollo-2026"),
+        default="ours",
+        help="the CSV's columns: ours (CSV_FORMAT.md) or Apollo's 2026 export",
+    )
     args = parser.parse_args(argv)
     if not args.database_url and not args.csv:
         parser.error("give --database-url and/or --csv")

@@ -70,8 +70,11 @@ def copy_reference(url: str, path: Path, columns: int) -> float:
             conn.commit()
             started = time.perf_counter()
             with open(path, encoding="utf-8-sig") as source:
-                cur.copy_expert("COPY copy_reference FROM STDIN WITH (FORMAT csv, HEADER true)",
-                                source, size=1 << 20)
+                cur.copy_expert(
+                    "COPY copy_reference FROM STDIN WITH (FORMAT csv, HEADER true)",
+                    source,
+                    size=1 << 20,
+                )
             conn.commit()
             elapsed = time.perf_counter() - started
             cur.execute("DROP TABLE copy_reference")
@@ -96,7 +99,8 @@ class RssSampler:
         while not self._stop.is_set():
             try:
                 total = self.process.memory_info().rss + sum(
-                    child.memory_info().rss for child in self.process.children(recursive=True))
+                    child.memory_info().rss for child in self.process.children(recursive=True)
+                )
                 self.peak = max(self.peak, total)
             except psutil.Error:
                 pass
@@ -111,8 +115,13 @@ class RssSampler:
 
 
 def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "core.cli", *args], env=env, cwd=ROOT,
-                            stdout=open(log, "wb"), stderr=subprocess.STDOUT)  # noqa: SIM115
+    return subprocess.Popen(
+        [sys.executable, "-m", "contacts_api.core.cli", *args],
+        env=env,
+        cwd=ROOT,
+        stdout=open(log, "wb"),
+        stderr=subprocess.STDOUT,
+    )  # noqa: SIM115
 
 
 def wait_for(predicate, timeout: float, what: str) -> None:
@@ -133,16 +142,18 @@ async def upload_and_wait(base: str, path: Path) -> tuple[float, dict]:
         with open(path, "rb") as source:
             form = aiohttp.FormData()
             form.add_field("file", source, filename=path.name, content_type="text/csv")
-            async with session.post(f"{base}/api/v1/contacts/import/", data=form,
-                                    headers=headers) as response:
+            async with session.post(
+                f"{base}/api/v1/contacts/import/", data=form, headers=headers
+            ) as response:
                 job = await response.json()
                 if response.status != 202:
                     raise SystemExit(f"upload failed: {response.status} {job}")
         uploaded = time.perf_counter() - started
         while job["status"] not in ("completed", "failed"):
             await asyncio.sleep(0.2)
-            async with session.get(f"{base}/api/v1/contacts/import/{job['id']}/",
-                                   headers=headers) as response:
+            async with session.get(
+                f"{base}/api/v1/contacts/import/{job['id']}/", headers=headers
+            ) as response:
                 job = await response.json()
     job["upload_s"] = uploaded
     return time.perf_counter() - started, job
@@ -152,8 +163,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--batch-size", type=int, default=None)
-    parser.add_argument("--keep-file", action="store_true",
-                        help="keep the generated file (reused by the next run)")
+    parser.add_argument(
+        "--keep-file", action="store_true", help="keep the generated file (reused by the next run)"
+    )
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="contacts-import-bench-"))
@@ -161,8 +173,10 @@ def main() -> None:
     if not data.exists():
         started = time.perf_counter()
         generate(data, args.rows)
-        print(f"generated {args.rows:,} rows ({data.stat().st_size / 1e6:.0f} MB) "
-              f"in {time.perf_counter() - started:.0f} s")
+        print(
+            f"generated {args.rows:,} rows ({data.stat().st_size / 1e6:.0f} MB) "
+            f"in {time.perf_counter() - started:.0f} s"
+        )
     size_mb = data.stat().st_size / 1e6
     with open(data, encoding="utf-8-sig", newline="") as sample:
         columns = len(next(csv.reader(sample)))
@@ -175,13 +189,17 @@ def main() -> None:
     url = with_database(ADMIN_URL, name)
     server = worker = sampler = None
     try:
-        from core.migrations import _apply
-        from core.plugins import Plugins
-        from core.settings import load_settings
+        from contacts_api.core.migrations import _apply
+        from contacts_api.core.plugins import Plugins
+        from contacts_api.core.settings import load_settings
 
         env = {
-            **os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": url, "REDIS_URL": REDIS_URL,
-            "CONTACTS_WRITE_KEY": WRITE_KEY, "JWT_SECRET": secrets.token_urlsafe(48),
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "DATABASE_URL": url,
+            "REDIS_URL": REDIS_URL,
+            "CONTACTS_WRITE_KEY": WRITE_KEY,
+            "JWT_SECRET": secrets.token_urlsafe(48),
             "CONTACTS_API__REDIS__KEY_PREFIX": f"bench_{secrets.token_hex(4)}",
             "CONTACTS_API__BROKER__BACKEND": "redis",
             "CONTACTS_API__STORAGE__LOCAL_PATH": str(work / "files"),
@@ -199,8 +217,9 @@ def main() -> None:
         port = free_port()
         server = start(["serve", "--port", str(port)], env, work / "serve.log")
         worker = start(["worker", "--queue", "imports"], env, work / "worker.log")
-        wait_for(lambda: b"worker resources open" in (work / "worker.log").read_bytes(), 60,
-                 "the worker")
+        wait_for(
+            lambda: b"worker resources open" in (work / "worker.log").read_bytes(), 60, "the worker"
+        )
         wait_for(lambda: _healthy(port), 60, "the server")
         sampler = RssSampler(worker.pid)
         base = f"http://127.0.0.1:{port}"
@@ -230,22 +249,29 @@ def main() -> None:
         rate = args.rows / seconds
         text = f"{label:<34} {seconds:8.1f} s {rate:>10,.0f} rows/s"
         if job is not None:
-            text += (f"  {rate / copy_rate:6.1%} of COPY   (upload {job['upload_s']:.1f} s; "
-                     f"created {job['created_count']:,}, updated {job['updated_count']:,}, "
-                     f"errors {job['error_count']:,}, status {job['status']})")
+            text += (
+                f"  {rate / copy_rate:6.1%} of COPY   (upload {job['upload_s']:.1f} s; "
+                f"created {job['created_count']:,}, updated {job['updated_count']:,}, "
+                f"errors {job['error_count']:,}, status {job['status']})"
+            )
         return text
 
-    print(f"rows: {args.rows:,}   file: {size_mb:.0f} MB   "
-          f"batch size: {settings.imports.batch_size}")
+    print(
+        f"rows: {args.rows:,}   file: {size_mb:.0f} MB   batch size: {settings.imports.batch_size}"
+    )
     print(line("COPY into a text staging table", copy_s))
     print(line("fresh import (HTTP + worker + db)", fresh_s, fresh))
     print(line("re-import of the same file", again_s, again))
     fresh_ok = args.rows / fresh_s >= copy_rate * 0.10
     again_ok = args.rows / again_s >= copy_rate * 0.07
-    print(f"targets: fresh >= 10% of COPY ({'ok' if fresh_ok else 'MISSED'}), "
-          f"re-import >= 7% ({'ok' if again_ok else 'MISSED'})")
-    print(f"worker peak RSS: fresh {fresh_rss / 2**20:.0f} MB, "
-          f"re-import {again_rss / 2**20:.0f} MB (target < 300 MB)")
+    print(
+        f"targets: fresh >= 10% of COPY ({'ok' if fresh_ok else 'MISSED'}), "
+        f"re-import >= 7% ({'ok' if again_ok else 'MISSED'})"
+    )
+    print(
+        f"worker peak RSS: fresh {fresh_rss / 2**20:.0f} MB, "
+        f"re-import {again_rss / 2**20:.0f} MB (target < 300 MB)"
+    )
 
 
 def _healthy(port: int) -> bool:

@@ -39,17 +39,20 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import with_database  # noqa: E402
 from benchmarks.list_queries import app_settings  # noqa: E402
-from core.migrations import _apply  # noqa: E402
-from core.plugins import Plugins  # noqa: E402
-from plugins.imports import upsert_sql  # noqa: E402
-from plugins.imports.parsing import BatchReader  # noqa: E402
-from plugins.imports.upsert import write_batch  # noqa: E402
+from contacts_api.core.migrations import _apply  # noqa: E402
+from contacts_api.core.plugins import Plugins  # noqa: E402
+from contacts_api.plugins.imports import upsert_sql  # noqa: E402
+from contacts_api.plugins.imports.parsing import BatchReader  # noqa: E402
+from contacts_api.plugins.imports.upsert import write_batch  # noqa: E402
 
 ADMIN_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 DATABASE = "import_cost"
 # statement text -> its name in upsert_sql, for the report
-STATEMENTS = {value: name for name, value in vars(upsert_sql).items()
-              if name.isupper() and isinstance(value, str) and "SELECT" in value}
+STATEMENTS = {
+    value: name
+    for name, value in vars(upsert_sql).items()
+    if name.isupper() and isinstance(value, str) and "SELECT" in value
+}
 
 
 class TimedTransaction:
@@ -102,8 +105,9 @@ def file_chunks(path: Path):
             yield chunk
 
 
-async def import_once(conn: Any, path: Path, batch_size: int,
-                      seconds: collections.Counter) -> float:
+async def import_once(
+    conn: Any, path: Path, batch_size: int, seconds: collections.Counter
+) -> float:
     """Parse and write the whole file; return the parsing seconds."""
     reader = BatchReader(file_chunks(path), 0, batch_size)
     parsing, end_row = 0.0, 0
@@ -124,10 +128,14 @@ async def import_once(conn: Any, path: Path, batch_size: int,
 def report(label: str, rows: int, parsing: float, seconds: collections.Counter) -> None:
     writing = sum(seconds.values())
     print(f"{label}: {rows:,} rows")
-    print(f"  {'parsing (read, normalize, prepare)':40s} {parsing:7.2f} s "
-          f"{parsing / rows * 1e6:7.1f} us/row  ({rows / parsing:,.0f} rows/s)")
-    print(f"  {'database, all statements':40s} {writing:7.2f} s "
-          f"{writing / rows * 1e6:7.1f} us/row  ({rows / writing:,.0f} rows/s)")
+    print(
+        f"  {'parsing (read, normalize, prepare)':40s} {parsing:7.2f} s "
+        f"{parsing / rows * 1e6:7.1f} us/row  ({rows / parsing:,.0f} rows/s)"
+    )
+    print(
+        f"  {'database, all statements':40s} {writing:7.2f} s "
+        f"{writing / rows * 1e6:7.1f} us/row  ({rows / writing:,.0f} rows/s)"
+    )
     for name, spent in seconds.most_common():
         print(f"    {name:38s} {spent:7.2f} s {spent / rows * 1e6:7.1f} us/row")
 
@@ -138,8 +146,11 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=2000)
     parser.add_argument("--drop-index", action="append", default=[], metavar="NAME")
     parser.add_argument("--without-company-copy", action="store_true")
-    parser.add_argument("--reimport", action="store_true",
-                        help="then import the same file again (every row an update)")
+    parser.add_argument(
+        "--reimport",
+        action="store_true",
+        help="then import the same file again (every row an update)",
+    )
     args = parser.parse_args()
     generate = importlib.import_module("benchmarks.import").generate
 
@@ -149,7 +160,7 @@ def main() -> None:
         generate(path, args.rows)
         conn = psycopg2.connect(url)
         try:
-            for label in ("fresh import", "re-import")[:2 if args.reimport else 1]:
+            for label in ("fresh import", "re-import")[: 2 if args.reimport else 1]:
                 seconds: collections.Counter = collections.Counter()
                 parsing = asyncio.run(import_once(conn, path, args.batch_size, seconds))
                 report(label, args.rows, parsing, seconds)

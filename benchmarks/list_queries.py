@@ -38,17 +38,17 @@ from aiohttp import web  # noqa: E402
 
 from benchmarks import generate  # noqa: E402
 from benchmarks.common import free_port, with_database  # noqa: E402
-from core.app import create_app  # noqa: E402
-from core.appkeys import FILTERS, SIGNER  # noqa: E402
-from core.migrations import _apply  # noqa: E402
-from core.plugins import Plugins  # noqa: E402
-from core.settings import load_settings  # noqa: E402
-from core.sql import compile_sql  # noqa: E402
-from plugins.contacts import attributes, dictionaries, repository  # noqa: E402
-from plugins.contacts.ordering import CONTACT_ORDERING, parse_ordering  # noqa: E402
-from plugins.contacts.pagination import encode_cursor, scope_of  # noqa: E402
-from plugins.contacts.service import LIST_PARAMS  # noqa: E402
-from plugins.contacts.tables import contacts  # noqa: E402
+from contacts_api.core.app import create_app  # noqa: E402
+from contacts_api.core.appkeys import FILTERS, SIGNER  # noqa: E402
+from contacts_api.core.migrations import _apply  # noqa: E402
+from contacts_api.core.plugins import Plugins  # noqa: E402
+from contacts_api.core.settings import load_settings  # noqa: E402
+from contacts_api.core.sql import compile_sql  # noqa: E402
+from contacts_api.plugins.contacts import attributes, dictionaries, repository  # noqa: E402
+from contacts_api.plugins.contacts.ordering import CONTACT_ORDERING, parse_ordering  # noqa: E402
+from contacts_api.plugins.contacts.pagination import encode_cursor, scope_of  # noqa: E402
+from contacts_api.plugins.contacts.service import LIST_PARAMS  # noqa: E402
+from contacts_api.plugins.contacts.tables import contacts  # noqa: E402
 
 WRITE_KEY = "bench-write-key-0123456789"
 DEEP_ROWS = 20_000
@@ -59,15 +59,27 @@ QUERIES = [
     ("title contains", "list", [("title", "marketing manager")]),
     ("company contains", "list", [("company", "nexgen")]),
     ("country", "list", [("country", "germany")]),
-    ("seniority + employees range", "list", [("seniority", "director"),
-                                             ("employees_range", "51,200")]),
+    (
+        "seniority + employees range",
+        "list",
+        [("seniority", "director"), ("employees_range", "51,200")],
+    ),
     ("industry", "list", [("industries", "computer software")]),
     ("two-word search", "list", [("search", "garcia sales")]),
-    ("exclusion", "list", [("country", "united states"),
-                           ("exclude_seniorities", "entry,senior"),
-                           ("exclude_industries", "retail,staffing")]),
-    ("technology by employees", "list", [("technologies", "shopify_plus"),
-                                         ("ordering", "-employees")]),
+    (
+        "exclusion",
+        "list",
+        [
+            ("country", "united states"),
+            ("exclude_seniorities", "entry,senior"),
+            ("exclude_industries", "retail,staffing"),
+        ],
+    ),
+    (
+        "technology by employees",
+        "list",
+        [("technologies", "shopify_plus"), ("ordering", "-employees")],
+    ),
     ("title words, view=simple", "list", [("title_words", "vp sales"), ("view", "simple")]),
     ("deep cursor page (20,000 in)", "deep", []),
     ("ordered by -employees", "list", [("ordering", "-employees")]),
@@ -102,13 +114,18 @@ def prepare_database(admin_url: str, name: str, args) -> str:
 
 
 def app_settings(url: str, tmp: str):
-    return load_settings(environ={
-        "DATABASE_URL": url, "CONTACTS_WRITE_KEY": WRITE_KEY, "JWT_SECRET": "b" * 48,
-        "CONTACTS_API__SERVER__ACCESS_LOG": "false", "CONTACTS_API__BROKER__BACKEND": "memory",
-        "CONTACTS_API__STORAGE__LOCAL_PATH": f"{tmp}/files",
-        "CONTACTS_API__EMBEDDED__DATA_DIR": f"{tmp}/data",
-        "CONTACTS_API__DATABASE__MIGRATE_ON_STARTUP": "false",
-    })
+    return load_settings(
+        environ={
+            "DATABASE_URL": url,
+            "CONTACTS_WRITE_KEY": WRITE_KEY,
+            "JWT_SECRET": "b" * 48,
+            "CONTACTS_API__SERVER__ACCESS_LOG": "false",
+            "CONTACTS_API__BROKER__BACKEND": "memory",
+            "CONTACTS_API__STORAGE__LOCAL_PATH": f"{tmp}/files",
+            "CONTACTS_API__EMBEDDED__DATA_DIR": f"{tmp}/data",
+            "CONTACTS_API__DATABASE__MIGRATE_ON_STARTUP": "false",
+        }
+    )
 
 
 class RecordingDb:
@@ -134,18 +151,23 @@ async def statements_for(app, cur, kind: str, params, after=None) -> list:
     if kind in ("list", "deep"):
         applied = await registry.parse(params, ignore=LIST_PARAMS).prepared(db)
         ordering = parse_ordering(query.get("ordering"), CONTACT_ORDERING)
-        statement = repository.contact_page(applied, ordering, limit=26, after=after,
-                                            view=query.get("view", "full"))
+        statement = repository.contact_page(
+            applied, ordering, limit=26, after=after, view=query.get("view", "full")
+        )
     elif kind == "count":
         statement = repository.contact_count(await registry.parse(params).prepared(db))
     else:
         applied = await registry.parse(
-            params, ignore=("search", "limit", "offset", "ordering")).prepared(db)
+            params, ignore=("search", "limit", "offset", "ordering")
+        ).prepared(db)
         search = query.get("search")
         if search and kind in attributes.DICTIONARY_ATTRIBUTES:
             search = await dictionaries.match(db, kind, search)
-        statement = compile_sql(attributes.contact_values(
-            kind, applied, search=search, ordering="-count", limit=26, offset=0))
+        statement = compile_sql(
+            attributes.contact_values(
+                kind, applied, search=search, ordering="-count", limit=26, offset=0
+            )
+        )
     return [*db.queries, statement]
 
 
@@ -156,8 +178,10 @@ def percentile(values: list[float], q: float) -> float:
 
 def seq_scans(plan: dict) -> list[str]:
     found = []
-    if plan.get("Node Type") == "Seq Scan" and plan.get("Relation Name") in ("contacts",
-                                                                            "companies"):
+    if plan.get("Node Type") == "Seq Scan" and plan.get("Relation Name") in (
+        "contacts",
+        "companies",
+    ):
         found.append(plan["Relation Name"])
     for child in plan.get("Plans", []):
         found += seq_scans(child)
@@ -182,10 +206,18 @@ async def main_async(args) -> int:
     def deep_cursor(params):
         """The cursor after row DEEP_ROWS of the ordering in ``params``."""
         ordering = parse_ordering(dict(params).get("ordering"), CONTACT_ORDERING)
-        columns = [sa.cast(contacts.c.uuid, sa.Text) if key.column == "uuid"
-                   else contacts.c[key.column] for key in ordering.keys]
-        cur.execute(*compile_sql(sa.select(*columns).order_by(*ordering.order_by(contacts))
-                                 .offset(DEEP_ROWS - 1).limit(1)))
+        columns = [
+            sa.cast(contacts.c.uuid, sa.Text) if key.column == "uuid" else contacts.c[key.column]
+            for key in ordering.keys
+        ]
+        cur.execute(
+            *compile_sql(
+                sa.select(*columns)
+                .order_by(*ordering.order_by(contacts))
+                .offset(DEEP_ROWS - 1)
+                .limit(1)
+            )
+        )
         values = list(cur.fetchone())
         scope = scope_of("contacts", ordering.text, {})
         return encode_cursor(app[SIGNER], scope, True, values), values
@@ -209,7 +241,7 @@ async def main_async(args) -> int:
             for label, http_url, statements in plans:
                 # alternate which side runs first: the first run of a round pays for
                 # the pages the other queries evicted from shared_buffers
-                for side in (("api", "sql") if round_ % 2 else ("sql", "api")):
+                for side in ("api", "sql") if round_ % 2 else ("sql", "api"):
                     started = time.perf_counter()
                     if side == "api":
                         async with session.get(http_url) as response:
@@ -241,8 +273,10 @@ async def main_async(args) -> int:
 
 def report(results) -> int:
     failures = []
-    print(f"{'query':32} {'API p50':>8} {'API p95':>8} {'SQL p50':>8} {'SQL p95':>8} "
-          f"{'ratio':>6}  seq scans   result")
+    print(
+        f"{'query':32} {'API p50':>8} {'API p95':>8} {'SQL p50':>8} {'SQL p95':>8} "
+        f"{'ratio':>6}  seq scans   result"
+    )
     p50 = {}
     for label, api_ms, sql_ms, scans, body in results:
         a50, a95 = statistics.median(api_ms), percentile(api_ms, 0.95)
@@ -251,19 +285,28 @@ def report(results) -> int:
         ok = a50 <= 1.5 * s50 + 5 and a50 < 50
         if not ok:
             failures.append(label)
-        size = (f"count={body['count']}" if "count" in body and "results" not in body
-                else f"{len(body.get('results', []))} rows")
-        print(f"{label:32} {a50:8.2f} {a95:8.2f} {s50:8.2f} {s95:8.2f} {a50 / s50:6.2f}  "
-              f"{','.join(scans) or '-':10}  {size:12} {'PASS' if ok else 'FAIL'}")
+        size = (
+            f"count={body['count']}"
+            if "count" in body and "results" not in body
+            else f"{len(body.get('results', []))} rows"
+        )
+        print(
+            f"{label:32} {a50:8.2f} {a95:8.2f} {s50:8.2f} {s95:8.2f} {a50 / s50:6.2f}  "
+            f"{','.join(scans) or '-':10}  {size:12} {'PASS' if ok else 'FAIL'}"
+        )
     deep_ok = True
     print()
-    for first_label, deep_label in (("first page (default order)", "deep cursor page (20,000 in)"),
-                                    ("ordered by -employees", "-employees, 20,000 in")):
+    for first_label, deep_label in (
+        ("first page (default order)", "deep cursor page (20,000 in)"),
+        ("ordered by -employees", "-employees, 20,000 in"),
+    ):
         first, deep = p50[first_label], p50[deep_label]
         ok = deep <= 1.5 * first
         deep_ok = deep_ok and ok
-        print(f"{deep_label}: {deep:.2f} ms vs its first page {first:.2f} ms: "
-              f"{deep / first:.2f}x {'PASS' if ok else 'FAIL'}")
+        print(
+            f"{deep_label}: {deep:.2f} ms vs its first page {first:.2f} ms: "
+            f"{deep / first:.2f}x {'PASS' if ok else 'FAIL'}"
+        )
     overall = not failures and deep_ok
     print("criteria: API p50 <= 1.5 x SQL p50 + 5 ms and < 50 ms; deep page <= 1.5 x first")
     print("OVERALL:", "PASS" if overall else f"FAIL ({', '.join(failures) or 'deep page'})")

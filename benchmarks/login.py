@@ -33,8 +33,8 @@ from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.app import create_app  # noqa: E402
-from core.settings import load_settings  # noqa: E402
+from contacts_api.core.app import create_app  # noqa: E402
+from contacts_api.core.settings import load_settings  # noqa: E402
 
 ADMIN_URL = os.environ.get("DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/postgres"
 REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
@@ -55,8 +55,9 @@ def _admin(sql: str) -> None:
 
 async def _login(session: aiohttp.ClientSession, base: str) -> float:
     started = time.perf_counter()
-    async with session.post(f"{base}/api/v2/auth/login",
-                            json={"email": EMAIL, "password": PASSWORD}) as response:
+    async with session.post(
+        f"{base}/api/v2/auth/login", json={"email": EMAIL, "password": PASSWORD}
+    ) as response:
         await response.read()
         assert response.status == 200, response.status
     return time.perf_counter() - started
@@ -94,15 +95,18 @@ def _bcrypt_alone_ms(rounds: int) -> float:
 
 
 async def run(database_url: str, prefix: str, data_dir: str) -> bool:
-    settings = load_settings(environ={
-        "DATABASE_URL": database_url, "REDIS_URL": REDIS_URL,
-        "JWT_SECRET": secrets.token_urlsafe(48),
-        "CONTACTS_API__REDIS__KEY_PREFIX": prefix,
-        "CONTACTS_API__DATABASE__MIGRATE_ON_STARTUP": "true",
-        "CONTACTS_API__SERVER__ACCESS_LOG": "false",
-        "CONTACTS_API__BROKER__BACKEND": "memory",
-        "CONTACTS_API__EMBEDDED__DATA_DIR": data_dir,
-    })
+    settings = load_settings(
+        environ={
+            "DATABASE_URL": database_url,
+            "REDIS_URL": REDIS_URL,
+            "JWT_SECRET": secrets.token_urlsafe(48),
+            "CONTACTS_API__REDIS__KEY_PREFIX": prefix,
+            "CONTACTS_API__DATABASE__MIGRATE_ON_STARTUP": "true",
+            "CONTACTS_API__SERVER__ACCESS_LOG": "false",
+            "CONTACTS_API__BROKER__BACKEND": "memory",
+            "CONTACTS_API__EMBEDDED__DATA_DIR": data_dir,
+        }
+    )
     runner = web.AppRunner(create_app(settings))
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -110,31 +114,42 @@ async def run(database_url: str, prefix: str, data_dir: str) -> bool:
     base = f"http://127.0.0.1:{runner.addresses[0][1]}"
     try:
         async with aiohttp.ClientSession() as session:
-            async with session.post(f"{base}/api/v2/auth/register",
-                                    json={"email": EMAIL, "password": PASSWORD}) as response:
+            async with session.post(
+                f"{base}/api/v2/auth/register", json={"email": EMAIL, "password": PASSWORD}
+            ) as response:
                 assert response.status == 201, await response.text()
-            print(f"bcrypt cost: {settings.auth.bcrypt_rounds} (default), cpus: {os.cpu_count()}, "
-                  f"one bcrypt check alone: {_bcrypt_alone_ms(settings.auth.bcrypt_rounds):.0f} ms")
+            print(
+                f"bcrypt cost: {settings.auth.bcrypt_rounds} (default), cpus: {os.cpu_count()}, "
+                f"one bcrypt check alone: {_bcrypt_alone_ms(settings.auth.bcrypt_rounds):.0f} ms"
+            )
             await _login(session, base)  # warm-up
             times = sorted([await _login(session, base) for _ in range(SEQUENTIAL)])
             p50, p95 = statistics.median(times), statistics.quantiles(times, n=20)[18]
-            print(f"login, {SEQUENTIAL} sequential: p50 {p50 * 1000:.0f} ms, "
-                  f"p95 {p95 * 1000:.0f} ms, max {times[-1] * 1000:.0f} ms")
+            print(
+                f"login, {SEQUENTIAL} sequential: p50 {p50 * 1000:.0f} ms, "
+                f"p95 {p95 * 1000:.0f} ms, max {times[-1] * 1000:.0f} ms"
+            )
 
             started = time.perf_counter()
             burst = asyncio.gather(*(_login(session, base) for _ in range(CONCURRENT)))
             latencies = await _health_during(session, base, burst)
             took = time.perf_counter() - started
-            print(f"{CONCURRENT} concurrent logins: all done in {took:.2f} s; /health polled "
-                  f"{len(latencies)} times, max {max(latencies) * 1000:.1f} ms, "
-                  f"p50 {statistics.median(latencies) * 1000:.1f} ms")
+            print(
+                f"{CONCURRENT} concurrent logins: all done in {took:.2f} s; /health polled "
+                f"{len(latencies)} times, max {max(latencies) * 1000:.1f} ms, "
+                f"p50 {statistics.median(latencies) * 1000:.1f} ms"
+            )
     finally:
         await runner.cleanup()
     login_ok, health_ok = p50 < LOGIN_P50_TARGET_S, max(latencies) < HEALTH_MAX_TARGET_S
-    print(f"{'PASS' if login_ok else 'FAIL'}: login p50 {p50 * 1000:.0f} ms "
-          f"(target < {LOGIN_P50_TARGET_S * 1000:.0f} ms)")
-    print(f"{'PASS' if health_ok else 'FAIL'}: /health max {max(latencies) * 1000:.1f} ms during "
-          f"{CONCURRENT} concurrent logins (target < {HEALTH_MAX_TARGET_S * 1000:.0f} ms)")
+    print(
+        f"{'PASS' if login_ok else 'FAIL'}: login p50 {p50 * 1000:.0f} ms "
+        f"(target < {LOGIN_P50_TARGET_S * 1000:.0f} ms)"
+    )
+    print(
+        f"{'PASS' if health_ok else 'FAIL'}: /health max {max(latencies) * 1000:.1f} ms during "
+        f"{CONCURRENT} concurrent logins (target < {HEALTH_MAX_TARGET_S * 1000:.0f} ms)"
+    )
     return login_ok and health_ok
 
 

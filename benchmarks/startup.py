@@ -37,8 +37,12 @@ TARGET_S = 2.0
 def process_startup(env: dict[str, str]) -> float:
     port = free_port()
     started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", "core.cli", "serve", "--port", str(port)],
-                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "contacts_api.core.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         while True:
             try:
@@ -56,8 +60,8 @@ def process_startup(env: dict[str, str]) -> float:
 async def in_process_startup(env: dict[str, str]) -> float:
     from aiohttp import web
 
-    from core.app import create_app
-    from core.settings import load_settings
+    from contacts_api.core.app import create_app
+    from contacts_api.core.settings import load_settings
 
     started = time.perf_counter()
     runner = web.AppRunner(create_app(load_settings(environ=env)), access_log=None)
@@ -76,10 +80,15 @@ def main() -> int:
     admin.autocommit = True
     admin.cursor().execute(f'CREATE DATABASE "{name}"')
     url = with_database(ADMIN_URL, name)
-    env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": REDIS_URL,
-           "JWT_SECRET": secrets.token_urlsafe(48),  # the auth_jwt plugin needs one
-           "CONTACTS_API__SERVER__ACCESS_LOG": "false", "PYTHONPATH": str(ROOT),
-           "CONTACTS_API__DATABASE__MIGRATE_ON_STARTUP": "true"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "REDIS_URL": REDIS_URL,
+        "JWT_SECRET": secrets.token_urlsafe(48),  # the auth_jwt plugin needs one
+        "CONTACTS_API__SERVER__ACCESS_LOG": "false",
+        "PYTHONPATH": str(ROOT),
+        "CONTACTS_API__DATABASE__MIGRATE_ON_STARTUP": "true",
+    }
     try:
         process_startup(env)  # first run applies the migrations; not measured
         env["CONTACTS_API__DATABASE__MIGRATE_ON_STARTUP"] = "false"
@@ -88,11 +97,13 @@ def main() -> int:
     finally:
         admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
-    from core.plugins import BUILTIN_PLUGINS
+    from contacts_api.core.plugins import BUILTIN_PLUGINS
 
     print(f"built-in plugins: {', '.join(BUILTIN_PLUGINS)}")
-    print(f"new process to first /health: median {statistics.median(spawned):.3f} s "
-          f"(min {min(spawned):.3f}, max {max(spawned):.3f}, {args.runs} runs)")
+    print(
+        f"new process to first /health: median {statistics.median(spawned):.3f} s "
+        f"(min {min(spawned):.3f}, max {max(spawned):.3f}, {args.runs} runs)"
+    )
     print(f"create_app + resources startup: median {statistics.median(in_process):.3f} s")
     verdict = "PASS" if statistics.median(spawned) < TARGET_S else "FAIL"
     print(f"target: < {TARGET_S} s from spawn to serving: {verdict}")

@@ -15,17 +15,21 @@ import psycopg2
 import pytest
 import redis as redis_sync
 
-from core.app import create_app
-from core.migrations import _apply
-from core.plugins import Plugins
-from core.settings import Settings, load_settings
+from contacts_api.core.app import create_app
+from contacts_api.core.migrations import _apply
+from contacts_api.core.plugins import Plugins
+from contacts_api.core.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_PLUGIN_DIR = ROOT / "examples" / "contacts_api_example"
-ADMIN_URL = (os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
-             or "postgresql://postgres@127.0.0.1:5432/postgres")
-REDIS_URL = (os.environ.get("TEST_REDIS_URL") or os.environ.get("REDIS_URL")
-             or "redis://127.0.0.1:6379/0")
+ADMIN_URL = (
+    os.environ.get("TEST_DATABASE_URL")
+    or os.environ.get("DATABASE_URL")
+    or "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+REDIS_URL = (
+    os.environ.get("TEST_REDIS_URL") or os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+)
 WRITE_KEY = "test-write-key-0123456789"
 JWT_SECRET = "test-jwt-secret-" + "x" * 32
 
@@ -95,7 +99,9 @@ def s3_endpoint(tmp_path_factory) -> Iterator[str]:
     log = open(tmp_path_factory.mktemp("moto") / "moto.log", "wb")  # noqa: SIM115
     process = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=log, stderr=subprocess.STDOUT)
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     endpoint = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
@@ -116,8 +122,11 @@ def s3_endpoint(tmp_path_factory) -> Iterator[str]:
 def s3_env(endpoint: str, bucket: str) -> dict[str, str]:
     """Settings environment for S3 storage on ``endpoint`` (the bucket must exist)."""
     return {
-        "S3_BUCKET": bucket, "S3_ENDPOINT_URL": endpoint, "S3_REGION": "us-east-1",
-        "S3_ACCESS_KEY_ID": "testing", "S3_SECRET_ACCESS_KEY": "testing",
+        "S3_BUCKET": bucket,
+        "S3_ENDPOINT_URL": endpoint,
+        "S3_REGION": "us-east-1",
+        "S3_ACCESS_KEY_ID": "testing",
+        "S3_SECRET_ACCESS_KEY": "testing",
         "CONTACTS_API__STORAGE__S3_ADDRESSING_STYLE": "path",
     }
 
@@ -128,9 +137,13 @@ def s3_bucket(s3_endpoint: str) -> str:
     import boto3
 
     bucket = f"test-{secrets.token_hex(6)}"
-    boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1",
-                 aws_access_key_id="testing", aws_secret_access_key="testing"
-                 ).create_bucket(Bucket=bucket)
+    boto3.client(
+        "s3",
+        endpoint_url=s3_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    ).create_bucket(Bucket=bucket)
     return bucket
 
 

@@ -7,10 +7,15 @@ from urllib.parse import urlsplit, urlunsplit
 
 import sqlalchemy as sa
 
-from core.appkeys import RESOURCES
-from core.auth import Actor
-from core.hookspecs import hookimpl
-from plugins.contacts.tables import companies, company_metadata, contact_metadata, contacts
+from contacts_api.core.appkeys import RESOURCES
+from contacts_api.core.auth import Actor
+from contacts_api.core.hookspecs import hookimpl
+from contacts_api.plugins.contacts.tables import (
+    companies,
+    company_metadata,
+    contact_metadata,
+    contacts,
+)
 
 
 class HeaderActors:
@@ -95,12 +100,17 @@ async def seed(client, people: list[dict]) -> list[uuid.UUID]:
             company_uuid = known[identity]
         elif company is not None:
             company_uuid = known[identity] = await db.fetch_val(
-                sa.insert(companies).values(**company).returning(companies.c.uuid))
+                sa.insert(companies).values(**company).returning(companies.c.uuid)
+            )
             if company_meta:
-                await db.execute(sa.insert(company_metadata).values(
-                    company_uuid=company_uuid, **company_meta))
-        contact_uuid = await db.fetch_val(sa.insert(contacts).values(
-            company_uuid=company_uuid, **person).returning(contacts.c.uuid))
+                await db.execute(
+                    sa.insert(company_metadata).values(company_uuid=company_uuid, **company_meta)
+                )
+        contact_uuid = await db.fetch_val(
+            sa.insert(contacts)
+            .values(company_uuid=company_uuid, **person)
+            .returning(contacts.c.uuid)
+        )
         if meta:
             await db.execute(sa.insert(contact_metadata).values(contact_uuid=contact_uuid, **meta))
         uuids.append(contact_uuid)

@@ -5,15 +5,20 @@ so a test can kill the worker in the middle of it."""
 import asyncio
 import os
 
-from core.hookspecs import hookimpl
-from core.tasks import TaskSpec
+from contacts_api.core.hookspecs import hookimpl
+from contacts_api.core.tasks import TaskSpec
 
 
 async def sleepy(resources, *, key: str, seconds: float) -> None:
     redis = resources.redis
     attempt = await redis.incr(f"{key}:attempts")
-    shared = ",".join(sorted(name for name in ("db", "redis", "cache", "storage", "tasks")
-                             if getattr(resources, name) is not None))
+    shared = ",".join(
+        sorted(
+            name
+            for name in ("db", "redis", "cache", "storage", "tasks")
+            if getattr(resources, name) is not None
+        )
+    )
     await redis.rpush(f"{key}:log", f"start {attempt} {resources.role} {os.getpid()} {shared}")
     await resources.db.fetch_val("SELECT 1")
     if attempt == 1:

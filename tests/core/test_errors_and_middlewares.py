@@ -8,9 +8,9 @@ import logging
 import pytest
 from aiohttp import web
 
-from core import errors
-from core.hookspecs import hookimpl
-from core.requests import read_json
+from contacts_api.core import errors
+from contacts_api.core.hookspecs import hookimpl
+from contacts_api.core.requests import read_json
 
 ERROR_CASES = [
     (errors.BadRequest, 400, "BAD_REQUEST"),
@@ -64,7 +64,7 @@ class Faulty:
 
         @routes.get("/t/slow")
         async def slow(request):
-            from core.appkeys import RESOURCES
+            from contacts_api.core.appkeys import RESOURCES
 
             await request.app[RESOURCES].db.execute("SELECT pg_sleep(2)")
             return web.json_response({})
@@ -98,8 +98,9 @@ async def test_typed_errors_render_the_json_shape(faulty, index):
 
 async def test_validation_error_lists_field_errors(faulty):
     body = await _error(await faulty.get("/t/validation"), 422, "VALIDATION_ERROR")
-    assert body["errors"] == [{"loc": ["query", "limit"], "msg": "must be <= 100",
-                               "type": "value_error"}]
+    assert body["errors"] == [
+        {"loc": ["query", "limit"], "msg": "must be <= 100", "type": "value_error"}
+    ]
     assert "limit" in body["detail"]
 
 
@@ -169,11 +170,11 @@ async def test_gzip_for_large_responses_only(faulty):
     big = await faulty.get("/t/big", headers={"Accept-Encoding": "gzip"}, auto_decompress=False)
     assert big.headers["Content-Encoding"] == "gzip"
     assert json.loads(gzip.decompress(await big.read()))["rows"][0] == "x" * 50
-    small = await faulty.get("/health", headers={"Accept-Encoding": "gzip"},
-                             auto_decompress=False)
+    small = await faulty.get("/health", headers={"Accept-Encoding": "gzip"}, auto_decompress=False)
     assert "Content-Encoding" not in small.headers
-    plain = await faulty.get("/t/big", headers={"Accept-Encoding": "identity"},
-                             auto_decompress=False)
+    plain = await faulty.get(
+        "/t/big", headers={"Accept-Encoding": "identity"}, auto_decompress=False
+    )
     assert "Content-Encoding" not in plain.headers
 
 
@@ -200,17 +201,24 @@ async def test_trusted_hosts(make_client, settings_factory):
 async def test_cors_preflight_and_simple_requests(make_client, settings_factory):
     settings = settings_factory(CONTACTS_API__SERVER__CORS_ORIGINS="https://app.example.com")
     client = await make_client(settings)
-    preflight = await client.options("/health", headers={
-        "Origin": "https://app.example.com", "Access-Control-Request-Method": "GET",
-        "Access-Control-Request-Headers": "Authorization"})
+    preflight = await client.options(
+        "/health",
+        headers={
+            "Origin": "https://app.example.com",
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "Authorization",
+        },
+    )
     assert preflight.status == 200
     assert preflight.headers["Access-Control-Allow-Origin"] == "https://app.example.com"
     assert "GET" in preflight.headers["Access-Control-Allow-Methods"]
     simple = await client.get("/health", headers={"Origin": "https://app.example.com"})
     assert simple.headers["Access-Control-Allow-Origin"] == "https://app.example.com"
     assert "X-Request-ID" in simple.headers["Access-Control-Expose-Headers"]
-    foreign = await client.options("/health", headers={
-        "Origin": "https://evil.example", "Access-Control-Request-Method": "GET"})
+    foreign = await client.options(
+        "/health",
+        headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"},
+    )
     assert foreign.status == 403
     assert "Access-Control-Allow-Origin" not in foreign.headers
 

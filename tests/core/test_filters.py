@@ -7,23 +7,26 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from core.errors import ValidationError
-from core.filters import FilterRegistry, FilterSpec, Range
+from contacts_api.core.errors import ValidationError
+from contacts_api.core.filters import FilterRegistry, FilterSpec, Range
 
 
 def _spec(name, kind, **extra):
     return FilterSpec(name=name, kind=kind, build=lambda v, t: sa.true(), **extra)
 
 
-REGISTRY = FilterRegistry([
-    _spec("title", "text", aliases=("job_title",)),
-    _spec("seniority", "choice", choices=("vp", "director")),
-    _spec("employees_min", "integer", multiple=False),
-    _spec("has_email", "boolean", multiple=False),
-    _spec("created_at_before", "datetime"),
-    _spec("company_uuid", "uuid"),
-    _spec("employees_range", "range"),
-], "contact")
+REGISTRY = FilterRegistry(
+    [
+        _spec("title", "text", aliases=("job_title",)),
+        _spec("seniority", "choice", choices=("vp", "director")),
+        _spec("employees_min", "integer", multiple=False),
+        _spec("has_email", "boolean", multiple=False),
+        _spec("created_at_before", "datetime"),
+        _spec("company_uuid", "uuid"),
+        _spec("employees_range", "range"),
+    ],
+    "contact",
+)
 
 
 def _values(applied):
@@ -31,18 +34,32 @@ def _values(applied):
 
 
 def test_commas_repeats_aliases_and_duplicates():
-    applied = REGISTRY.parse([("title", "ceo, cto"), ("job_title", "CEO"), ("title", "cfo"),
-                              ("title", "ceo"), ("title", " ")])
+    applied = REGISTRY.parse(
+        [
+            ("title", "ceo, cto"),
+            ("job_title", "CEO"),
+            ("title", "cfo"),
+            ("title", "ceo"),
+            ("title", " "),
+        ]
+    )
     assert _values(applied) == {"title": ["ceo", "cto", "CEO", "cfo"]}
     assert applied.raw["title"] == ("ceo", "cto", "CEO", "cfo")
 
 
 def test_typed_values():
-    applied = REGISTRY.parse([
-        ("seniority", "VP"), ("employees_min", "-5"), ("has_email", "false"),
-        ("created_at_before", "2026-01-01"), ("company_uuid", str(uuid.UUID(int=1))),
-        ("employees_range", "10001,"), ("employees_range", ",50"), ("employees_range", "11,50"),
-    ])
+    applied = REGISTRY.parse(
+        [
+            ("seniority", "VP"),
+            ("employees_min", "-5"),
+            ("has_email", "false"),
+            ("created_at_before", "2026-01-01"),
+            ("company_uuid", str(uuid.UUID(int=1))),
+            ("employees_range", "10001,"),
+            ("employees_range", ",50"),
+            ("employees_range", "11,50"),
+        ]
+    )
     values = _values(applied)
     assert values["seniority"] == ["vp"] and values["employees_min"] == [-5]
     assert values["has_email"] == [False] and values["company_uuid"] == [uuid.UUID(int=1)]
@@ -51,17 +68,20 @@ def test_typed_values():
     assert values["employees_range"] == [Range(10001, None), Range(None, 50), Range(11, 50)]
 
 
-@pytest.mark.parametrize("pairs, param", [
-    ([("nope", "1")], "nope"),
-    ([("seniority", "ceo")], "seniority"),
-    ([("employees_min", "1.5")], "employees_min"),
-    ([("employees_min", "1"), ("employees_min", "2")], "employees_min"),
-    ([("has_email", "maybe")], "has_email"),
-    ([("created_at_before", "yesterday")], "created_at_before"),
-    ([("company_uuid", "123")], "company_uuid"),
-    ([("employees_range", "50,10")], "employees_range"),
-    ([("employees_range", "10")], "employees_range"),
-])
+@pytest.mark.parametrize(
+    "pairs, param",
+    [
+        ([("nope", "1")], "nope"),
+        ([("seniority", "ceo")], "seniority"),
+        ([("employees_min", "1.5")], "employees_min"),
+        ([("employees_min", "1"), ("employees_min", "2")], "employees_min"),
+        ([("has_email", "maybe")], "has_email"),
+        ([("created_at_before", "yesterday")], "created_at_before"),
+        ([("company_uuid", "123")], "company_uuid"),
+        ([("employees_range", "50,10")], "employees_range"),
+        ([("employees_range", "10")], "employees_range"),
+    ],
+)
 def test_bad_values_are_422_naming_the_parameter(pairs, param):
     with pytest.raises(ValidationError) as raised:
         REGISTRY.parse(pairs)
@@ -70,15 +90,19 @@ def test_bad_values_are_422_naming_the_parameter(pairs, param):
 
 def test_every_problem_is_reported_at_once():
     with pytest.raises(ValidationError) as raised:
-        REGISTRY.parse([("nope", "1"), ("employees_min", "x"), ("limit", "5")],
-                       ignore={"limit"})
+        REGISTRY.parse([("nope", "1"), ("employees_min", "x"), ("limit", "5")], ignore={"limit"})
     assert [e["loc"][1] for e in raised.value.errors] == ["nope", "employees_min"]
 
 
 def test_json_lists_keep_commas_inside_values():
-    applied = REGISTRY.parse_mapping({"title": ["health, wellness & fitness", "ceo"],
-                                      "has_email": True, "employees_range": ["1,10"]},
-                                     location="body")
+    applied = REGISTRY.parse_mapping(
+        {
+            "title": ["health, wellness & fitness", "ceo"],
+            "has_email": True,
+            "employees_range": ["1,10"],
+        },
+        location="body",
+    )
     values = _values(applied)
     assert values["title"] == ["health, wellness & fitness", "ceo"]
     assert values["has_email"] == [True] and values["employees_range"] == [Range(1, 10)]
@@ -102,10 +126,13 @@ async def test_prepare_runs_once_before_build():
         return [v.upper() for v in values]
 
     built = []
-    registry = FilterRegistry([
-        FilterSpec("title", "text", lambda v, t: built.append(v) or sa.true(), prepare=prepare),
-        _spec("employees_min", "integer", multiple=False),
-    ], "contact")
+    registry = FilterRegistry(
+        [
+            FilterSpec("title", "text", lambda v, t: built.append(v) or sa.true(), prepare=prepare),
+            _spec("employees_min", "integer", multiple=False),
+        ],
+        "contact",
+    )
     applied = registry.parse([("title", "ceo,cto"), ("employees_min", "5")])
     with pytest.raises(RuntimeError, match="title need AppliedFilters.prepared"):
         applied.condition(None)

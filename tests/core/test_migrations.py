@@ -9,8 +9,8 @@ import psycopg2
 import pytest
 from yoyo import get_backend, read_migrations
 
-from core.migrations import _apply, yoyo_url
-from core.plugins import Plugins
+from contacts_api.core.migrations import _apply, yoyo_url
+from contacts_api.core.plugins import Plugins
 from tests.conftest import ADMIN_URL, _with_database, make_settings, subprocess_env
 
 SLOW_MIGRATION = """
@@ -50,9 +50,10 @@ def test_concurrent_appliers_apply_each_migration_once(scratch_database, tmp_pat
 
 def test_migrate_command_applies_every_plugin_folder(scratch_database):
     env = subprocess_env(DATABASE_URL=scratch_database)
-    command = [sys.executable, "-m", "core.cli", "migrate"]
-    listed = subprocess.run([*command, "--list"], env=env, capture_output=True, text=True,
-                            timeout=120)
+    command = [sys.executable, "-m", "contacts_api.core.cli", "migrate"]
+    listed = subprocess.run(
+        [*command, "--list"], env=env, capture_output=True, text=True, timeout=120
+    )
     assert listed.returncode == 0 and "contacts_0001_schema" in listed.stdout
     first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert first.returncode == 0 and "contacts_0001_schema" in first.stdout
@@ -66,16 +67,21 @@ def test_yoyo_url_accepts_common_schemes():
     assert yoyo_url("postgresql://u@h/d") == "postgresql://u@h/d"
 
 
-def test_value_dictionary_migration_backfills_existing_contacts(scratch_database, tmp_path,
-                                                                redis_url):
+def test_value_dictionary_migration_backfills_existing_contacts(
+    scratch_database, tmp_path, redis_url
+):
     """contacts_0007 on a database that already holds contacts: every title and
     country gets its id, and the company-copy trigger it pauses works again."""
-    folders = Plugins.load(make_settings(scratch_database, redis_url, tmp_path)
-                           ).migration_folders()
+    folders = Plugins.load(make_settings(scratch_database, redis_url, tmp_path)).migration_folders()
     backend = get_backend(yoyo_url(scratch_database))
     with backend.lock():
-        backend.apply_migrations(backend.to_apply(read_migrations(*map(str, folders)).filter(
-            lambda m: m.id != "contacts_0007_value_dictionaries")))
+        backend.apply_migrations(
+            backend.to_apply(
+                read_migrations(*map(str, folders)).filter(
+                    lambda m: m.id != "contacts_0007_value_dictionaries"
+                )
+            )
+        )
     backend.connection.close()
     conn = psycopg2.connect(scratch_database)
     conn.autocommit = True
@@ -91,13 +97,19 @@ def test_value_dictionary_migration_backfills_existing_contacts(scratch_database
                        LEFT JOIN contact_field_values t ON t.id = c.title_id
                        LEFT JOIN contact_field_values k ON k.id = c.country_id
                        ORDER BY c.email""")
-        assert cur.fetchall() == [("a@x.io", "CEO", "France"), ("b@x.io", "CEO", None),
-                                  ("c@x.io", None, "Spain"),
-                                  ("d@x.io", "Head of Sales", "France")]
+        assert cur.fetchall() == [
+            ("a@x.io", "CEO", "France"),
+            ("b@x.io", "CEO", None),
+            ("c@x.io", None, "Spain"),
+            ("d@x.io", "Head of Sales", "France"),
+        ]
         cur.execute("SELECT count(*) FROM contact_field_values")
         assert cur.fetchone()[0] == 4
-        cur.execute("INSERT INTO contacts (email, title, company_uuid) VALUES "
-                    "('e@x.io', 'CEO', %s) RETURNING company_name, title_id", (company,))
+        cur.execute(
+            "INSERT INTO contacts (email, title, company_uuid) VALUES "
+            "('e@x.io', 'CEO', %s) RETURNING company_name, title_id",
+            (company,),
+        )
         name, title_id = cur.fetchone()
         cur.execute("SELECT title_id FROM contacts WHERE email = 'a@x.io'")
         assert (name, title_id) == ("Acme", cur.fetchone()[0])

@@ -7,12 +7,15 @@ from pathlib import Path
 import pytest
 from openapi_spec_validator import validate
 
-from core import hookspecs
-from core.app import create_app
+from contacts_api.core import hookspecs
+from contacts_api.core.app import create_app
 
 TESTS = Path(__file__).resolve().parents[1]
-HOOKS = sorted(name for name, obj in vars(hookspecs).items()
-               if inspect.isfunction(obj) and hasattr(obj, "contacts_api_spec"))
+HOOKS = sorted(
+    name
+    for name, obj in vars(hookspecs).items()
+    if inspect.isfunction(obj) and hasattr(obj, "contacts_api_spec")
+)
 
 
 def _route_paths(app) -> set[tuple[str, str]]:
@@ -27,12 +30,16 @@ def _route_paths(app) -> set[tuple[str, str]]:
 
 
 def _documented(document) -> set[tuple[str, str]]:
-    return {(method, path.rstrip("/") or "/")
-            for path, item in document["paths"].items() for method in item}
+    return {
+        (method, path.rstrip("/") or "/")
+        for path, item in document["paths"].items()
+        for method in item
+    }
 
 
 async def test_openapi_document_is_valid_and_describes_every_route(
-        make_client, settings_factory, example_plugin_installed):
+    make_client, settings_factory, example_plugin_installed
+):
     client = await make_client(settings_factory())
     document = await (await client.get("/openapi.json")).json()
     validate(document)
@@ -67,7 +74,7 @@ def test_every_hookspec_is_exercised_by_a_test(name):
     README's example plugin implements it."""
     sources = "\n".join(p.read_text() for p in TESTS.rglob("test_*.py"))
     assert re.search(rf"def test_hook_\w*{name}", sources), f"no test_hook_…{name} test"
-    example = (TESTS.parent / "examples/contacts_api_example/contacts_api_example/__init__.py")
+    example = TESTS.parent / "examples/contacts_api_example/contacts_api_example/__init__.py"
     assert re.search(rf"def {name}\(", example.read_text()), f"example lacks {name}"
 
 

@@ -7,12 +7,12 @@ import types
 import pytest
 import sqlalchemy as sa
 
-from core.app import create_app
-from core.appkeys import FILTERS, RESOURCES
-from core.cli import main
-from core.hookspecs import hookimpl
-from core.plugins import PluginError, Plugins
-from core.sql import compile_sql
+from contacts_api.core.app import create_app
+from contacts_api.core.appkeys import FILTERS, RESOURCES
+from contacts_api.core.cli import main
+from contacts_api.core.hookspecs import hookimpl
+from contacts_api.core.plugins import PluginError, Plugins
+from contacts_api.core.sql import compile_sql
 
 TOKEN = "example-token-123"
 HEADERS = {"X-Example-Token": TOKEN, "X-Example-User": "ada"}
@@ -118,8 +118,9 @@ def test_hook_check_settings_aborts_startup(settings_factory, example_plugin_ins
         create_app(settings)
 
 
-async def test_blocked_plugin_is_not_loaded(make_client, settings_factory,
-                                            example_plugin_installed):
+async def test_blocked_plugin_is_not_loaded(
+    make_client, settings_factory, example_plugin_installed
+):
     settings = settings_factory(CONTACTS_API__PLUGINS__BLOCKED="example")
     assert "example" not in Plugins.load(settings).names()
     client = await make_client(settings)
@@ -145,7 +146,7 @@ def test_misspelled_hookimpl_fails_at_boot(settings):
 class DuplicateFilter:
     @hookimpl
     def register_contact_filters(self, settings):
-        from core.filters import FilterSpec
+        from contacts_api.core.filters import FilterSpec
 
         return [FilterSpec(name="has_linkedin", kind="boolean", build=lambda v, t: sa.true())]
 
@@ -156,7 +157,7 @@ def test_two_plugins_declaring_one_filter_fail_at_boot(example_settings):
 
 
 def test_each_create_app_gets_a_fresh_plugin_manager(settings):
-    from core.appkeys import PLUGINS
+    from contacts_api.core.appkeys import PLUGINS
 
     first, second = create_app(settings), create_app(settings)
     assert first[PLUGINS] is not second[PLUGINS]

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from core.app import create_app
-from core.appkeys import FILTERS
-from core.plugins import Plugins
-from core.sql import compile_sql
+from contacts_api.core.app import create_app
+from contacts_api.core.appkeys import FILTERS
+from contacts_api.core.plugins import Plugins
+from contacts_api.core.sql import compile_sql
 from tests.conftest import write_dist_info
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -48,12 +48,14 @@ async def test_readme_plugin_route_and_filter(make_client, settings, readme_plug
     assert "/api/v2/hello" in document["paths"]
     applied = client.app[FILTERS].contacts.parse([("has_mobile_phone", "false")])
     contacts = sa.table("contacts", sa.column("mobile_phone"))
-    sql, _ = compile_sql(sa.select(contacts).where(
-        applied.condition(types.SimpleNamespace(contacts=contacts))))
+    sql, _ = compile_sql(
+        sa.select(contacts).where(applied.condition(types.SimpleNamespace(contacts=contacts)))
+    )
     assert "mobile_phone IS NULL" in sql
 
 
 def test_readme_plugin_can_be_blocked(settings_factory, readme_plugin_installed):
     settings = settings_factory(CONTACTS_API__PLUGINS__BLOCKED="hello")
-    assert "/api/v2/hello" not in [r.resource.canonical for r in
-                                   create_app(settings).router.routes() if r.resource]
+    assert "/api/v2/hello" not in [
+        r.resource.canonical for r in create_app(settings).router.routes() if r.resource
+    ]

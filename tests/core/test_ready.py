@@ -8,17 +8,19 @@ from tests.helpers import TcpProxy, url_via
 async def test_health_and_ready(client):
     assert await (await client.get("/health")).json() == {"status": "ok"}
     body = await (await client.get("/ready")).json()
-    assert body == {"status": "ok",
-                    "checks": {"database": "ok", "redis": "ok", "storage": "ok"}}
+    assert body == {"status": "ok", "checks": {"database": "ok", "redis": "ok", "storage": "ok"}}
 
 
 async def test_ready_goes_503_when_the_database_is_unreachable_and_recovers(
-        make_client, settings_factory, migrated_database_url):
+    make_client, settings_factory, migrated_database_url
+):
     target = urlsplit(migrated_database_url)
     proxy = TcpProxy(target.hostname, target.port or 5432)
     port = await proxy.start()
-    settings = settings_factory(DATABASE_URL=url_via(migrated_database_url, port),
-                                CONTACTS_API__DATABASE__CONNECT_TIMEOUT_S="2")
+    settings = settings_factory(
+        DATABASE_URL=url_via(migrated_database_url, port),
+        CONTACTS_API__DATABASE__CONNECT_TIMEOUT_S="2",
+    )
     client = await make_client(settings)
     try:
         assert (await client.get("/ready")).status == 200

@@ -6,20 +6,25 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
-from core.plugins import Plugins
-from core.resources import open_resources
-from core.resources.cache import MemoryCache
-from core.sql import Prepared, compile_sql
+from contacts_api.core.plugins import Plugins
+from contacts_api.core.resources import open_resources
+from contacts_api.core.resources.cache import MemoryCache
+from contacts_api.core.sql import Prepared, compile_sql
 
-things = sa.table("sql_probe", sa.column("id", sa.Integer), sa.column("doc", JSONB),
-                  sa.column("tags", sa.ARRAY(sa.Text)))
+things = sa.table(
+    "sql_probe",
+    sa.column("id", sa.Integer),
+    sa.column("doc", JSONB),
+    sa.column("tags", sa.ARRAY(sa.Text)),
+)
 
 
 @pytest.fixture
 async def resources(settings):
     async with open_resources(settings, Plugins.load(settings), role="web") as opened:
-        await opened.db.execute("CREATE TEMP TABLE IF NOT EXISTS sql_probe "
-                                "(id int PRIMARY KEY, doc jsonb, tags text[])")
+        await opened.db.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS sql_probe (id int PRIMARY KEY, doc jsonb, tags text[])"
+        )
         await opened.db.execute("DROP TABLE IF EXISTS sql_probe_real")
         await opened.db.execute("CREATE TABLE sql_probe_real (id int PRIMARY KEY, doc jsonb)")
         yield opened
@@ -31,8 +36,9 @@ async def test_compiled_statements_adapt_jsonb_arrays_and_in_lists(resources):
     real = sa.table("sql_probe_real", sa.column("id", sa.Integer), sa.column("doc", JSONB))
     await db.execute(sa.insert(real).values(id=1, doc={"a": [1, 2], "é": "ü"}))
     await db.execute(sa.insert(real).values(id=2, doc={"b": None}))
-    rows = await db.fetch_all(sa.select(real.c.id, real.c.doc)
-                              .where(real.c.id.in_([1, 2, 3])).order_by(real.c.id))
+    rows = await db.fetch_all(
+        sa.select(real.c.id, real.c.doc).where(real.c.id.in_([1, 2, 3])).order_by(real.c.id)
+    )
     assert rows == [{"id": 1, "doc": {"a": [1, 2], "é": "ü"}}, {"id": 2, "doc": {"b": None}}]
     sql, params = compile_sql(sa.select(real.c.id).where(real.c.id.in_([5, 6])))
     assert "IN (%(id_1_1)s, %(id_1_2)s)" in sql and params == {"id_1_1": 5, "id_1_2": 6}
@@ -40,8 +46,9 @@ async def test_compiled_statements_adapt_jsonb_arrays_and_in_lists(resources):
 
 async def test_prepared_statement_compiles_once_and_runs_many(resources):
     real = sa.table("sql_probe_real", sa.column("id", sa.Integer), sa.column("doc", JSONB))
-    insert = Prepared(sa.insert(real).values(id=sa.bindparam("id"), doc=sa.bindparam("doc",
-                                                                                   type_=JSONB)))
+    insert = Prepared(
+        sa.insert(real).values(id=sa.bindparam("id"), doc=sa.bindparam("doc", type_=JSONB))
+    )
     for index in range(3):
         await resources.db.execute(insert.sql, insert.params(id=index, doc={"n": index}))
     assert await resources.db.fetch_val("SELECT sum((doc->>'n')::int) FROM sql_probe_real") == 3
@@ -81,8 +88,7 @@ async def test_in_transaction_runs_a_deadlocked_write_again_from_the_start(resou
 
 
 @pytest.mark.parametrize("where", ["body", "commit"])
-async def test_a_dropped_connection_fails_its_transaction_cleanly(resources, where,
-                                                                 monkeypatch):
+async def test_a_dropped_connection_fails_its_transaction_cleanly(resources, where, monkeypatch):
     """The server ends the session mid-transaction (a restart, a failover): the
     transaction raises a psycopg2 error, nothing stays half-open to warn later
     (warnings are errors here), and the pool serves healthy connections after."""
@@ -99,7 +105,8 @@ async def test_a_dropped_connection_fails_its_transaction_cleanly(resources, whe
             else:
                 await resources.db.execute(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE state = 'idle in transaction' AND datname = current_database()")
+                    "WHERE state = 'idle in transaction' AND datname = current_database()"
+                )
     unraisable = []
     monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
     del caught, tx  # the traceback holds the transaction's frames

@@ -5,8 +5,8 @@ import logging
 
 import pytest
 
-from core.cli import main
-from core.settings import Secret, SettingsError, load_settings, redacted
+from contacts_api.core.cli import main
+from contacts_api.core.settings import Secret, SettingsError, load_settings, redacted
 
 
 def test_defaults_load_without_environment():
@@ -26,11 +26,15 @@ def test_operator_file_overrides_defaults_and_environment_overrides_both(tmp_pat
 
 
 def test_well_known_and_generic_environment_variables():
-    settings = load_settings(environ={
-        "DATABASE_URL": "postgresql://db/x", "REDIS_URL": "redis://r:6379/1",
-        "S3_BUCKET": "exports", "CONTACTS_API__SERVER__TRUSTED_HOSTS": "a.example, b.example",
-        "CONTACTS_API__AUTH__PUBLIC_READS": "true",
-    })
+    settings = load_settings(
+        environ={
+            "DATABASE_URL": "postgresql://db/x",
+            "REDIS_URL": "redis://r:6379/1",
+            "S3_BUCKET": "exports",
+            "CONTACTS_API__SERVER__TRUSTED_HOSTS": "a.example, b.example",
+            "CONTACTS_API__AUTH__PUBLIC_READS": "true",
+        }
+    )
     assert settings.database.url.reveal() == "postgresql://db/x"
     assert settings.uses_redis_broker and settings.storage.uses_s3
     assert settings.server.trusted_hosts == ["a.example", "b.example"]
@@ -38,26 +42,32 @@ def test_well_known_and_generic_environment_variables():
     assert not settings.migrate_on_startup
 
 
-@pytest.mark.parametrize("environ, key", [
-    ({"CONTACTS_API__SERVER__PORT": "eighty"}, "server.port"),
-    ({"CONTACTS_API__SERVER__PORT": "70000"}, "server.port"),
-    ({"CONTACTS_API__AUTH__PUBLIC_READS": "maybe"}, "auth.public_reads"),
-    ({"CONTACTS_API__STORAGE__BACKEND": "ftp"}, "storage.backend"),
-    ({"CONTACTS_API__SERVER__NOPE": "1"}, "server.nope"),
-    ({"CONTACTS_API__DATABASE__POOL_MAX_SIZE": "0"}, "database.pool_max_size"),
-])
+@pytest.mark.parametrize(
+    "environ, key",
+    [
+        ({"CONTACTS_API__SERVER__PORT": "eighty"}, "server.port"),
+        ({"CONTACTS_API__SERVER__PORT": "70000"}, "server.port"),
+        ({"CONTACTS_API__AUTH__PUBLIC_READS": "maybe"}, "auth.public_reads"),
+        ({"CONTACTS_API__STORAGE__BACKEND": "ftp"}, "storage.backend"),
+        ({"CONTACTS_API__SERVER__NOPE": "1"}, "server.nope"),
+        ({"CONTACTS_API__DATABASE__POOL_MAX_SIZE": "0"}, "database.pool_max_size"),
+    ],
+)
 def test_bad_environment_values_name_the_key(environ, key):
     with pytest.raises(SettingsError, match=key.replace(".", r"\.")):
         load_settings(environ=environ)
 
 
-@pytest.mark.parametrize("toml, key", [
-    ('[server]\nport = "80"\n', "server.port"),
-    ("[server]\naccess_log = 1\n", "server.access_log"),
-    ("[database]\nconnect_timeout_s = true\n", "database.connect_timeout_s"),
-    ("[nonsense]\nx = 1\n", "nonsense"),
-    ("[server]\nhost = 5\n", "server.host"),
-])
+@pytest.mark.parametrize(
+    "toml, key",
+    [
+        ('[server]\nport = "80"\n', "server.port"),
+        ("[server]\naccess_log = 1\n", "server.access_log"),
+        ("[database]\nconnect_timeout_s = true\n", "database.connect_timeout_s"),
+        ("[nonsense]\nx = 1\n", "nonsense"),
+        ("[server]\nhost = 5\n", "server.host"),
+    ],
+)
 def test_bad_file_values_name_the_key(tmp_path, toml, key):
     config = tmp_path / "bad.toml"
     config.write_text(toml)
@@ -77,8 +87,10 @@ def test_invalid_toml_and_missing_file_are_reported(tmp_path):
 SECRETS = {
     "DATABASE_URL": "postgresql://app:db-password-123@db/contacts",
     "REDIS_URL": "redis://:redis-password-456@r:6379/0",
-    "CONTACTS_WRITE_KEY": "write-key-789", "JWT_SECRET": "jwt-secret-abc",
-    "S3_SECRET_ACCESS_KEY": "s3-secret-def", "S3_ACCESS_KEY_ID": "s3-id-ghi",
+    "CONTACTS_WRITE_KEY": "write-key-789",
+    "JWT_SECRET": "jwt-secret-abc",
+    "S3_SECRET_ACCESS_KEY": "s3-secret-def",
+    "S3_ACCESS_KEY_ID": "s3-id-ghi",
 }
 
 
@@ -117,7 +129,7 @@ def test_cli_reports_a_bad_setting_and_exits_2(monkeypatch, capsys):
 
 
 def test_signer_round_trips_and_refuses_tampering_and_other_purposes():
-    from core.signing import BadSignature, Signer
+    from contacts_api.core.signing import BadSignature, Signer
 
     signer = Signer(load_settings(environ={"SIGNING_SECRET": "s" * 40}))
     token = signer.sign({"k": [1, "a"], "u": "x"}, "cursor")

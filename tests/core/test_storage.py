@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from core.resources.storage import S3_PART, StorageLimitExceeded, open_storage
-from core.settings import load_settings
+from contacts_api.core.resources.storage import S3_PART, StorageLimitExceeded, open_storage
+from contacts_api.core.settings import load_settings
 from tests.conftest import s3_env
 
 PAYLOAD = bytes(range(256)) * 4096 * 10  # 10 MiB: large enough for a multipart upload
@@ -17,7 +17,7 @@ async def _chunks(data: bytes, size: int = 1 << 20, fail_after: int | None = Non
     for offset in range(0, len(data), size):
         if fail_after is not None and offset >= fail_after:
             raise RuntimeError("client went away")
-        yield data[offset:offset + size]
+        yield data[offset : offset + size]
 
 
 @pytest.fixture(params=["local", "s3"])
@@ -78,7 +78,7 @@ async def test_presigned_url_downloads_the_object(storage):
 
 
 def test_local_keys_cannot_escape_the_root(tmp_path):
-    from core.resources.storage import LocalStorage
+    from contacts_api.core.resources.storage import LocalStorage
 
     with pytest.raises(ValueError, match="escapes"):
         LocalStorage(tmp_path).path("../outside.txt")

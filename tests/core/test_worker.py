@@ -11,26 +11,28 @@ import uuid
 import pytest
 import redis.asyncio as aioredis
 
-from core.appkeys import RESOURCES
-from core.plugins import Plugins
-from core.resources import Resources, resource_specs
+from contacts_api.core.appkeys import RESOURCES
+from contacts_api.core.plugins import Plugins
+from contacts_api.core.resources import Resources, resource_specs
+from contacts_api.workers.broker import run_worker
 from tests.conftest import subprocess_env, write_dist_info
-from workers.broker import run_worker
 
 
 @pytest.fixture
 def probe_installed(tmp_path, monkeypatch):
     site = tmp_path / "probe-site"
-    write_dist_info(site, "contacts-api-task-probe", "0.1.0",
-                    {"probe": "tests.core.task_probe_plugin"})
+    write_dist_info(
+        site, "contacts-api-task-probe", "0.1.0", {"probe": "tests.core.task_probe_plugin"}
+    )
     monkeypatch.syspath_prepend(str(site))
     return site
 
 
 @pytest.fixture
 def redis_settings(settings_factory, probe_installed):
-    return settings_factory(CONTACTS_API__BROKER__BACKEND="redis",
-                            CONTACTS_API__BROKER__REDELIVERY_IDLE_S="1")
+    return settings_factory(
+        CONTACTS_API__BROKER__BACKEND="redis", CONTACTS_API__BROKER__REDELIVERY_IDLE_S="1"
+    )
 
 
 async def _log(settings, key):
@@ -54,8 +56,9 @@ async def _wait_for(settings, key, predicate, timeout):
 def test_worker_and_web_open_the_same_resource_specs(settings):
     plugins = Plugins.load(settings)
     web = [s.name for s in resource_specs(Resources(settings, plugins, role="web"))]
-    worker = [s.name for s in resource_specs(Resources(settings, plugins, role="worker"),
-                                             broker=object())]
+    worker = [
+        s.name for s in resource_specs(Resources(settings, plugins, role="worker"), broker=object())
+    ]
     assert web == worker  # plugins' resources included, in the same order
     assert web[:4] == ["db", "redis", "cache", "storage"] and web[-1] == "tasks"
 
@@ -64,8 +67,9 @@ async def test_in_process_worker_runs_a_task_kicked_by_the_web_app(make_client, 
     client = await make_client(redis_settings)
     key = f"{redis_settings.redis.key_prefix}:{uuid.uuid4().hex}"
     stop = asyncio.Event()
-    worker = asyncio.create_task(run_worker(redis_settings, Plugins.load(redis_settings),
-                                            stop=stop))
+    worker = asyncio.create_task(
+        run_worker(redis_settings, Plugins.load(redis_settings), stop=stop)
+    )
     try:
         await client.app[RESOURCES].tasks.kick("probe.sleepy", key=key, seconds=0)
         log = await _wait_for(redis_settings, key, lambda log: "done 1" in log, 15)
@@ -77,13 +81,20 @@ async def test_in_process_worker_runs_a_task_kicked_by_the_web_app(make_client, 
 
 
 def _start_worker(settings, site, *extra):
-    env = subprocess_env(site, DATABASE_URL=settings.database.url.reveal(),
-                         REDIS_URL=settings.redis.url.reveal(),
-                         CONTACTS_API__REDIS__KEY_PREFIX=settings.redis.key_prefix,
-                         CONTACTS_API__BROKER__REDELIVERY_IDLE_S="1",
-                         CONTACTS_API__STORAGE__LOCAL_PATH=settings.storage.local_path)
-    return subprocess.Popen([sys.executable, "-m", "core.cli", "worker", *extra], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    env = subprocess_env(
+        site,
+        DATABASE_URL=settings.database.url.reveal(),
+        REDIS_URL=settings.redis.url.reveal(),
+        CONTACTS_API__REDIS__KEY_PREFIX=settings.redis.key_prefix,
+        CONTACTS_API__BROKER__REDELIVERY_IDLE_S="1",
+        CONTACTS_API__STORAGE__LOCAL_PATH=settings.storage.local_path,
+    )
+    return subprocess.Popen(
+        [sys.executable, "-m", "contacts_api.core.cli", "worker", *extra],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
 
 
 def _stop(process):
@@ -108,8 +119,7 @@ def _wait_ready(process, timeout=20):
     raise AssertionError("worker did not start:\n" + "".join(seen))
 
 
-async def test_killed_workers_task_is_delivered_again(make_client, redis_settings,
-                                                      probe_installed):
+async def test_killed_workers_task_is_delivered_again(make_client, redis_settings, probe_installed):
     client = await make_client(redis_settings)
     key = f"{redis_settings.redis.key_prefix}:{uuid.uuid4().hex}"
     first = _start_worker(redis_settings, probe_installed, "--queue", "probe")
@@ -117,8 +127,9 @@ async def test_killed_workers_task_is_delivered_again(make_client, redis_setting
     try:
         _wait_ready(first)
         await client.app[RESOURCES].tasks.kick("probe.sleepy", key=key, seconds=60)
-        await _wait_for(redis_settings, key, lambda log: any(e.startswith("start 1") for e in log),
-                        20)
+        await _wait_for(
+            redis_settings, key, lambda log: any(e.startswith("start 1") for e in log), 20
+        )
         first.send_signal(signal.SIGKILL)
         first.wait(10)
         second = _start_worker(redis_settings, probe_installed)
@@ -145,7 +156,10 @@ def test_idle_worker_stops_on_sigterm(redis_settings, probe_installed):
 
 def test_worker_refuses_to_start_without_redis(settings_factory):
     env = subprocess_env(REDIS_URL="", DATABASE_URL="postgresql://127.0.0.1/x")
-    result = subprocess.run([sys.executable, "-m", "core.cli", "worker"], env=env,
-                            capture_output=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "contacts_api.core.cli", "worker"],
+        env=env,
+        capture_output=True,
+        timeout=60,
+    )
     assert result.returncode == 2 and b"needs Redis" in result.stderr
-

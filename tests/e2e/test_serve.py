@@ -32,9 +32,12 @@ def _get(port: int, path: str) -> tuple[int, dict]:
 
 
 def _post(port: int, path: str, body: dict) -> tuple[int, dict]:
-    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method="POST",
-                                     data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}",
+        method="POST",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+    )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, json.loads(response.read())
@@ -61,9 +64,12 @@ def serve():
     processes = []
 
     def start(*args: str, **env: str) -> subprocess.Popen:
-        process = subprocess.Popen([sys.executable, "-m", "core.cli", "serve", *args],
-                                   env=subprocess_env(**env), stdout=subprocess.PIPE,
-                                   stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "contacts_api.core.cli", "serve", *args],
+            env=subprocess_env(**env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
         processes.append(process)
         return process
 
@@ -92,13 +98,23 @@ def test_embedded_mode_starts_from_an_empty_directory(serve, outside_tmp):
     """No DATABASE_URL, no REDIS_URL: embedded PostgreSQL, in-memory broker,
     local files; the README's first command. Migrations run at startup."""
     data_dir, port = outside_tmp / "empty", _free_port()
-    process = serve("--port", str(port), "--data-dir", str(data_dir),
-                    DATABASE_URL="", REDIS_URL="", CONTACTS_API__SERVER__ACCESS_LOG="false")
+    process = serve(
+        "--port",
+        str(port),
+        "--data-dir",
+        str(data_dir),
+        DATABASE_URL="",
+        REDIS_URL="",
+        CONTACTS_API__SERVER__ACCESS_LOG="false",
+    )
     took = _wait_healthy(process, port, timeout=30)
     status, ready = _get(port, "/ready")
     assert status == 200 and ready["checks"]["database"] == "ok"
-    registered = _post(port, "/api/v2/auth/register",
-                       {"email": "first@example.com", "password": "correct horse battery"})
+    registered = _post(
+        port,
+        "/api/v2/auth/register",
+        {"email": "first@example.com", "password": "correct horse battery"},
+    )
     assert registered[0] == 201, registered  # the users table exists: migrations ran
     assert (data_dir / "pgdata" / "PG_VERSION").is_file()
     assert (data_dir / "files").is_dir()
@@ -111,16 +127,26 @@ def test_embedded_mode_starts_from_an_empty_directory(serve, outside_tmp):
 
 def test_workers_share_one_port(serve, migrated_database_url):
     port = _free_port()
-    process = serve("--port", str(port), "--workers", "2", DATABASE_URL=migrated_database_url,
-                    JWT_SECRET="j" * 48, CONTACTS_API__SERVER__ACCESS_LOG="false")
+    process = serve(
+        "--port",
+        str(port),
+        "--workers",
+        "2",
+        DATABASE_URL=migrated_database_url,
+        JWT_SECRET="j" * 48,
+        CONTACTS_API__SERVER__ACCESS_LOG="false",
+    )
     _wait_healthy(process, port, timeout=30)
     # (spawn also starts multiprocessing's resource tracker: count listeners, not children)
     children = psutil.Process(process.pid).children()
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:  # both children bind (SO_REUSEPORT) as they start
-        listening = {child.pid for child in children
-                     for conn in child.net_connections(kind="tcp")
-                     if conn.status == psutil.CONN_LISTEN and conn.laddr.port == port}
+        listening = {
+            child.pid
+            for child in children
+            for conn in child.net_connections(kind="tcp")
+            if conn.status == psutil.CONN_LISTEN and conn.laddr.port == port
+        }
         if len(listening) == 2:
             break
         time.sleep(0.2)

@@ -5,8 +5,8 @@ from typing import NamedTuple
 
 import pytest
 
-from plugins.apollo.industries import industry_name, industry_tags
-from plugins.apollo.mapping import (
+from contacts_api.plugins.apollo.industries import industry_name, industry_tags
+from contacts_api.plugins.apollo.mapping import (
     COMPANY_FILTER_NAMES,
     DEFAULT_MAPPERS,
     MappedSearch,
@@ -16,7 +16,7 @@ from plugins.apollo.mapping import (
     company_filters,
     map_parameters,
 )
-from plugins.apollo.parsing import ApolloUrlError, parse_apollo_url
+from contacts_api.plugins.apollo.parsing import ApolloUrlError, parse_apollo_url
 
 PEOPLE = "https://app.apollo.io/#/people?"
 SOFTWARE = "5567cd4e7369643b70010000"  # computer software

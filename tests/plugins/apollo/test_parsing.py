@@ -4,7 +4,7 @@ import dataclasses
 
 import pytest
 
-from plugins.apollo.categories import (
+from contacts_api.plugins.apollo.categories import (
     _KNOWN_BY_CATEGORY,
     CATEGORIES,
     analyze,
@@ -12,7 +12,7 @@ from plugins.apollo.categories import (
     categorize,
     looks_truncated,
 )
-from plugins.apollo.parsing import ApolloUrlError, ParsedUrl, parse_apollo_url
+from contacts_api.plugins.apollo.parsing import ApolloUrlError, ParsedUrl, parse_apollo_url
 
 BASE = "https://app.apollo.io/#/people?"
 UNWRAPPED = "removed the quotes or brackets around the URL"

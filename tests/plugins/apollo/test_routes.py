@@ -4,22 +4,37 @@ mapping hook."""
 
 import pytest
 
-from core.hookspecs import hookimpl
-from plugins.apollo import search as search_module
-from plugins.apollo.mappers import MapResult
+from contacts_api.core.hookspecs import hookimpl
+from contacts_api.plugins.apollo import search as search_module
+from contacts_api.plugins.apollo.mappers import MapResult
 from tests.helpers import HeaderActors, as_user, seed
 
 ALICE = as_user("alice")
 APOLLO = "https://app.apollo.io/#/people?"
 
 COMPANIES = {
-    "tiny": {"name": "Tiny Labs", "domain": "tiny.io", "employees_count": 8,
-             "industries": ["airlines/aviation"], "keywords": ["drones"]},
-    "small": {"name": "Small Air", "domain": "smallair.de", "employees_count": 15,
-              "industries": ["mining & metals"], "keywords": ["saas solutions"]},
-    "big": {"name": "Big Corp", "domain": "big.com", "employees_count": 20000,
-            "industries": ["computer software"],
-            "keywords": ["business consulting & services"], "technologies": ["Shopify Plus"]},
+    "tiny": {
+        "name": "Tiny Labs",
+        "domain": "tiny.io",
+        "employees_count": 8,
+        "industries": ["airlines/aviation"],
+        "keywords": ["drones"],
+    },
+    "small": {
+        "name": "Small Air",
+        "domain": "smallair.de",
+        "employees_count": 15,
+        "industries": ["mining & metals"],
+        "keywords": ["saas solutions"],
+    },
+    "big": {
+        "name": "Big Corp",
+        "domain": "big.com",
+        "employees_count": 20000,
+        "industries": ["computer software"],
+        "keywords": ["business consulting & services"],
+        "technologies": ["Shopify Plus"],
+    },
 }
 PEOPLE = [
     ("ceo-tiny", "CEO", "director", "Germany", "tiny"),
@@ -37,19 +52,29 @@ PEOPLE = [
 @pytest.fixture
 async def api(make_client, settings):
     client = await make_client(settings, extra_plugins=[("header_actors", HeaderActors())])
-    rows = [{"first_name": key, "last_name": "Test", "email": f"{key}@example.com",
-             "title": title, "seniority": seniority, "country": country,
-             **({"company": COMPANIES[company]} if company else {})}
-            for key, title, seniority, country, company in PEOPLE]
+    rows = [
+        {
+            "first_name": key,
+            "last_name": "Test",
+            "email": f"{key}@example.com",
+            "title": title,
+            "seniority": seniority,
+            "country": country,
+            **({"company": COMPANIES[company]} if company else {}),
+        }
+        for key, title, seniority, country, company in PEOPLE
+    ]
     await seed(client, rows)
     return client
 
 
 def expected(predicate) -> set[str]:
     """Independent computation over PEOPLE: the first names matching."""
-    return {key for key, title, seniority, country, company in PEOPLE
-            if predicate(title.lower(), seniority, country,
-                         COMPANIES.get(company) if company else None)}
+    return {
+        key
+        for key, title, seniority, country, company in PEOPLE
+        if predicate(title.lower(), seniority, country, COMPANIES.get(company) if company else None)
+    }
 
 
 def words_match(title: str, wanted: list[str]) -> bool:
@@ -78,34 +103,54 @@ async def test_analyze_answers_the_documented_shape(api):
 
 
 async def test_similar_titles_and_employee_buckets(api):
-    url = (APOLLO + "personTitles[]=ceo&personTitles[]=co%20founder"
-           "&organizationNumEmployeesRanges[]=1%2C10&organizationNumEmployeesRanges[]=11%2C20")
+    url = (
+        APOLLO + "personTitles[]=ceo&personTitles[]=co%20founder"
+        "&organizationNumEmployeesRanges[]=1%2C10&organizationNumEmployeesRanges[]=11%2C20"
+    )
     answer, names = await _names(api, url)
-    assert names == expected(lambda t, s, c, co: words_match(t, ["ceo", "co founder"])
-                             and co is not None and 1 <= co["employees_count"] <= 20)
+    assert names == expected(
+        lambda t, s, c, co: (
+            words_match(t, ["ceo", "co founder"])
+            and co is not None
+            and 1 <= co["employees_count"] <= 20
+        )
+    )
     assert names == {"ceo-tiny", "cofounder-small", "founder-co"}
-    assert answer["applied_filters"] == {"title": ["ceo", "co founder"],
-                                         "employees_range": ["1,10", "11,20"]}
-    assert answer["mapping_summary"] == {"total_parameters": 2, "mapped_parameters": 2,
-                                         "unmapped_parameters": 0}
+    assert answer["applied_filters"] == {
+        "title": ["ceo", "co founder"],
+        "employees_range": ["1,10", "11,20"],
+    }
+    assert answer["mapping_summary"] == {
+        "total_parameters": 2,
+        "mapped_parameters": 2,
+        "unmapped_parameters": 0,
+    }
 
 
 async def test_phrase_titles_when_similar_titles_are_off(api):
     _, similar = await _names(api, APOLLO + "personTitles[]=Manager%20Project")
     assert similar == expected(lambda t, *_: words_match(t, ["manager project"]))
     assert similar == {"pm-senior", "pm", "manager-of-projects"}  # words, any order
-    _, phrase = await _names(api, APOLLO + "personTitles[]=Project%20Manager"
-                             "&includeSimilarTitles=false")
+    _, phrase = await _names(
+        api, APOLLO + "personTitles[]=Project%20Manager&includeSimilarTitles=false"
+    )
     assert phrase == expected(lambda t, *_: "project manager" in t) == {"pm-senior", "pm"}
 
 
 async def test_industry_tags_locations_and_unmapped_reporting(api):
-    url = (APOLLO + "finderViewId=5b8050d050a3893c382e9360&personLocations[]=Germany"
-           "&organizationIndustryTagIds[]=5567e0bf7369641d115f0200"
-           "&organizationIndustryTagIds[]=5567e3f3736964395d7a0000")
+    url = (
+        APOLLO + "finderViewId=5b8050d050a3893c382e9360&personLocations[]=Germany"
+        "&organizationIndustryTagIds[]=5567e0bf7369641d115f0200"
+        "&organizationIndustryTagIds[]=5567e3f3736964395d7a0000"
+    )
     answer, names = await _names(api, url)
-    assert names == expected(lambda t, s, c, co: c == "Germany" and co is not None and any(
-        i in ("airlines/aviation", "mining & metals") for i in co["industries"]))
+    assert names == expected(
+        lambda t, s, c, co: (
+            c == "Germany"
+            and co is not None
+            and any(i in ("airlines/aviation", "mining & metals") for i in co["industries"])
+        )
+    )
     assert names == {"ceo-tiny", "pm", "cofounder-small"}
     assert answer["applied_filters"]["industries"] == ["airlines/aviation", "mining & metals"]
     assert [u["name"] for u in answer["unmapped_parameters"]] == ["finderViewId"]
@@ -113,8 +158,10 @@ async def test_industry_tags_locations_and_unmapped_reporting(api):
 
 
 async def test_sorting_and_apollo_pages(api):
-    url = APOLLO + ("personLocations[]=Germany&sortByField=organization_estimated_number_"
-                    "employees&sortAscending=false")
+    url = APOLLO + (
+        "personLocations[]=Germany&sortByField=organization_estimated_number_"
+        "employees&sortAscending=false"
+    )
     answer = await _post(api, "contacts", {"url": url, "limit": 100})
     employees = [(c["company"] or {}).get("employees_count") for c in answer["results"]]
     assert employees == [20000, 15, 8, 8, None]  # descending, empty values last
@@ -125,16 +172,16 @@ async def test_sorting_and_apollo_pages(api):
 
 
 async def test_cursors_walk_the_whole_search(api):
-    url = APOLLO + ("personSeniorities[]=founder&personSeniorities[]=manager"
-                    "&personSeniorities[]=senior")
+    url = APOLLO + (
+        "personSeniorities[]=founder&personSeniorities[]=manager&personSeniorities[]=senior"
+    )
     page = await _post(api, "contacts", {"url": url, "limit": 2, "include_count": True})
     seen = [c["first_name"] for c in page["results"]]
     assert page["count"] == 5 and page["previous"] is None
     while page["next"]:
         page = await _post(api, "contacts", {"url": url, "limit": 2, "cursor": page["next"]})
         seen += [c["first_name"] for c in page["results"]]
-    assert sorted(seen) == sorted(expected(lambda t, s, *_: s in ("founder", "manager",
-                                                                   "senior")))
+    assert sorted(seen) == sorted(expected(lambda t, s, *_: s in ("founder", "manager", "senior")))
     back = await _post(api, "contacts", {"url": url, "limit": 2, "cursor": page["previous"]})
     assert back["results"]
 
@@ -145,8 +192,10 @@ async def test_count(api):
 
 
 async def test_companies_search(api):
-    url = ("https://app.apollo.io/#/companies?organizationNumEmployeesRanges[]=11%2C"
-           "&qOrganizationKeywordTags[]=business%20consulting%20%26%20services")
+    url = (
+        "https://app.apollo.io/#/companies?organizationNumEmployeesRanges[]=11%2C"
+        "&qOrganizationKeywordTags[]=business%20consulting%20%26%20services"
+    )
     answer = await _post(api, "companies", {"url": url})
     assert [c["name"] for c in answer["results"]] == ["Big Corp"]
     people_url = APOLLO + "personTitles[]=ceo&organizationNumEmployeesRanges[]=1%2C20"
@@ -158,19 +207,23 @@ async def test_companies_search(api):
 
 async def test_technology_uids_match_folded_names(api):
     _, names = await _names(api, APOLLO + "currentlyUsingAnyOfTechnologyUids[]=shopify_plus")
-    assert names == expected(lambda t, s, c, co: co is not None and "Shopify Plus" in
-                             co.get("technologies", []))
+    assert names == expected(
+        lambda t, s, c, co: co is not None and "Shopify Plus" in co.get("technologies", [])
+    )
 
 
-@pytest.mark.parametrize("body, fragment", [
-    ({"url": "https://example.com/#/people?personTitles[]=CEO"}, "Not an Apollo URL"),
-    ({"url": "https://app.apollo.io/#/lists/6523f1c2a0b1c2000123abcd"}, "saved list"),
-    ({"url": ""}, "empty"),
-    ({"url": 42}, "string"),
-    ({}, "string"),
-    ({"url": APOLLO, "limit": 500}, "limit"),
-    ({"url": APOLLO, "surprise": 1}, "surprise"),
-])
+@pytest.mark.parametrize(
+    "body, fragment",
+    [
+        ({"url": "https://example.com/#/people?personTitles[]=CEO"}, "Not an Apollo URL"),
+        ({"url": "https://app.apollo.io/#/lists/6523f1c2a0b1c2000123abcd"}, "saved list"),
+        ({"url": ""}, "empty"),
+        ({"url": 42}, "string"),
+        ({}, "string"),
+        ({"url": APOLLO, "limit": 500}, "limit"),
+        ({"url": APOLLO, "surprise": 1}, "surprise"),
+    ],
+)
 async def test_bad_input_is_422_with_a_clear_detail(api, body, fragment):
     answer = await _post(api, "contacts", body, status=422)
     assert answer["error_code"] == "VALIDATION_ERROR" and fragment in answer["detail"]
@@ -184,8 +237,9 @@ async def test_routes_need_an_actor(api):
 async def test_a_cached_repeat_skips_parsing(api, monkeypatch):
     calls = []
     real = search_module.parse_apollo_url
-    monkeypatch.setattr(search_module, "parse_apollo_url",
-                        lambda url: calls.append(url) or real(url))
+    monkeypatch.setattr(
+        search_module, "parse_apollo_url", lambda url: calls.append(url) or real(url)
+    )
     url = APOLLO + "personTitles[]=cto&uniqueUrlId=abc"
     first = await _post(api, "analyze", {"url": url})
     second = await _post(api, "analyze", {"url": url})
@@ -208,10 +262,13 @@ class LastNames:
 
 
 async def test_a_plugin_maps_an_unmapped_parameter(make_client, settings):
-    client = await make_client(settings, extra_plugins=[("header_actors", HeaderActors()),
-                                                        ("last_names", LastNames())])
-    await seed(client, [{"first_name": "A", "last_name": "Lovelace"},
-                        {"first_name": "B", "last_name": "Hopper"}])
+    client = await make_client(
+        settings, extra_plugins=[("header_actors", HeaderActors()), ("last_names", LastNames())]
+    )
+    await seed(
+        client,
+        [{"first_name": "A", "last_name": "Lovelace"}, {"first_name": "B", "last_name": "Hopper"}],
+    )
     answer = await _post(client, "contacts", {"url": APOLLO + "personLastNames[]=lovelace"})
     assert [c["first_name"] for c in answer["results"]] == ["A"]
     assert answer["applied_filters"] == {"last_name": ["lovelace"]}
@@ -220,14 +277,21 @@ async def test_a_plugin_maps_an_unmapped_parameter(make_client, settings):
 
 async def test_places_match_every_part_with_country_codes(make_client, settings):
     client = await make_client(settings, extra_plugins=[("header_actors", HeaderActors())])
-    places = {"houston": ("Houston", "Texas", "United States"),
-              "paris-tx": ("Paris", "Texas", "United States"),
-              "austin-no-country": ("Austin", "Texas", None),
-              "london": ("London", "England", "United Kingdom"),
-              "texas-street": ("Texas Street", None, "United Kingdom"),
-              "nowhere": (None, None, None)}
-    await seed(client, [{"first_name": key, "city": city, "state": state, "country": country}
-                        for key, (city, state, country) in places.items()])
+    places = {
+        "houston": ("Houston", "Texas", "United States"),
+        "paris-tx": ("Paris", "Texas", "United States"),
+        "austin-no-country": ("Austin", "Texas", None),
+        "london": ("London", "England", "United Kingdom"),
+        "texas-street": ("Texas Street", None, "United Kingdom"),
+        "nowhere": (None, None, None),
+    }
+    await seed(
+        client,
+        [
+            {"first_name": key, "city": city, "state": state, "country": country}
+            for key, (city, state, country) in places.items()
+        ],
+    )
 
     def people(answer):
         return {c["first_name"] for c in answer["results"]}
@@ -237,6 +301,7 @@ async def test_places_match_every_part_with_country_codes(make_client, settings)
     assert people(texas_us) == {"houston", "paris-tx"}
     uk = await _post(client, "contacts", {"url": APOLLO + "personLocations[]=London%2C%20UK"})
     assert people(uk) == {"london"}
-    not_texas = await _post(client, "contacts", {
-        "url": APOLLO + "personNotLocations[]=Texas%2C%20US"})
+    not_texas = await _post(
+        client, "contacts", {"url": APOLLO + "personNotLocations[]=Texas%2C%20US"}
+    )
     assert people(not_texas) == {"austin-no-country", "london", "texas-street", "nowhere"}

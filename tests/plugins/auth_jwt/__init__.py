@@ -7,7 +7,7 @@ import uuid
 
 import jwt
 
-from core.appkeys import RESOURCES
+from contacts_api.core.appkeys import RESOURCES
 from tests.conftest import JWT_SECRET
 
 # bcrypt cost 4 keeps the suite fast; one test checks the default cost (12).
@@ -29,8 +29,9 @@ def bearer(token: str) -> dict[str, str]:
 
 
 async def register(client, email: str, password: str = PASSWORD, **extra) -> dict:
-    response = await client.post("/api/v2/auth/register",
-                                 json={"email": email, "password": password, **extra})
+    response = await client.post(
+        "/api/v2/auth/register", json={"email": email, "password": password, **extra}
+    )
     body = await response.json()
     assert response.status == 201, body
     return body
@@ -44,7 +45,8 @@ async def set_user(client, user_id: str, **columns) -> None:
     """Change a user's row directly (as another process or an operator would)."""
     assignments = ", ".join(f"{name} = %({name})s" for name in columns)
     await client.app[RESOURCES].db.execute(
-        f"UPDATE users SET {assignments} WHERE id = %(id)s", {**columns, "id": user_id})
+        f"UPDATE users SET {assignments} WHERE id = %(id)s", {**columns, "id": user_id}
+    )
 
 
 async def admin(client, email: str = "admin@example.com") -> dict:
@@ -54,12 +56,24 @@ async def admin(client, email: str = "admin@example.com") -> dict:
     return signed_in
 
 
-def mint(claims: dict | None = None, *, secret: str = JWT_SECRET, algorithm: str = "HS256",
-         drop: tuple[str, ...] = (), **headers) -> str:
+def mint(
+    claims: dict | None = None,
+    *,
+    secret: str = JWT_SECRET,
+    algorithm: str = "HS256",
+    drop: tuple[str, ...] = (),
+    **headers,
+) -> str:
     """A token made outside the server: valid access-token claims unless changed."""
     now = int(time.time())
-    payload = {"sub": str(uuid.uuid4()), "type": "access", "iat": now, "exp": now + 600,
-               "jti": uuid.uuid4().hex, **(claims or {})}
+    payload = {
+        "sub": str(uuid.uuid4()),
+        "type": "access",
+        "iat": now,
+        "exp": now + 600,
+        "jti": uuid.uuid4().hex,
+        **(claims or {}),
+    }
     for name in drop:
         payload.pop(name)
     return jwt.encode(payload, secret, algorithm=algorithm, headers=headers or None)
@@ -69,8 +83,13 @@ async def raw_get(client, path: str, header: bytes) -> tuple[int, dict]:
     """GET with a header line sent as raw bytes (aiohttp's client would refuse
     non-ASCII header values): the status and the JSON body."""
     reader, writer = await asyncio.open_connection("127.0.0.1", client.port)
-    writer.write(b"GET " + path.encode() + b" HTTP/1.1\r\nHost: test\r\n" + header
-                 + b"\r\nConnection: close\r\n\r\n")
+    writer.write(
+        b"GET "
+        + path.encode()
+        + b" HTTP/1.1\r\nHost: test\r\n"
+        + header
+        + b"\r\nConnection: close\r\n\r\n"
+    )
     data = await reader.read()
     writer.close()
     await writer.wait_closed()

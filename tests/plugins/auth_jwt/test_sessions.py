@@ -2,7 +2,7 @@
 
 import pytest
 
-from core.appkeys import RESOURCES
+from contacts_api.core.appkeys import RESOURCES
 from tests.plugins.auth_jwt import (
     FAST,
     PASSWORD,
@@ -36,7 +36,9 @@ async def _refreshed(api, token: str) -> dict:
 async def _token_rows(api, user_id: str) -> list[dict]:
     return await api.app[RESOURCES].db.fetch_all(
         "SELECT jti_hash, revoked_reason FROM refresh_tokens WHERE user_id = %(id)s "
-        "ORDER BY issued_at", {"id": user_id})
+        "ORDER BY issued_at",
+        {"id": user_id},
+    )
 
 
 async def test_refresh_rotates_and_the_old_token_stops_working(api):
@@ -84,24 +86,29 @@ async def test_refresh_malformed_body(api):
 async def test_logout_revokes_the_refresh_token(api):
     signed_in = await register(api, "ada@example.com")
     headers = bearer(signed_in["access_token"])
-    response = await api.post(LOGOUT, json={"refresh_token": signed_in["refresh_token"]},
-                              headers=headers)
+    response = await api.post(
+        LOGOUT, json={"refresh_token": signed_in["refresh_token"]}, headers=headers
+    )
     assert response.status == 204
-    body = await expect_error(await _refresh(api, signed_in["refresh_token"]),
-                              401, "INVALID_TOKEN")
+    body = await expect_error(await _refresh(api, signed_in["refresh_token"]), 401, "INVALID_TOKEN")
     assert "revoked" in body["detail"]
-    again = await api.post(LOGOUT, json={"refresh_token": signed_in["refresh_token"]},
-                           headers=headers)
+    again = await api.post(
+        LOGOUT, json={"refresh_token": signed_in["refresh_token"]}, headers=headers
+    )
     assert again.status == 204  # idempotent
 
 
 async def test_logout_needs_a_bearer_and_the_callers_own_token(api):
     ada = await register(api, "ada@example.com")
     bob = await register(api, "bob@example.com")
-    await expect_error(await api.post(LOGOUT, json={"refresh_token": ada["refresh_token"]}),
-                       401, "NOT_AUTHENTICATED")
-    response = await api.post(LOGOUT, json={"refresh_token": ada["refresh_token"]},
-                              headers=bearer(bob["access_token"]))
+    await expect_error(
+        await api.post(LOGOUT, json={"refresh_token": ada["refresh_token"]}),
+        401,
+        "NOT_AUTHENTICATED",
+    )
+    response = await api.post(
+        LOGOUT, json={"refresh_token": ada["refresh_token"]}, headers=bearer(bob["access_token"])
+    )
     await expect_error(response, 401, "INVALID_TOKEN")
     assert (await _refresh(api, ada["refresh_token"])).status == 200  # untouched
 
@@ -110,12 +117,14 @@ async def test_password_change_revokes_refresh_tokens_and_old_password(api):
     first = await register(api, "ada@example.com")
     second = await (await login(api, "ada@example.com")).json()
     new = "a brand new passphrase"
-    response = await api.post(PASSWORD_ROUTE, headers=bearer(first["access_token"]),
-                              json={"current_password": PASSWORD, "new_password": new})
+    response = await api.post(
+        PASSWORD_ROUTE,
+        headers=bearer(first["access_token"]),
+        json={"current_password": PASSWORD, "new_password": new},
+    )
     assert response.status == 204
     for signed_in in (first, second):
-        await expect_error(await _refresh(api, signed_in["refresh_token"]),
-                           401, "INVALID_TOKEN")
+        await expect_error(await _refresh(api, signed_in["refresh_token"]), 401, "INVALID_TOKEN")
     await expect_error(await login(api, "ada@example.com"), 401, "INVALID_CREDENTIALS")
     assert (await login(api, "ada@example.com", new)).status == 200
 
@@ -123,12 +132,18 @@ async def test_password_change_revokes_refresh_tokens_and_old_password(api):
 async def test_password_change_checks_the_current_password_and_the_rules(api):
     signed_in = await register(api, "ada@example.com")
     headers = bearer(signed_in["access_token"])
-    wrong = await api.post(PASSWORD_ROUTE, headers=headers,
-                           json={"current_password": "not it at all", "new_password": "x" * 9})
+    wrong = await api.post(
+        PASSWORD_ROUTE,
+        headers=headers,
+        json={"current_password": "not it at all", "new_password": "x" * 9},
+    )
     body = await expect_error(wrong, 422, "VALIDATION_ERROR")
     assert body["errors"][0]["loc"] == ["body", "current_password"]
-    short = await api.post(PASSWORD_ROUTE, headers=headers,
-                           json={"current_password": PASSWORD, "new_password": "short"})
+    short = await api.post(
+        PASSWORD_ROUTE,
+        headers=headers,
+        json={"current_password": PASSWORD, "new_password": "short"},
+    )
     body = await expect_error(short, 422, "VALIDATION_ERROR")
     assert body["errors"][0]["loc"] == ["body", "new_password"]
     await expect_error(await api.post(PASSWORD_ROUTE, json={}), 401, "NOT_AUTHENTICATED")
@@ -138,8 +153,9 @@ async def test_password_change_checks_the_current_password_and_the_rules(api):
 async def test_passwords_differing_after_byte_72_do_not_match(api):
     base = "b" * 72
     await register(api, "long@example.com", password=base + "-first")
-    await expect_error(await login(api, "long@example.com", base + "-other"),
-                       401, "INVALID_CREDENTIALS")
+    await expect_error(
+        await login(api, "long@example.com", base + "-other"), 401, "INVALID_CREDENTIALS"
+    )
     await expect_error(await login(api, "long@example.com", base), 401, "INVALID_CREDENTIALS")
     assert (await login(api, "long@example.com", base + "-first")).status == 200
 
@@ -148,17 +164,24 @@ async def test_multibyte_password_over_72_bytes(api):
     # 40 characters, 120 bytes in UTF-8: bcrypt alone would raise or truncate
     base = "€" * 39
     await register(api, "euro@example.com", password=base + "a")
-    await expect_error(await login(api, "euro@example.com", base + "b"),
-                       401, "INVALID_CREDENTIALS")
+    await expect_error(await login(api, "euro@example.com", base + "b"), 401, "INVALID_CREDENTIALS")
     assert (await login(api, "euro@example.com", base + "a")).status == 200
 
 
-@pytest.mark.parametrize(("password", "ok"), [
-    ("x" * 7, False), ("x" * 8, True), ("x" * 256, True), ("x" * 257, False), (12345678, False),
-])
+@pytest.mark.parametrize(
+    ("password", "ok"),
+    [
+        ("x" * 7, False),
+        ("x" * 8, True),
+        ("x" * 256, True),
+        ("x" * 257, False),
+        (12345678, False),
+    ],
+)
 async def test_password_length_rules(api, password, ok):
-    response = await api.post("/api/v2/auth/register",
-                              json={"email": "rules@example.com", "password": password})
+    response = await api.post(
+        "/api/v2/auth/register", json={"email": "rules@example.com", "password": password}
+    )
     if ok:
         assert response.status == 201
         assert (await login(api, "rules@example.com", password)).status == 200
@@ -169,5 +192,6 @@ async def test_password_length_rules(api, password, ok):
 
 async def test_login_with_an_absurdly_long_password_is_just_wrong(api):
     await register(api, "ada@example.com")
-    await expect_error(await login(api, "ada@example.com", "p" * 100_000),
-                       401, "INVALID_CREDENTIALS")
+    await expect_error(
+        await login(api, "ada@example.com", "p" * 100_000), 401, "INVALID_CREDENTIALS"
+    )

@@ -13,25 +13,30 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from core.app import create_app
-from core.appkeys import RESOURCES
-from core.auth import require_actor, require_owner, require_v1_read
-from core.cli import main
-from core.hookspecs import hookimpl
-from core.plugins import PluginError
+from contacts_api.core.app import create_app
+from contacts_api.core.appkeys import RESOURCES
+from contacts_api.core.auth import require_actor, require_owner, require_v1_read
+from contacts_api.core.cli import main
+from contacts_api.core.hookspecs import hookimpl
+from contacts_api.core.plugins import PluginError
 from tests.conftest import subprocess_env
 from tests.plugins.auth_jwt import FAST, PASSWORD, bearer, expect_error, login, register
 
 
-@pytest.mark.parametrize(("env", "message"), [
-    ({"JWT_SECRET": ""}, "JWT_SECRET"),
-    ({"JWT_SECRET": "s" * 31}, "31 bytes"),
-    ({"JWT_SECRET": "s" * 48, "CONTACTS_API__AUTH__JWT_ALGORITHM": "HS512"},
-     "HS512 needs at least 64"),
-    ({"CONTACTS_API__AUTH__BCRYPT_ROUNDS": "3"}, "auth.bcrypt_rounds"),
-    ({"CONTACTS_API__AUTH__LOGIN_MAX_FAILURES": "0"}, "auth.login_max_failures"),
-    ({"CONTACTS_API__AUTH__ACCESS_TOKEN_TTL_S": "0"}, "auth.access_token_ttl_s"),
-])
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"JWT_SECRET": ""}, "JWT_SECRET"),
+        ({"JWT_SECRET": "s" * 31}, "31 bytes"),
+        (
+            {"JWT_SECRET": "s" * 48, "CONTACTS_API__AUTH__JWT_ALGORITHM": "HS512"},
+            "HS512 needs at least 64",
+        ),
+        ({"CONTACTS_API__AUTH__BCRYPT_ROUNDS": "3"}, "auth.bcrypt_rounds"),
+        ({"CONTACTS_API__AUTH__LOGIN_MAX_FAILURES": "0"}, "auth.login_max_failures"),
+        ({"CONTACTS_API__AUTH__ACCESS_TOKEN_TTL_S": "0"}, "auth.access_token_ttl_s"),
+    ],
+)
 def test_settings_problems_abort_startup(settings_factory, env, message):
     with pytest.raises(PluginError, match=message):
         create_app(settings_factory(**env))
@@ -43,7 +48,8 @@ def test_a_32_byte_secret_is_enough_for_hs256(settings_factory):
 
 async def _stored_hash(api, email: str) -> str:
     return await api.app[RESOURCES].db.fetch_val(
-        "SELECT password_hash FROM users WHERE lower(email) = %(e)s", {"e": email})
+        "SELECT password_hash FROM users WHERE lower(email) = %(e)s", {"e": email}
+    )
 
 
 async def test_default_cost_and_hashing_off_the_event_loop(make_client, settings_factory):
@@ -84,9 +90,14 @@ async def test_a_changed_cost_rehashes_on_the_next_login(make_client, settings_f
 
 
 def _cli(*args: str, stdin: str = "", **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "core.cli", "users", *args], input=stdin,
-                          capture_output=True, text=True, timeout=120,
-                          env=subprocess_env(CONTACTS_API__AUTH__BCRYPT_ROUNDS="4", **env))
+    return subprocess.run(
+        [sys.executable, "-m", "contacts_api.core.cli", "users", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=subprocess_env(CONTACTS_API__AUTH__BCRYPT_ROUNDS="4", **env),
+    )
 
 
 @pytest.fixture
@@ -127,12 +138,15 @@ async def test_users_command_creates_the_first_admin(make_client, run_users):
     await expect_error(await api.get("/api/v2/users/", headers=headers), 403, "FORBIDDEN")
 
 
-@pytest.mark.parametrize(("args", "stdin", "code", "message"), [
-    (("create", "root@example.com"), "short\n", 1, "8 to 256"),
-    (("create", "not-an-email"), PASSWORD + "\n", 1, "not a valid email"),
-    (("set-role", "ghost@example.com", "admin"), "", 1, "no user"),
-    (("set-role", "root@example.com", "root"), "", 2, "invalid choice"),
-])
+@pytest.mark.parametrize(
+    ("args", "stdin", "code", "message"),
+    [
+        (("create", "root@example.com"), "short\n", 1, "8 to 256"),
+        (("create", "not-an-email"), PASSWORD + "\n", 1, "not a valid email"),
+        (("set-role", "ghost@example.com", "admin"), "", 1, "no user"),
+        (("set-role", "root@example.com", "root"), "", 2, "invalid choice"),
+    ],
+)
 async def test_users_command_errors(run_users, args, stdin, code, message):
     assert (await run_users("create", "root@example.com", stdin=PASSWORD + "\n"))[0] == 0
     got_code, _, err = await run_users(*args, stdin=stdin)
@@ -155,8 +169,12 @@ def embedded_dir():
 
 
 def test_users_command_in_embedded_mode(embedded_dir):
-    embedded = {"DATABASE_URL": "", "REDIS_URL": "", "JWT_SECRET": "",
-                "CONTACTS_API_DATA_DIR": str(embedded_dir)}
+    embedded = {
+        "DATABASE_URL": "",
+        "REDIS_URL": "",
+        "JWT_SECRET": "",
+        "CONTACTS_API_DATA_DIR": str(embedded_dir),
+    }
     created = _cli("create", "root@example.com", "--admin", stdin=PASSWORD + "\n", **embedded)
     assert created.returncode == 0, created.stderr[-3000:]
     assert (embedded_dir / "pgdata" / "PG_VERSION").is_file()
@@ -185,7 +203,8 @@ class Probe:
 
 
 async def test_third_party_auth_plugin_authenticates_through_the_hook(
-        make_client, settings_factory, example_plugin_installed):
+    make_client, settings_factory, example_plugin_installed
+):
     settings = settings_factory(**FAST, CONTACTS_API__PLUGIN_CONFIG__EXAMPLE__TOKEN="tok-12345")
     api = await make_client(settings, extra_plugins=[("probe", Probe())])
     headers = {"X-Example-Token": "tok-12345", "X-Example-User": "grace"}
@@ -210,11 +229,17 @@ async def test_other_users_resources_are_404(make_client, settings_factory):
 async def test_every_auth_route_is_in_the_openapi_document(make_client, settings_factory):
     api = await make_client(settings_factory(**FAST))
     paths = (await (await api.get("/openapi.json")).json())["paths"]
-    expected = {"/api/v2/auth/register": {"post"}, "/api/v2/auth/login": {"post"},
-                "/api/v2/auth/refresh": {"post"}, "/api/v2/auth/logout": {"post"},
-                "/api/v2/users/me": {"get"}, "/api/v2/users/me/profile": {"patch"},
-                "/api/v2/users/me/password": {"post"}, "/api/v2/users/": {"get"},
-                "/api/v2/users/{id}": {"get", "patch"}}
+    expected = {
+        "/api/v2/auth/register": {"post"},
+        "/api/v2/auth/login": {"post"},
+        "/api/v2/auth/refresh": {"post"},
+        "/api/v2/auth/logout": {"post"},
+        "/api/v2/users/me": {"get"},
+        "/api/v2/users/me/profile": {"patch"},
+        "/api/v2/users/me/password": {"post"},
+        "/api/v2/users/": {"get"},
+        "/api/v2/users/{id}": {"get", "patch"},
+    }
     assert {path: set(paths[path]) for path in expected} == expected
     login_op = paths["/api/v2/auth/login"]["post"]
     assert {"200", "401", "422", "429"} <= set(login_op["responses"])

@@ -54,8 +54,11 @@ async def test_access_token_claims_and_lifetimes(api, ada):
 
 
 async def test_token_lifetimes_are_configurable(make_client, settings_factory):
-    settings = settings_factory(**FAST, CONTACTS_API__AUTH__ACCESS_TOKEN_TTL_S="60",
-                                CONTACTS_API__AUTH__REFRESH_TOKEN_TTL_S="120")
+    settings = settings_factory(
+        **FAST,
+        CONTACTS_API__AUTH__ACCESS_TOKEN_TTL_S="60",
+        CONTACTS_API__AUTH__REFRESH_TOKEN_TTL_S="120",
+    )
     signed_in = await register(await make_client(settings), "ttl@example.com")
     access, refresh = _claims(signed_in["access_token"]), _claims(signed_in["refresh_token"])
     assert (access["exp"] - access["iat"], refresh["exp"] - refresh["iat"]) == (60, 120)
@@ -63,8 +66,9 @@ async def test_token_lifetimes_are_configurable(make_client, settings_factory):
 
 
 async def test_refresh_token_is_not_an_access_token(api, ada):
-    body = await expect_error(await api.get(ME, headers=bearer(ada["refresh_token"])),
-                              401, "INVALID_TOKEN")
+    body = await expect_error(
+        await api.get(ME, headers=bearer(ada["refresh_token"])), 401, "INVALID_TOKEN"
+    )
     assert body["detail"] == "An access token is required."
 
 
@@ -118,17 +122,21 @@ async def test_token_missing_a_claim(api, ada, claim):
     await expect_error(await api.get(ME, headers=bearer(token)), 401, "INVALID_TOKEN")
 
 
-@pytest.mark.parametrize("header", ["Bearer", "Bearer ", "Bearer not.a.jwt", "bearer abc",
-                                    "Bearer " + "x" * 5000])
+@pytest.mark.parametrize(
+    "header", ["Bearer", "Bearer ", "Bearer not.a.jwt", "bearer abc", "Bearer " + "x" * 5000]
+)
 async def test_malformed_bearer_headers(api, header):
     await expect_error(await api.get(ME, headers={"Authorization": header}), 401, "INVALID_TOKEN")
 
 
-@pytest.mark.parametrize("header", [b"Authorization: Bearer \xff\xfe.a.b",
-                                    "Authorization: Bearer é.è.à".encode()])
+@pytest.mark.parametrize(
+    "header", [b"Authorization: Bearer \xff\xfe.a.b", "Authorization: Bearer é.è.à".encode()]
+)
 async def test_non_ascii_bearer_header(api, header):
-    assert await raw_get(api, ME, header) == (401, {"detail": "The token is invalid.",
-                                                    "error_code": "INVALID_TOKEN"})
+    assert await raw_get(api, ME, header) == (
+        401,
+        {"detail": "The token is invalid.", "error_code": "INVALID_TOKEN"},
+    )
 
 
 async def test_non_ascii_refresh_token(api):
@@ -144,8 +152,9 @@ async def test_other_schemes_and_no_header_are_anonymous(api):
 
 async def test_unknown_user_token(api):
     await expect_error(await api.get(ME, headers=bearer(mint())), 401, "INVALID_TOKEN")
-    await expect_error(await api.get(ME, headers=bearer(mint({"sub": "not-a-uuid"}))),
-                       401, "INVALID_TOKEN")
+    await expect_error(
+        await api.get(ME, headers=bearer(mint({"sub": "not-a-uuid"}))), 401, "INVALID_TOKEN"
+    )
 
 
 async def test_deactivated_users_live_token_is_refused_on_its_next_request(api, ada):
@@ -158,12 +167,12 @@ async def test_deactivated_users_live_token_is_refused_on_its_next_request(api, 
 
 
 async def test_deleted_users_token_is_refused(api, ada):
-    from core.appkeys import RESOURCES
+    from contacts_api.core.appkeys import RESOURCES
 
-    await api.app[RESOURCES].db.execute("DELETE FROM users WHERE id = %(id)s",
-                                        {"id": ada["user"]["id"]})
-    await expect_error(await api.get(ME, headers=bearer(ada["access_token"])),
-                       401, "INVALID_TOKEN")
+    await api.app[RESOURCES].db.execute(
+        "DELETE FROM users WHERE id = %(id)s", {"id": ada["user"]["id"]}
+    )
+    await expect_error(await api.get(ME, headers=bearer(ada["access_token"])), 401, "INVALID_TOKEN")
 
 
 async def test_role_is_read_from_the_user_row_not_the_token(api, ada):
@@ -176,8 +185,9 @@ async def test_role_is_read_from_the_user_row_not_the_token(api, ada):
 
 
 async def test_algorithm_is_configurable_and_pinned(make_client, settings_factory):
-    settings = settings_factory(**FAST, CONTACTS_API__AUTH__JWT_ALGORITHM="HS512",
-                                JWT_SECRET="s" * 64)
+    settings = settings_factory(
+        **FAST, CONTACTS_API__AUTH__JWT_ALGORITHM="HS512", JWT_SECRET="s" * 64
+    )
     api = await make_client(settings)
     signed_in = await register(api, "hs512@example.com")
     assert jwt.get_unverified_header(signed_in["access_token"])["alg"] == "HS512"

@@ -7,7 +7,7 @@ import re
 import pytest
 from yarl import URL
 
-from core.appkeys import RESOURCES
+from contacts_api.core.appkeys import RESOURCES
 from tests.plugins.auth_jwt import (
     FAST,
     PASSWORD,
@@ -20,8 +20,14 @@ from tests.plugins.auth_jwt import (
 )
 
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
-EMPTY_PROFILE = {"full_name": None, "job_title": None, "company": None, "timezone": None,
-                 "avatar_url": None, "bio": None}
+EMPTY_PROFILE = {
+    "full_name": None,
+    "job_title": None,
+    "company": None,
+    "timezone": None,
+    "avatar_url": None,
+    "bio": None,
+}
 
 
 @pytest.fixture
@@ -38,52 +44,67 @@ async def test_register_answers_the_user_and_tokens(api):
     body = await register(api, " Ada@Example.com ", full_name="Ada Lovelace")
     assert set(body) == {"user", "access_token", "refresh_token", "token_type", "expires_in"}
     user = body["user"]
-    assert set(user) == {"id", "email", "role", "is_active", "last_sign_in_at", "created_at",
-                         "profile"}
+    assert set(user) == {
+        "id",
+        "email",
+        "role",
+        "is_active",
+        "last_sign_in_at",
+        "created_at",
+        "profile",
+    }
     assert user["email"] == "Ada@Example.com" and user["role"] == "user" and user["is_active"]
     assert user["profile"] == {**EMPTY_PROFILE, "full_name": "Ada Lovelace"}
     assert RFC3339.match(user["created_at"]) and -5 < _age_s(user["created_at"]) < 60
     # the profile row exists from the start (1:1, created together)
     count = await api.app[RESOURCES].db.fetch_val(
-        "SELECT count(*) FROM user_profiles WHERE user_id = %(id)s", {"id": user["id"]})
+        "SELECT count(*) FROM user_profiles WHERE user_id = %(id)s", {"id": user["id"]}
+    )
     assert count == 1
 
 
 async def test_duplicate_email_in_another_case_is_a_conflict(api):
     await register(api, "ada@example.com")
-    response = await api.post("/api/v2/auth/register",
-                              json={"email": "ADA@Example.COM", "password": PASSWORD})
+    response = await api.post(
+        "/api/v2/auth/register", json={"email": "ADA@Example.COM", "password": PASSWORD}
+    )
     await expect_error(response, 409, "CONFLICT")
     assert await api.app[RESOURCES].db.fetch_val("SELECT count(*) FROM users") == 1
     # and logging in is case-insensitive too
     assert (await login(api, "Ada@EXAMPLE.com")).status == 200
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"password": PASSWORD}, "email"),
-    ({"email": "not-an-email", "password": PASSWORD}, "email"),
-    ({"email": "a@b", "password": PASSWORD}, "email"),
-    ({"email": ["a@b.c"], "password": PASSWORD}, "email"),
-    ({"email": "a@b.co"}, "password"),
-    ({"email": "a@b.co", "password": PASSWORD, "full_name": 7}, "full_name"),
-    ({"email": "a@b.co", "password": PASSWORD, "role": "admin"}, "role"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"password": PASSWORD}, "email"),
+        ({"email": "not-an-email", "password": PASSWORD}, "email"),
+        ({"email": "a@b", "password": PASSWORD}, "email"),
+        ({"email": ["a@b.c"], "password": PASSWORD}, "email"),
+        ({"email": "a@b.co"}, "password"),
+        ({"email": "a@b.co", "password": PASSWORD, "full_name": 7}, "full_name"),
+        ({"email": "a@b.co", "password": PASSWORD, "role": "admin"}, "role"),
+    ],
+)
 async def test_register_validation(api, body, field):
-    result = await expect_error(await api.post("/api/v2/auth/register", json=body),
-                                422, "VALIDATION_ERROR")
+    result = await expect_error(
+        await api.post("/api/v2/auth/register", json=body), 422, "VALIDATION_ERROR"
+    )
     assert ["body", field] in [error["loc"] for error in result["errors"]]
 
 
 async def test_register_malformed_body(api):
-    await expect_error(await api.post("/api/v2/auth/register", data=b"not json"),
-                       400, "BAD_REQUEST")
+    await expect_error(
+        await api.post("/api/v2/auth/register", data=b"not json"), 400, "BAD_REQUEST"
+    )
     await expect_error(await api.post("/api/v2/auth/register", json=["a"]), 400, "BAD_REQUEST")
 
 
 async def test_registration_can_be_closed(make_client, settings_factory):
     api = await make_client(settings_factory(**FAST, CONTACTS_API__AUTH__REGISTRATION_OPEN="false"))
-    response = await api.post("/api/v2/auth/register",
-                              json={"email": "ada@example.com", "password": PASSWORD})
+    response = await api.post(
+        "/api/v2/auth/register", json={"email": "ada@example.com", "password": PASSWORD}
+    )
     await expect_error(response, 403, "FORBIDDEN")
     assert await api.app[RESOURCES].db.fetch_val("SELECT count(*) FROM users") == 0
     # closed is closed, whatever the body says
@@ -104,8 +125,9 @@ async def test_wrong_password_and_unknown_email_get_the_same_answer(api):
     await register(api, "ada@example.com")
     wrong = await login(api, "ada@example.com", "wrong password!")
     unknown = await login(api, "nobody@example.com", "wrong password!")
-    assert await expect_error(wrong, 401, "INVALID_CREDENTIALS") == \
-        await expect_error(unknown, 401, "INVALID_CREDENTIALS")
+    assert await expect_error(wrong, 401, "INVALID_CREDENTIALS") == await expect_error(
+        unknown, 401, "INVALID_CREDENTIALS"
+    )
 
 
 async def test_deactivated_user_cannot_log_in(api):
@@ -124,9 +146,14 @@ async def test_me_and_profile_update(api):
     headers = bearer(signed_in["access_token"])
     me = await (await api.get("/api/v2/users/me/", headers=headers)).json()
     assert me == signed_in["user"] | {"last_sign_in_at": me["last_sign_in_at"]}
-    changes = {"full_name": "Ada Lovelace", "job_title": "Analyst", "company": "Engines Ltd",
-               "timezone": "Europe/London", "avatar_url": "https://example.com/ada.png",
-               "bio": "First programmer."}
+    changes = {
+        "full_name": "Ada Lovelace",
+        "job_title": "Analyst",
+        "company": "Engines Ltd",
+        "timezone": "Europe/London",
+        "avatar_url": "https://example.com/ada.png",
+        "bio": "First programmer.",
+    }
     response = await api.patch("/api/v2/users/me/profile", json=changes, headers=headers)
     assert response.status == 200 and await response.json() == changes
     # PUT is a partial update too; null clears a field
@@ -136,14 +163,17 @@ async def test_me_and_profile_update(api):
     assert me["profile"] == {**changes, "bio": None}
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"timezone": "Mars/Olympus"}, "timezone"),
-    ({"avatar_url": "javascript:alert(1)"}, "avatar_url"),
-    ({"avatar_url": "http://[::1/x.png"}, "avatar_url"),
-    ({"bio": "x" * 5001}, "bio"),
-    ({"full_name": 3}, "full_name"),
-    ({"email": "new@example.com"}, "email"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"timezone": "Mars/Olympus"}, "timezone"),
+        ({"avatar_url": "javascript:alert(1)"}, "avatar_url"),
+        ({"avatar_url": "http://[::1/x.png"}, "avatar_url"),
+        ({"bio": "x" * 5001}, "bio"),
+        ({"full_name": 3}, "full_name"),
+        ({"email": "new@example.com"}, "email"),
+    ],
+)
 async def test_profile_validation(api, body, field):
     headers = bearer((await register(api, "ada@example.com"))["access_token"])
     response = await api.patch("/api/v2/users/me/profile", json=body, headers=headers)
@@ -161,10 +191,8 @@ async def test_non_admin_gets_403_on_admin_routes(api):
     target = (await register(api, "bob@example.com"))["user"]["id"]
     headers = bearer((await register(api, "ada@example.com"))["access_token"])
     await expect_error(await api.get("/api/v2/users/", headers=headers), 403, "FORBIDDEN")
-    await expect_error(await api.get(f"/api/v2/users/{target}", headers=headers),
-                       403, "FORBIDDEN")
-    response = await api.patch(f"/api/v2/users/{target}", json={"role": "admin"},
-                               headers=headers)
+    await expect_error(await api.get(f"/api/v2/users/{target}", headers=headers), 403, "FORBIDDEN")
+    response = await api.patch(f"/api/v2/users/{target}", json={"role": "admin"}, headers=headers)
     await expect_error(response, 403, "FORBIDDEN")
     await expect_error(await api.get("/api/v2/users/"), 401, "NOT_AUTHENTICATED")
 
@@ -202,28 +230,28 @@ async def test_page_links_use_the_configured_base_url(make_client, settings_fact
     assert page["next"] == "https://api.example.com/api/v2/users?page_size=1&role=&offset=1"
 
 
-@pytest.mark.parametrize("query", ["limit=0", "limit=101", "offset=-1", "role=root",
-                                   "is_active=maybe", "colour=blue"])
+@pytest.mark.parametrize(
+    "query", ["limit=0", "limit=101", "offset=-1", "role=root", "is_active=maybe", "colour=blue"]
+)
 async def test_admin_list_query_validation(api, query):
     headers = bearer((await admin(api))["access_token"])
-    await expect_error(await api.get(f"/api/v2/users/?{query}", headers=headers),
-                       422, "VALIDATION_ERROR")
+    await expect_error(
+        await api.get(f"/api/v2/users/?{query}", headers=headers), 422, "VALIDATION_ERROR"
+    )
 
 
 async def test_admin_changes_role_and_deactivates(api):
     headers = bearer((await admin(api))["access_token"])
     bob = await register(api, "bob@example.com")
     bob_id = bob["user"]["id"]
-    response = await api.patch(f"/api/v2/users/{bob_id}", json={"role": "admin"},
-                               headers=headers)
+    response = await api.patch(f"/api/v2/users/{bob_id}", json={"role": "admin"}, headers=headers)
     assert response.status == 200 and (await response.json())["role"] == "admin"
-    response = await api.put(f"/api/v2/users/{bob_id}/", json={"is_active": False},
-                             headers=headers)
+    response = await api.put(f"/api/v2/users/{bob_id}/", json={"is_active": False}, headers=headers)
     assert (await response.json())["is_active"] is False
-    await expect_error(await api.get("/api/v2/users/me", headers=bearer(bob["access_token"])),
-                       401, "INVALID_TOKEN")
-    refreshed = await api.post("/api/v2/auth/refresh",
-                               json={"refresh_token": bob["refresh_token"]})
+    await expect_error(
+        await api.get("/api/v2/users/me", headers=bearer(bob["access_token"])), 401, "INVALID_TOKEN"
+    )
+    refreshed = await api.post("/api/v2/auth/refresh", json={"refresh_token": bob["refresh_token"]})
     await expect_error(refreshed, 401, "INVALID_TOKEN")
     listed = await (await api.get("/api/v2/users/?is_active=false", headers=headers)).json()
     assert [u["id"] for u in listed["results"]] == [bob_id]
@@ -233,17 +261,32 @@ async def test_admin_update_errors(api):
     signed_in = await admin(api)
     headers, own_id = bearer(signed_in["access_token"]), signed_in["user"]["id"]
     missing = "00000000-0000-4000-8000-000000000000"
-    await expect_error(await api.patch(f"/api/v2/users/{missing}", json={"role": "user"},
-                                       headers=headers), 404, "NOT_FOUND")
-    await expect_error(await api.patch("/api/v2/users/not-a-uuid", json={"role": "user"},
-                                       headers=headers), 404, "NOT_FOUND")
+    await expect_error(
+        await api.patch(f"/api/v2/users/{missing}", json={"role": "user"}, headers=headers),
+        404,
+        "NOT_FOUND",
+    )
+    await expect_error(
+        await api.patch("/api/v2/users/not-a-uuid", json={"role": "user"}, headers=headers),
+        404,
+        "NOT_FOUND",
+    )
     for body in ({"role": "root"}, {"is_active": "no"}, {"role": None}, {"email": "x@y.z"}):
-        await expect_error(await api.patch(f"/api/v2/users/{own_id}", json=body,
-                                           headers=headers), 422, "VALIDATION_ERROR")
-    await expect_error(await api.patch(f"/api/v2/users/{own_id}", json={"role": "user"},
-                                       headers=headers), 403, "FORBIDDEN")
-    await expect_error(await api.patch(f"/api/v2/users/{own_id}", json={"is_active": False},
-                                       headers=headers), 403, "FORBIDDEN")
+        await expect_error(
+            await api.patch(f"/api/v2/users/{own_id}", json=body, headers=headers),
+            422,
+            "VALIDATION_ERROR",
+        )
+    await expect_error(
+        await api.patch(f"/api/v2/users/{own_id}", json={"role": "user"}, headers=headers),
+        403,
+        "FORBIDDEN",
+    )
+    await expect_error(
+        await api.patch(f"/api/v2/users/{own_id}", json={"is_active": False}, headers=headers),
+        403,
+        "FORBIDDEN",
+    )
     got = await api.get(f"/api/v2/users/{own_id}", headers=headers)
     assert (await got.json())["role"] == "admin"
 
@@ -258,16 +301,28 @@ async def test_write_key_is_an_admin_for_user_routes(api, settings):
 async def test_hostile_inputs_are_422_never_500(api):
     headers = bearer((await admin(api))["access_token"])
     attempts = [
-        ("POST", "/api/v2/auth/register", {"json": {"email": "a\x00b@example.com",
-                                                    "password": PASSWORD}}),
-        ("POST", "/api/v2/auth/register", {"json": {"email": "nul@example.com",
-                                                    "password": "pass\x00word"}}),
-        ("POST", "/api/v2/auth/login", {"json": {"email": "a\x00b@example.com",
-                                                 "password": PASSWORD}}),
+        (
+            "POST",
+            "/api/v2/auth/register",
+            {"json": {"email": "a\x00b@example.com", "password": PASSWORD}},
+        ),
+        (
+            "POST",
+            "/api/v2/auth/register",
+            {"json": {"email": "nul@example.com", "password": "pass\x00word"}},
+        ),
+        (
+            "POST",
+            "/api/v2/auth/login",
+            {"json": {"email": "a\x00b@example.com", "password": PASSWORD}},
+        ),
         ("PATCH", "/api/v2/users/me/profile", {"json": {"bio": "x\x00y"}, "headers": headers}),
         ("GET", "/api/v2/users/?search=a%00b", {"headers": headers}),
-        ("POST", "/api/v2/auth/register", {"json": {"email": "x" * 300 + "@example.com",
-                                                    "password": PASSWORD}}),
+        (
+            "POST",
+            "/api/v2/auth/register",
+            {"json": {"email": "x" * 300 + "@example.com", "password": PASSWORD}},
+        ),
     ]
     for method, path, kwargs in attempts:
         await expect_error(await api.request(method, path, **kwargs), 422, "VALIDATION_ERROR")
@@ -286,8 +341,16 @@ ROUTES = [
     ("PATCH", "/api/v2/users/{id}", ("is_active", "role")),
 ]
 ODD_VALUES = [None, [], {}, 1e308, -1, True, "", " ", "x" * 10_000]
-CLIENT_ERRORS = {"BAD_REQUEST", "NOT_AUTHENTICATED", "INVALID_TOKEN", "INVALID_CREDENTIALS",
-                 "FORBIDDEN", "CONFLICT", "VALIDATION_ERROR", "RATE_LIMITED"}
+CLIENT_ERRORS = {
+    "BAD_REQUEST",
+    "NOT_AUTHENTICATED",
+    "INVALID_TOKEN",
+    "INVALID_CREDENTIALS",
+    "FORBIDDEN",
+    "CONFLICT",
+    "VALIDATION_ERROR",
+    "RATE_LIMITED",
+}
 
 
 @pytest.mark.parametrize(("method", "path", "fields"), ROUTES)
@@ -298,8 +361,9 @@ async def test_odd_bodies_get_json_errors_never_500(api, method, path, fields):
     bodies = [b"null", b"[]", b'"text"', b"{", b"\xff\xfe"]
     bodies += [json.dumps({field: value for field in fields}).encode() for value in ODD_VALUES]
     for body in bodies:
-        response = await api.request(method, path, data=body, headers={
-            **headers, "Content-Type": "application/json"})
+        response = await api.request(
+            method, path, data=body, headers={**headers, "Content-Type": "application/json"}
+        )
         assert response.status < 500, (body[:40], response.status)
         if response.status >= 400:
             assert (await response.json())["error_code"] in CLIENT_ERRORS

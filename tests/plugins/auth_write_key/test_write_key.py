@@ -4,8 +4,8 @@ apply the v1 policy the way every v1 route does (``core.auth``)."""
 import pytest
 from aiohttp import web
 
-from core.auth import get_actor, require_admin, require_v1_read, require_v1_write
-from core.hookspecs import hookimpl
+from contacts_api.core.auth import get_actor, require_admin, require_v1_read, require_v1_write
+from contacts_api.core.hookspecs import hookimpl
 from tests.conftest import WRITE_KEY
 from tests.plugins.auth_jwt import FAST, bearer, raw_get, register
 
@@ -15,9 +15,16 @@ READ = {"X-Contacts-Read-Key": READ_KEY}
 
 
 def _who(actor) -> dict:
-    return {"actor": None if actor is None else {"id": actor.id, "kind": actor.kind,
-                                                 "role": actor.role,
-                                                 "can_write_v1": actor.can_write_v1}}
+    return {
+        "actor": None
+        if actor is None
+        else {
+            "id": actor.id,
+            "kind": actor.kind,
+            "role": actor.role,
+            "can_write_v1": actor.can_write_v1,
+        }
+    }
 
 
 class Probe:
@@ -64,8 +71,12 @@ async def test_write_key_writes_and_reads_as_admin(probe_client):
     client = await probe_client()
     created = await client.post("/t/v1/things", headers=WRITE)
     assert created.status == 201
-    assert (await created.json())["actor"] == {"id": "write_key", "kind": "write_key",
-                                               "role": "admin", "can_write_v1": True}
+    assert (await created.json())["actor"] == {
+        "id": "write_key",
+        "kind": "write_key",
+        "role": "admin",
+        "can_write_v1": True,
+    }
     assert (await client.get("/t/v1/things", headers=WRITE)).status == 200
     assert (await client.get("/t/admin", headers=WRITE)).status == 200
 
@@ -100,8 +111,12 @@ async def test_read_key_reads_only(probe_client):
     client = await probe_client(CONTACTS_READ_KEY=READ_KEY)
     response = await client.get("/t/v1/things", headers=READ)
     assert response.status == 200
-    assert (await response.json())["actor"] == {"id": "read_key", "kind": "read_key",
-                                                "role": "user", "can_write_v1": False}
+    assert (await response.json())["actor"] == {
+        "id": "read_key",
+        "kind": "read_key",
+        "role": "user",
+        "can_write_v1": False,
+    }
     await _error(await client.post("/t/v1/things", headers=READ), 403, "INVALID_WRITE_KEY")
     await _error(await client.get("/t/admin", headers=READ), 403, "FORBIDDEN")
 
@@ -132,8 +147,7 @@ async def test_bearer_token_reads_v1_but_never_writes(probe_client):
     token = (await register(client, "ada@example.com"))["access_token"]
     response = await client.get("/t/v1/things", headers=bearer(token))
     assert response.status == 200 and (await response.json())["actor"]["kind"] == "user"
-    await _error(await client.post("/t/v1/things", headers=bearer(token)),
-                 403, "INVALID_WRITE_KEY")
+    await _error(await client.post("/t/v1/things", headers=bearer(token)), 403, "INVALID_WRITE_KEY")
 
 
 async def test_precedence_between_methods(probe_client):
@@ -153,11 +167,14 @@ async def test_precedence_between_methods(probe_client):
     await _error(response, 401, "INVALID_TOKEN")
 
 
-@pytest.mark.parametrize("header", [b"X-Contacts-Write-Key: \xff\xfe",
-                                    b"X-Contacts-Read-Key: \xff\xfe"])
+@pytest.mark.parametrize(
+    "header", [b"X-Contacts-Write-Key: \xff\xfe", b"X-Contacts-Read-Key: \xff\xfe"]
+)
 async def test_non_utf8_key_headers_are_wrong_keys_not_crashes(probe_client, header):
     client = await probe_client(CONTACTS_READ_KEY=READ_KEY)
     status, body = await raw_get(client, "/t/v1/things", header)
     expected = 403 if b"Write" in header else 401
-    assert (status, body["error_code"]) == (expected, "INVALID_WRITE_KEY" if expected == 403
-                                            else "INVALID_TOKEN")
+    assert (status, body["error_code"]) == (
+        expected,
+        "INVALID_WRITE_KEY" if expected == 403 else "INVALID_TOKEN",
+    )

@@ -9,9 +9,9 @@ import psycopg2
 import psycopg2.extras
 import pytest
 
-from core.auth import Actor
-from core.hookspecs import hookimpl
-from core.plugins import BUILTIN_PLUGINS
+from contacts_api.core.auth import Actor
+from contacts_api.core.hookspecs import hookimpl
+from contacts_api.core.plugins import BUILTIN_PLUGINS
 from tests.conftest import WRITE_KEY
 from tests.plugins.contacts.dataset import Dataset, build_dataset, insert_dataset
 
@@ -44,6 +44,7 @@ def stand_ins() -> list[tuple[str, object]]:
 def make_api(make_client):
     async def factory(settings, extra_plugins=()):
         return await make_client(settings, extra_plugins=[*stand_ins(), *extra_plugins])
+
     return factory
 
 
@@ -57,8 +58,10 @@ async def bearer(api) -> dict[str, str]:
     """Headers of a v2 bearer token."""
     if "auth_jwt" not in BUILTIN_PLUGINS:
         return {"Authorization": "Bearer test"}
-    response = await api.post("/api/v2/auth/register", json={
-        "email": "reader@example.com", "password": "correct horse battery"})
+    response = await api.post(
+        "/api/v2/auth/register",
+        json={"email": "reader@example.com", "password": "correct horse battery"},
+    )
     assert response.status == 201, await response.text()
     return {"Authorization": f"Bearer {(await response.json())['access_token']}"}
 

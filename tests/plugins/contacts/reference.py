@@ -57,8 +57,7 @@ def _time(text: str):
 
 
 def _contact_fields(c: Contact):
-    return [c.first_name, c.last_name, c.email, c.title, c.city, c.state, c.country,
-            _co(c, "name")]
+    return [c.first_name, c.last_name, c.email, c.title, c.city, c.state, c.country, _co(c, "name")]
 
 
 def _company_location(c: Company | None):
@@ -67,14 +66,19 @@ def _company_location(c: Company | None):
 
 def _phones(c: Contact):
     meta = c.metadata or {}
-    return [c.mobile_phone, meta.get("work_direct_phone"), meta.get("home_phone"),
-            meta.get("other_phone")]
+    return [
+        c.mobile_phone,
+        meta.get("work_direct_phone"),
+        meta.get("home_phone"),
+        meta.get("other_phone"),
+    ]
 
 
 Pred = Callable[[Contact, list[str]], bool]
 CONTACT: dict[str, Pred] = {
-    "search": lambda c, vs: any(all(any_has(_contact_fields(c), [w]) for w in v.split())
-                                for v in vs),
+    "search": lambda c, vs: any(
+        all(any_has(_contact_fields(c), [w]) for w in v.split()) for v in vs
+    ),
     "first_name": lambda c, vs: any_has([c.first_name], vs),
     "last_name": lambda c, vs: any_has([c.last_name], vs),
     "email": lambda c, vs: any_has([c.email], vs),
@@ -89,8 +93,9 @@ CONTACT: dict[str, Pred] = {
     "uuid": lambda c, vs: c.uuid in vs,
     "company_uuid": lambda c, vs: _co(c, "uuid") in vs,
     "exclude_company_ids": lambda c, vs: _co(c, "uuid") not in vs,
-    "include_domain_list": lambda c, vs: _co(c, "domain") is not None
-    and _co(c, "domain") in [domain_of(v) for v in vs],
+    "include_domain_list": lambda c, vs: (
+        _co(c, "domain") is not None and _co(c, "domain") in [domain_of(v) for v in vs]
+    ),
     "exclude_domain_list": lambda c, vs: _co(c, "domain") not in [domain_of(v) for v in vs],
     "contact_location": lambda c, vs: any_has([c.city, c.state, c.country], vs),
     "company_location": lambda c, vs: any_has(_company_location(c.company), vs),
@@ -102,40 +107,45 @@ CONTACT: dict[str, Pred] = {
     "company_country": lambda c, vs: any_has([_co(c, "country")], vs),
     "industries": lambda c, vs: any_has(_co(c, "industries") or [], vs),
     "keywords": lambda c, vs: any_has(_co(c, "keywords") or [], vs),
-    "technologies": lambda c, vs: any(fold(v) in fold(t) for t in _co(c, "technologies") or []
-                                      for v in vs),
+    "technologies": lambda c, vs: any(
+        fold(v) in fold(t) for t in _co(c, "technologies") or [] for v in vs
+    ),
     "keywords_and": lambda c, vs: all(any_has(_co(c, "keywords") or [], [v]) for v in vs),
     "employees_min": lambda c, vs: _in_range(_co(c, "employees_count"), int(vs[0]), None),
     "employees_max": lambda c, vs: _in_range(_co(c, "employees_count"), None, int(vs[0])),
-    "employees_range": lambda c, vs: any(_in_range(_co(c, "employees_count"), *_parse_range(v))
-                                         for v in vs),
+    "employees_range": lambda c, vs: any(
+        _in_range(_co(c, "employees_count"), *_parse_range(v)) for v in vs
+    ),
     "annual_revenue_min": lambda c, vs: _in_range(_co(c, "annual_revenue"), int(vs[0]), None),
     "annual_revenue_max": lambda c, vs: _in_range(_co(c, "annual_revenue"), None, int(vs[0])),
     "total_funding_min": lambda c, vs: _in_range(_co(c, "total_funding"), int(vs[0]), None),
     "total_funding_max": lambda c, vs: _in_range(_co(c, "total_funding"), None, int(vs[0])),
-    "exclude_titles": lambda c, vs: c.title is None or c.title.lower() not in [
-        v.lower() for v in vs],
+    "exclude_titles": lambda c, vs: (
+        c.title is None or c.title.lower() not in [v.lower() for v in vs]
+    ),
     "exclude_seniorities": lambda c, vs: c.seniority not in [v.lower() for v in vs],
     "exclude_departments": lambda c, vs: not any_has(c.departments, vs),
     "exclude_contact_locations": lambda c, vs: not any_has([c.city, c.state, c.country], vs),
     "exclude_company_locations": lambda c, vs: not any_has(_company_location(c.company), vs),
     "exclude_industries": lambda c, vs: not any_has(_co(c, "industries") or [], vs),
     "exclude_keywords": lambda c, vs: not any_has(_co(c, "keywords") or [], vs),
-    "exclude_technologies": lambda c, vs: not any(
-        fold(v) in fold(t) for t in _co(c, "technologies") or [] for v in vs),
+    "exclude_technologies": lambda c, vs: (
+        not any(fold(v) in fold(t) for t in _co(c, "technologies") or [] for v in vs)
+    ),
     "has_email": lambda c, vs: (c.email is not None) == (vs[0] == "true"),
     "has_phone": lambda c, vs: any(_phones(c)) == (vs[0] == "true"),
     "created_at_after": lambda c, vs: c.created_at >= _time(vs[0])[0],
-    "created_at_before": lambda c, vs: (c.created_at < _time(vs[0])[1] if _time(vs[0])[2]
-                                        else c.created_at <= _time(vs[0])[0]),
+    "created_at_before": lambda c, vs: (
+        c.created_at < _time(vs[0])[1] if _time(vs[0])[2] else c.created_at <= _time(vs[0])[0]
+    ),
     "updated_at_after": lambda c, vs: c.updated_at >= _time(vs[0])[0],
-    "updated_at_before": lambda c, vs: (c.updated_at < _time(vs[0])[1] if _time(vs[0])[2]
-                                        else c.updated_at <= _time(vs[0])[0]),
+    "updated_at_before": lambda c, vs: (
+        c.updated_at < _time(vs[0])[1] if _time(vs[0])[2] else c.updated_at <= _time(vs[0])[0]
+    ),
 }
 
 
-ALIASES = {"departments": "department", "include_company_name": "company",
-           "industry": "industries"}
+ALIASES = {"departments": "department", "include_company_name": "company", "industry": "industries"}
 
 
 def split_values(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
@@ -154,19 +164,28 @@ def matching(contacts: list[Contact], pairs: list[tuple[str, str]]) -> list[Cont
 
 
 CONTACT_SORT = {
-    "created_at": lambda c: c.created_at, "updated_at": lambda c: c.updated_at,
-    "first_name": lambda c: c.first_name, "last_name": lambda c: c.last_name,
-    "email": lambda c: c.email, "title": lambda c: c.title,
-    "seniority": lambda c: c.seniority, "company": lambda c: _co(c, "name"),
+    "created_at": lambda c: c.created_at,
+    "updated_at": lambda c: c.updated_at,
+    "first_name": lambda c: c.first_name,
+    "last_name": lambda c: c.last_name,
+    "email": lambda c: c.email,
+    "title": lambda c: c.title,
+    "seniority": lambda c: c.seniority,
+    "company": lambda c: _co(c, "name"),
     "employees": lambda c: _co(c, "employees_count"),
     "annual_revenue": lambda c: _co(c, "annual_revenue"),
     "total_funding": lambda c: _co(c, "total_funding"),
-    "city": lambda c: c.city, "state": lambda c: c.state, "country": lambda c: c.country,
+    "city": lambda c: c.city,
+    "state": lambda c: c.state,
+    "country": lambda c: c.country,
 }
 COMPANY_SORT = {
-    "created_at": lambda c: c.created_at, "updated_at": lambda c: c.updated_at,
-    "name": lambda c: c.name, "employees": lambda c: c.employees_count,
-    "annual_revenue": lambda c: c.annual_revenue, "total_funding": lambda c: c.total_funding,
+    "created_at": lambda c: c.created_at,
+    "updated_at": lambda c: c.updated_at,
+    "name": lambda c: c.name,
+    "employees": lambda c: c.employees_count,
+    "annual_revenue": lambda c: c.annual_revenue,
+    "total_funding": lambda c: c.total_funding,
 }
 
 

@@ -9,12 +9,16 @@ from tests.plugins.contacts.conftest import WRITE
 from tests.plugins.contacts.reference import matching, rel
 
 CONTACT_VALUES = {
-    "title": lambda c: [c.title], "company": lambda c: [c.company and c.company.name],
+    "title": lambda c: [c.title],
+    "company": lambda c: [c.company and c.company.name],
     "industry": lambda c: c.company.industries if c.company else [],
     "keywords": lambda c: c.company.keywords if c.company else [],
     "technologies": lambda c: c.company.technologies if c.company else [],
-    "seniority": lambda c: [c.seniority], "department": lambda c: c.departments,
-    "city": lambda c: [c.city], "state": lambda c: [c.state], "country": lambda c: [c.country],
+    "seniority": lambda c: [c.seniority],
+    "department": lambda c: c.departments,
+    "city": lambda c: [c.city],
+    "state": lambda c: [c.state],
+    "country": lambda c: [c.country],
     "company_city": lambda c: [c.company and c.company.city],
     "company_state": lambda c: [c.company and c.company.state],
     "company_country": lambda c: [c.company and c.company.country],
@@ -50,28 +54,40 @@ async def test_contact_attribute_values(api, seeded, attribute):
     assert await all_values(api, f"/api/v1/contacts/{attribute}/", []) == expected
 
 
-@pytest.mark.parametrize("pairs", [
-    [("search", "sales"), ("ordering", "value")], [("country", "united"), ("ordering", "count")],
-    [("seniority", "vp,director"), ("ordering", "-value"), ("search", "E")]])
+@pytest.mark.parametrize(
+    "pairs",
+    [
+        [("search", "sales"), ("ordering", "value")],
+        [("country", "united"), ("ordering", "count")],
+        [("seniority", "vp,director"), ("ordering", "-value"), ("search", "E")],
+    ],
+)
 async def test_title_values_with_filters_search_and_ordering(api, seeded, pairs):
     params = dict(pairs)
-    rows = matching(seeded.contacts, [(k, v) for k, v in pairs
-                                      if k not in ("search", "ordering")])
-    expected = expected_values(rows, CONTACT_VALUES["title"], params.get("search"),
-                               params["ordering"])
+    rows = matching(seeded.contacts, [(k, v) for k, v in pairs if k not in ("search", "ordering")])
+    expected = expected_values(
+        rows, CONTACT_VALUES["title"], params.get("search"), params["ordering"]
+    )
     assert await all_values(api, "/api/v1/contacts/title/", pairs) == expected
 
 
 async def test_list_attribute_search(api, seeded):
     expected = expected_values(seeded.contacts, CONTACT_VALUES["technologies"], "shop")
-    assert expected and await all_values(api, "/api/v1/contacts/technologies/",
-                                   [("search", "shop")]) == expected
+    assert (
+        expected
+        and await all_values(api, "/api/v1/contacts/technologies/", [("search", "shop")])
+        == expected
+    )
 
 
 COMPANY_VALUES = {
-    "name": lambda c: [c.name], "industry": lambda c: c.industries,
-    "keywords": lambda c: c.keywords, "technologies": lambda c: c.technologies,
-    "city": lambda c: [c.city], "state": lambda c: [c.state], "country": lambda c: [c.country],
+    "name": lambda c: [c.name],
+    "industry": lambda c: c.industries,
+    "keywords": lambda c: c.keywords,
+    "technologies": lambda c: c.technologies,
+    "city": lambda c: [c.city],
+    "state": lambda c: [c.state],
+    "country": lambda c: [c.country],
 }
 
 

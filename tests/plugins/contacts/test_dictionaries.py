@@ -8,17 +8,22 @@ from urllib.parse import urlencode
 import psycopg2
 import pytest
 
-from plugins.contacts import dictionaries
+from contacts_api.plugins.contacts import dictionaries
 from tests.plugins.contacts.conftest import WRITE, sql
 from tests.plugins.contacts.reference import matching
 from tests.plugins.contacts.test_attributes import CONTACT_VALUES, all_values, expected_values
 from tests.plugins.contacts.test_filters import assert_list_and_count_match_reference
 
 DICTIONARY_CASES = [
-    [("title", "engineer")], [("title", "sales"), ("title", "ceo")], [("title", "50%")],
-    [("title", "zzz-nothing")], [("title", "é")],
-    [("title_words", "sales director")], [("title_words", "software engineer,intern")],
-    [("country", "united states,españa")], [("country", "an")],
+    [("title", "engineer")],
+    [("title", "sales"), ("title", "ceo")],
+    [("title", "50%")],
+    [("title", "zzz-nothing")],
+    [("title", "é")],
+    [("title_words", "sales director")],
+    [("title_words", "software engineer,intern")],
+    [("country", "united states,españa")],
+    [("country", "an")],
     [("title", "manager"), ("country", "united states"), ("has_email", "true")],
 ]
 
@@ -33,48 +38,61 @@ async def test_ids_and_fallback_match_the_reference(api, seeded, monkeypatch, pa
 
 
 async def test_every_contact_value_is_in_the_dictionary(api, seeded, settings):
-    missing = sql(settings, """
+    missing = sql(
+        settings,
+        """
         SELECT c.uuid FROM contacts c
           LEFT JOIN contact_field_values t ON t.id = c.title_id AND t.field = 'title'
           LEFT JOIN contact_field_values k ON k.id = c.country_id AND k.field = 'country'
-         WHERE c.title IS DISTINCT FROM t.value OR c.country IS DISTINCT FROM k.value""")
+         WHERE c.title IS DISTINCT FROM t.value OR c.country IS DISTINCT FROM k.value""",
+    )
     assert missing == []
     assert sql(settings, "SELECT count(*) FROM contact_field_values")[0][0] == len(
         {("title", c.title) for c in seeded.contacts if c.title}
-        | {("country", c.country) for c in seeded.contacts if c.country})
+        | {("country", c.country) for c in seeded.contacts if c.country}
+    )
 
 
 async def _titles_found(api, title: str) -> list[str]:
-    body = await (await api.get(f"/api/v1/contacts/?{urlencode({'title': title})}",
-                                headers=WRITE)).json()
+    body = await (
+        await api.get(f"/api/v1/contacts/?{urlencode({'title': title})}", headers=WRITE)
+    ).json()
     return [r["uuid"] for r in body["results"]]
 
 
 async def test_writes_keep_the_ids(api, settings):
-    response = await api.post("/api/v1/contacts/", json={
-        "email": "kim@example.com", "title": "Chief Quokka Officer", "country": "Narnia"},
-        headers=WRITE)
+    response = await api.post(
+        "/api/v1/contacts/",
+        json={"email": "kim@example.com", "title": "Chief Quokka Officer", "country": "Narnia"},
+        headers=WRITE,
+    )
     created = await response.json()
     assert response.status == 201, created
     assert await _titles_found(api, "quokka") == [created["uuid"]]
-    response = await api.patch(f"/api/v1/contacts/{created['uuid']}/",
-                               json={"title": "Wombat Wrangler"}, headers=WRITE)
+    response = await api.patch(
+        f"/api/v1/contacts/{created['uuid']}/", json={"title": "Wombat Wrangler"}, headers=WRITE
+    )
     assert response.status == 200, await response.text()
     assert await _titles_found(api, "quokka") == []
     assert await _titles_found(api, "wrangler") == [created["uuid"]]
     body = await (await api.get("/api/v1/contacts/?country=narn", headers=WRITE)).json()
     assert [r["uuid"] for r in body["results"]] == [created["uuid"]]
     # a title nobody holds any more stays in the dictionary and matches nobody
-    assert sql(settings, "SELECT count(*) FROM contact_field_values "
-                         "WHERE value = 'Chief Quokka Officer'")[0][0] == 1
-    response = await api.patch(f"/api/v1/contacts/{created['uuid']}/", json={"title": None},
-                               headers=WRITE)
+    assert (
+        sql(
+            settings,
+            "SELECT count(*) FROM contact_field_values WHERE value = 'Chief Quokka Officer'",
+        )[0][0]
+        == 1
+    )
+    response = await api.patch(
+        f"/api/v1/contacts/{created['uuid']}/", json={"title": None}, headers=WRITE
+    )
     assert response.status == 200
     assert sql(settings, "SELECT title_id FROM contacts")[0][0] is None
 
 
-def _insert_contact(url: str, email: str, title: str, started: threading.Event,
-                    done: list) -> None:
+def _insert_contact(url: str, email: str, title: str, started: threading.Event, done: list) -> None:
     conn = psycopg2.connect(url)
     try:
         with conn, conn.cursor() as cur:
@@ -95,8 +113,9 @@ async def test_concurrent_writers_of_a_new_title_share_one_id(api, settings, fir
         with first.cursor() as cur:
             cur.execute("INSERT INTO contacts (email, title) VALUES ('a@x.io', 'Brand New Role')")
         started, done = threading.Event(), []
-        second = threading.Thread(target=_insert_contact,
-                                  args=(url, "b@x.io", "Brand New Role", started, done))
+        second = threading.Thread(
+            target=_insert_contact, args=(url, "b@x.io", "Brand New Role", started, done)
+        )
         second.start()
         started.wait(5)
         second.join(0.5)
@@ -109,8 +128,12 @@ async def test_concurrent_writers_of_a_new_title_share_one_id(api, settings, fir
     ids = sql(settings, "SELECT DISTINCT title_id FROM contacts")
     assert len(ids) == 1 and ids[0][0] is not None
     assert sql(settings, "SELECT count(*) FROM contacts")[0][0] == (2 if first_commits else 1)
-    assert sql(settings, "SELECT count(*) FROM contact_field_values "
-                         "WHERE value = 'Brand New Role'")[0][0] == 1
+    assert (
+        sql(settings, "SELECT count(*) FROM contact_field_values WHERE value = 'Brand New Role'")[
+            0
+        ][0]
+        == 1
+    )
 
 
 ATTRIBUTE_CASES = [
@@ -123,17 +146,18 @@ ATTRIBUTE_CASES = [
 
 
 @pytest.mark.parametrize("max_ids", [dictionaries.MAX_IDS, 0])
-@pytest.mark.parametrize("attribute, pairs", ATTRIBUTE_CASES,
-                         ids=[f"{a}?{urlencode(p)}" for a, p in ATTRIBUTE_CASES])
+@pytest.mark.parametrize(
+    "attribute, pairs", ATTRIBUTE_CASES, ids=[f"{a}?{urlencode(p)}" for a, p in ATTRIBUTE_CASES]
+)
 async def test_dictionary_attribute_values(api, seeded, monkeypatch, attribute, pairs, max_ids):
     """Titles and countries are counted by id: same values, counts and order as the
     reference, with the search matched through the ids or on the contacts."""
     monkeypatch.setattr(dictionaries, "MAX_IDS", max_ids)
     params = dict(pairs)
-    rows = matching(seeded.contacts, [(k, v) for k, v in pairs
-                                      if k not in ("search", "ordering")])
-    expected = expected_values(rows, CONTACT_VALUES[attribute], params.get("search"),
-                               params["ordering"])
+    rows = matching(seeded.contacts, [(k, v) for k, v in pairs if k not in ("search", "ordering")])
+    expected = expected_values(
+        rows, CONTACT_VALUES[attribute], params.get("search"), params["ordering"]
+    )
     assert await all_values(api, f"/api/v1/contacts/{attribute}/", pairs) == expected
 
 
@@ -147,12 +171,16 @@ async def test_dictionary_lookups_never_scan_the_dictionary(api, settings):
             cur.execute("ANALYZE contact_field_values")  # known empty, as when just migrated
             for i in range(10):  # past the plan cache's five custom plans
                 cur.execute("SELECT contact_field_value_id('title', %s)", (f"early {i}",))
-            cur.execute("INSERT INTO contact_field_values (field, value) "
-                        "SELECT 'title', 'bulk ' || g FROM generate_series(1, 5000) g")
+            cur.execute(
+                "INSERT INTO contact_field_values (field, value) "
+                "SELECT 'title', 'bulk ' || g FROM generate_series(1, 5000) g"
+            )
             for i in range(0, 5000, 100):
                 cur.execute("SELECT contact_field_value_id('title', %s)", (f"bulk {i + 1}",))
-            cur.execute("SELECT pg_stat_get_xact_numscans('contact_field_values'::regclass), "
-                        "pg_stat_get_xact_tuples_returned('contact_field_values'::regclass)")
+            cur.execute(
+                "SELECT pg_stat_get_xact_numscans('contact_field_values'::regclass), "
+                "pg_stat_get_xact_tuples_returned('contact_field_values'::regclass)"
+            )
             scans, returned = cur.fetchone()
             # index probes return one row each; a sequential scan would return thousands
             assert returned < 200, (scans, returned)

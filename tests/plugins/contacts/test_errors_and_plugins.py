@@ -3,8 +3,8 @@ everywhere; the statement timeout answers 503; the list cache stays correct."""
 
 import sqlalchemy as sa
 
-from core.filters import FilterSpec
-from core.hookspecs import hookimpl
+from contacts_api.core.filters import FilterSpec
+from contacts_api.core.hookspecs import hookimpl
 from tests.plugins.contacts.conftest import WRITE, sql
 from tests.plugins.contacts.reference import rel
 
@@ -50,9 +50,12 @@ async def test_tampered_and_foreign_cursors(api, seeded):
     good = rel(body["next"])
     token = good.split("cursor=")[1].split("&")[0]
     flipped = token[:-3] + ("A" if token[-3] != "A" else "B") + token[-2:]
-    for url in (good.replace(token, flipped), good.replace("title=e", "title=a"),
-                good.replace("/contacts/", "/companies/").replace("title=e", "name=e"),
-                good + "&ordering=title"):
+    for url in (
+        good.replace(token, flipped),
+        good.replace("title=e", "title=a"),
+        good.replace("/contacts/", "/companies/").replace("title=e", "name=e"),
+        good + "&ordering=title",
+    ):
         response = await api.get(url, headers=WRITE)
         assert response.status == 422, url
         assert ["query", "cursor"] in [e["loc"] for e in (await response.json())["errors"]]
@@ -66,32 +69,37 @@ async def test_cursor_and_offset_cannot_mix(api, seeded):
 
 
 async def test_unknown_ids_are_404(api):
-    for path in ("/api/v1/contacts/00000000-0000-0000-0000-000000000000/",
-                 "/api/v1/companies/00000000-0000-0000-0000-000000000000/",
-                 "/api/v1/contacts/not-a-uuid-and-not-an-attribute/"):
+    for path in (
+        "/api/v1/contacts/00000000-0000-0000-0000-000000000000/",
+        "/api/v1/companies/00000000-0000-0000-0000-000000000000/",
+        "/api/v1/contacts/not-a-uuid-and-not-an-attribute/",
+    ):
         response = await api.get(path, headers=WRITE)
         assert response.status == 404 and (await response.json())["error_code"] == "NOT_FOUND"
 
 
-async def test_example_plugin_filters_everywhere(make_api, settings, seeded,
-                                                 example_plugin_installed):
+async def test_example_plugin_filters_everywhere(
+    make_api, settings, seeded, example_plugin_installed
+):
     api = await make_api(settings)
     with_linkedin = [c for c in seeded.contacts if c.linkedin_url]
     assert 0 < len(with_linkedin) < len(seeded.contacts)
-    count = await (await api.get("/api/v1/contacts/count/?has_linkedin=true",
-                                 headers=WRITE)).json()
+    count = await (await api.get("/api/v1/contacts/count/?has_linkedin=true", headers=WRITE)).json()
     assert count == {"count": len(with_linkedin)}
-    page = await (await api.get("/api/v1/contacts/?has_linkedin=false&limit=100",
-                                headers=WRITE)).json()
+    page = await (
+        await api.get("/api/v1/contacts/?has_linkedin=false&limit=100", headers=WRITE)
+    ).json()
     assert {r["uuid"] for r in page["results"]} == {
-        c.uuid for c in seeded.contacts if not c.linkedin_url}
-    titles = await (await api.get("/api/v1/contacts/title/?has_linkedin=true&limit=100",
-                                  headers=WRITE)).json()
+        c.uuid for c in seeded.contacts if not c.linkedin_url
+    }
+    titles = await (
+        await api.get("/api/v1/contacts/title/?has_linkedin=true&limit=100", headers=WRITE)
+    ).json()
     assert sum(r["count"] for r in titles["results"]) == sum(1 for c in with_linkedin if c.title)
-    big = await (await api.get("/api/v1/companies/count/?min_headcount=1000",
-                               headers=WRITE)).json()
-    assert big["count"] == sum(1 for c in seeded.companies
-                               if c.employees_count is not None and c.employees_count >= 1000)
+    big = await (await api.get("/api/v1/companies/count/?min_headcount=1000", headers=WRITE)).json()
+    assert big["count"] == sum(
+        1 for c in seeded.companies if c.employees_count is not None and c.employees_count >= 1000
+    )
     document = await (await api.get("/openapi.json")).json()
     params = {p["name"] for p in document["paths"]["/api/v1/contacts/"]["get"]["parameters"]}
     assert {"has_linkedin", "title", "employees_range", "title_words"} <= params
@@ -104,18 +112,27 @@ async def test_example_plugin_filters_everywhere(make_api, settings, seeded,
 class SlowFilter:
     @hookimpl
     def register_contact_filters(self, settings):
-        return [FilterSpec("slow", "boolean", multiple=False,
-                           build=lambda v, t: sa.literal_column(
-                               "(SELECT true FROM pg_sleep(0.5))"),
-                           description="Sleeps (tests the statement timeout).")]
+        return [
+            FilterSpec(
+                "slow",
+                "boolean",
+                multiple=False,
+                build=lambda v, t: sa.literal_column("(SELECT true FROM pg_sleep(0.5))"),
+                description="Sleeps (tests the statement timeout).",
+            )
+        ]
 
 
 async def test_statement_timeout_answers_503(make_api, settings_factory):
     settings = settings_factory(CONTACTS_API__CONTACTS__LIST_STATEMENT_TIMEOUT_MS="50")
     api = await make_api(settings, extra_plugins=[("slow", SlowFilter())])
     sql(settings, "INSERT INTO contacts (title) VALUES ('CEO')")  # so the filter runs
-    for path in ("/api/v1/contacts/?slow=true", "/api/v1/contacts/count/?slow=true",
-                 "/api/v1/contacts/title/?slow=true", "/api/v1/contacts/count/uuids/?slow=true"):
+    for path in (
+        "/api/v1/contacts/?slow=true",
+        "/api/v1/contacts/count/?slow=true",
+        "/api/v1/contacts/title/?slow=true",
+        "/api/v1/contacts/count/uuids/?slow=true",
+    ):
         response = await api.get(path, headers=WRITE)
         body = await response.json()
         assert response.status == 503, (path, body)
@@ -139,10 +156,10 @@ async def test_list_cache_stays_correct_under_writes(make_api, settings_factory)
     assert await count(second) == 1, "the cache is shared through Redis"
     await second.post("/api/v1/contacts/", json={"email": "b@x.io"}, headers=WRITE)
     assert await count(first) == 3 and await count(second) == 3
-    contact = (await (await first.get("/api/v1/contacts/?email=b%40x.io",
-                                      headers=WRITE)).json())["results"][0]
-    await first.patch(f"/api/v1/contacts/{contact['uuid']}/", json={"title": "CTO"},
-                      headers=WRITE)
+    contact = (await (await first.get("/api/v1/contacts/?email=b%40x.io", headers=WRITE)).json())[
+        "results"
+    ][0]
+    await first.patch(f"/api/v1/contacts/{contact['uuid']}/", json={"title": "CTO"}, headers=WRITE)
     page = await (await second.get("/api/v1/contacts/?email=b%40x.io", headers=WRITE)).json()
     assert page["results"][0]["title"] == "CTO"
     await first.delete(f"/api/v1/contacts/{contact['uuid']}/", headers=WRITE)

@@ -9,39 +9,71 @@ from tests.plugins.contacts.conftest import WRITE
 from tests.plugins.contacts.reference import matching, ordered, rel
 
 CASES = [
-    [("search", "ada")], [("search", "sales director")], [("search", "müller austin")],
-    [("search", "ИВАНОВА")], [("search", "zzz-nothing")],
-    [("first_name", "zoë")], [("first_name", "ÉMILE,bob")], [("last_name", "o'brien")],
-    [("last_name", "mül"), ("last_name", "peña")], [("email", "example3")],
-    [("title", "engineer")], [("title", "sales"), ("title", "ceo")], [("title", "50%")],
-    [("title_words", "sales director")], [("title_words", "software engineer,intern")],
+    [("search", "ada")],
+    [("search", "sales director")],
+    [("search", "müller austin")],
+    [("search", "ИВАНОВА")],
+    [("search", "zzz-nothing")],
+    [("first_name", "zoë")],
+    [("first_name", "ÉMILE,bob")],
+    [("last_name", "o'brien")],
+    [("last_name", "mül"), ("last_name", "peña")],
+    [("email", "example3")],
+    [("title", "engineer")],
+    [("title", "sales"), ("title", "ceo")],
+    [("title", "50%")],
+    [("title_words", "sales director")],
+    [("title_words", "software engineer,intern")],
     [("mobile_phone", "555 1")],
-    [("seniority", "VP,director")], [("seniority", "c_suite")],
-    [("email_status", "verified")], [("email_status", "unverified,bounced")],
-    [("department", "sales")], [("departments", "human res,c_suite")],
-    [("company", "acme")], [("include_company_name", "électrique")], [("company", "北京")],
+    [("seniority", "VP,director")],
+    [("seniority", "c_suite")],
+    [("email_status", "verified")],
+    [("email_status", "unverified,bounced")],
+    [("department", "sales")],
+    [("departments", "human res,c_suite")],
+    [("company", "acme")],
+    [("include_company_name", "électrique")],
+    [("company", "北京")],
     [("exclude_company_name", "acme,techcorp")],
-    [("contact_location", "united")], [("contact_location", "москва,kraków")],
-    [("company_location", "main street")], [("company_location", "france")],
-    [("city", "münchen")], [("state", "texas")], [("country", "united states,españa")],
-    [("company_city", "london")], [("company_state", "île")], [("company_country", "germany")],
-    [("industries", "software")], [("industry", "retail"), ("industry", "health")],
-    [("keywords", "crm,fintech")], [("keywords_and", "saas,crm")],
-    [("technologies", "shopify_plus")], [("technologies", "node js")],
+    [("contact_location", "united")],
+    [("contact_location", "москва,kraków")],
+    [("company_location", "main street")],
+    [("company_location", "france")],
+    [("city", "münchen")],
+    [("state", "texas")],
+    [("country", "united states,españa")],
+    [("company_city", "london")],
+    [("company_state", "île")],
+    [("company_country", "germany")],
+    [("industries", "software")],
+    [("industry", "retail"), ("industry", "health")],
+    [("keywords", "crm,fintech")],
+    [("keywords_and", "saas,crm")],
+    [("technologies", "shopify_plus")],
+    [("technologies", "node js")],
     [("technologies", "google analytics")],
-    [("employees_min", "51")], [("employees_max", "50")],
+    [("employees_min", "51")],
+    [("employees_max", "50")],
     [("employees_min", "10"), ("employees_max", "1000")],
     [("employees_range", "11,50"), ("employees_range", "10001,")],
     [("employees_range", ",10")],
-    [("annual_revenue_min", "500000000")], [("annual_revenue_max", "1000000")],
+    [("annual_revenue_min", "500000000")],
+    [("annual_revenue_max", "1000000")],
     [("total_funding_min", "50000000"), ("total_funding_max", "90000000")],
-    [("exclude_titles", "ceo,chief executive officer")], [("exclude_seniorities", "intern,vp")],
-    [("exclude_departments", "sales")], [("exclude_contact_locations", "united,france")],
-    [("exclude_company_locations", "germany")], [("exclude_industries", "software")],
-    [("exclude_keywords", "saas")], [("exclude_technologies", "shopify plus,aws")],
-    [("has_email", "true")], [("has_email", "false")], [("has_phone", "true")],
+    [("exclude_titles", "ceo,chief executive officer")],
+    [("exclude_seniorities", "intern,vp")],
+    [("exclude_departments", "sales")],
+    [("exclude_contact_locations", "united,france")],
+    [("exclude_company_locations", "germany")],
+    [("exclude_industries", "software")],
+    [("exclude_keywords", "saas")],
+    [("exclude_technologies", "shopify plus,aws")],
+    [("has_email", "true")],
+    [("has_email", "false")],
+    [("has_phone", "true")],
     [("has_phone", "false")],
-    [("created_at_after", "2026-01-01")], [("created_at_before", "2025-09-30")],
+    [("created_at_after", "2026-01-01")],
+    [("created_at_before", "2025-09-30")],
     [("created_at_after", "2025-09-01T12:00:00Z"), ("created_at_before", "2025-12-01")],
     [("updated_at_after", "2026-02-01"), ("updated_at_before", "2026-06-01T00:00:00+00:00")],
     [("title", "manager"), ("country", "united states"), ("has_email", "true")],
@@ -85,8 +117,9 @@ async def assert_list_and_count_match_reference(api, data, pairs) -> None:
     expected = [c.uuid for c in ordered(matching(data.contacts, pairs))]
     got = [r["uuid"] for r in await fetch_all(api, "/api/v1/contacts/", pairs)]
     assert got == expected
-    count = await (await api.get(f"/api/v1/contacts/count/?{urlencode(pairs)}",
-                                 headers=WRITE)).json()
+    count = await (
+        await api.get(f"/api/v1/contacts/count/?{urlencode(pairs)}", headers=WRITE)
+    ).json()
     assert count == {"count": len(expected)}
 
 
@@ -105,7 +138,12 @@ async def test_cases_are_discriminating(seeded):
 async def test_exclusions_let_empty_fields_through(seeded):
     no_company = [c for c in seeded.contacts if c.company is None]
     assert no_company
-    for name in ("exclude_company_name", "exclude_industries", "exclude_technologies",
-                 "exclude_company_locations", "exclude_domain_list"):
+    for name in (
+        "exclude_company_name",
+        "exclude_industries",
+        "exclude_technologies",
+        "exclude_company_locations",
+        "exclude_domain_list",
+    ):
         kept = matching(seeded.contacts, [(name, "a")])
         assert all(c in kept for c in no_company), name

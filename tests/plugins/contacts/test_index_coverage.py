@@ -16,8 +16,8 @@ import json
 import psycopg2
 import pytest
 
-from core.appkeys import FILTERS, RESOURCES
-from plugins.contacts import dictionaries, repository
+from contacts_api.core.appkeys import FILTERS, RESOURCES
+from contacts_api.plugins.contacts import dictionaries, repository
 
 DICTIONARY_FIELDS = ("title", "country")
 
@@ -52,15 +52,19 @@ def samples(spec) -> tuple[str, ...]:
     return (SAMPLES[spec.kind],)
 
 
-def full_scans(plan: dict, tables: set[str], partial: frozenset[str] = frozenset()
-               ) -> list[str]:
+def full_scans(plan: dict, tables: set[str], partial: frozenset[str] = frozenset()) -> list[str]:
     """Nodes reading a whole table: seq scans, or index scans without a condition
     (unless on a ``partial`` index, whose predicate is the condition)."""
     found = []
     node, table = plan.get("Node Type"), plan.get("Relation Name")
-    if table in tables and (node == "Seq Scan" or (
-            node in ("Index Scan", "Index Only Scan") and "Index Cond" not in plan
-            and plan.get("Index Name") not in partial)):
+    if table in tables and (
+        node == "Seq Scan"
+        or (
+            node in ("Index Scan", "Index Only Scan")
+            and "Index Cond" not in plan
+            and plan.get("Index Name") not in partial
+        )
+    ):
         found.append(f"{node} on {table}")
     for child in plan.get("Plans", []):
         found += full_scans(child, tables, partial)
@@ -79,8 +83,10 @@ def selective_filters(registry):
 async def prepared_samples(db, registry) -> list:
     """``[("name=value", applied)]`` for each selective filter of ``registry``,
     prepared (dictionary lookups) on ``db``."""
-    return [(f"{name}={value}", await registry.parse([(name, value)]).prepared(db))
-            for name, value in selective_filters(registry)]
+    return [
+        (f"{name}={value}", await registry.parse([(name, value)]).prepared(db))
+        for name, value in selective_filters(registry)
+    ]
 
 
 def whole_table_scans(database_url: str, samples_: list, count_sql, tables: set[str]) -> dict:
@@ -89,9 +95,8 @@ def whole_table_scans(database_url: str, samples_: list, count_sql, tables: set[
     conn = psycopg2.connect(database_url)
     try:
         with conn.cursor() as cur:
-            cur.execute("SELECT indexrelid::regclass::text FROM pg_index "
-                        "WHERE indpred IS NOT NULL")
-            partial = frozenset(name for name, in cur.fetchall())
+            cur.execute("SELECT indexrelid::regclass::text FROM pg_index WHERE indpred IS NOT NULL")
+            partial = frozenset(name for (name,) in cur.fetchall())
             cur.execute("SET enable_seqscan = off")
             scans = {}
             for label, applied in samples_:
@@ -108,55 +113,91 @@ def whole_table_scans(database_url: str, samples_: list, count_sql, tables: set[
 async def seed_dictionary(db) -> None:
     """Distinct values holding the text sample, so that the dictionary filters
     (title, country ...) compare ids rather than answer "no such value"."""
-    await db.execute("INSERT INTO contact_field_values (field, value) "
-                     "SELECT field, 'a zqxwvy b' FROM unnest(%(fields)s::text[]) AS field",
-                     {"fields": list(DICTIONARY_FIELDS)})
+    await db.execute(
+        "INSERT INTO contact_field_values (field, value) "
+        "SELECT field, 'a zqxwvy b' FROM unnest(%(fields)s::text[]) AS field",
+        {"fields": list(DICTIONARY_FIELDS)},
+    )
 
 
 async def test_every_contact_filter_is_served_by_an_index(api, migrated_database_url):
     db = api.app[RESOURCES].db
     await seed_dictionary(db)
     samples_ = await prepared_samples(db, api.app[FILTERS].contacts)
-    by_ids = [label for label, applied in samples_ if "_id = ANY" in
-              repository.contact_count(applied)[0]]
+    by_ids = [
+        label for label, applied in samples_ if "_id = ANY" in repository.contact_count(applied)[0]
+    ]
     assert len(by_ids) == 3, by_ids  # title, title_words, country: through their ids
-    scans = whole_table_scans(migrated_database_url, samples_, repository.contact_count,
-                              {"contacts", "companies", "contact_metadata"})
+    scans = whole_table_scans(
+        migrated_database_url,
+        samples_,
+        repository.contact_count,
+        {"contacts", "companies", "contact_metadata"},
+    )
     assert scans == {}, json.dumps(scans, indent=1)
 
 
-async def test_broad_dictionary_values_are_served_by_an_index(api, migrated_database_url,
-                                                              monkeypatch):
+async def test_broad_dictionary_values_are_served_by_an_index(
+    api, migrated_database_url, monkeypatch
+):
     """A value matching more than MAX_IDS distinct values is tested on the contacts."""
     monkeypatch.setattr(dictionaries, "MAX_IDS", 0)
     db = api.app[RESOURCES].db
     await seed_dictionary(db)
-    samples_ = [(label, applied) for label, applied in
-                await prepared_samples(db, api.app[FILTERS].contacts)
-                if any(spec.prepare for spec, _ in applied.items)]
+    samples_ = [
+        (label, applied)
+        for label, applied in await prepared_samples(db, api.app[FILTERS].contacts)
+        if any(spec.prepare for spec, _ in applied.items)
+    ]
     assert len(samples_) == 3
     assert not any("_id = ANY" in repository.contact_count(a)[0] for _, a in samples_)
-    scans = whole_table_scans(migrated_database_url, samples_, repository.contact_count,
-                              {"contacts", "companies", "contact_metadata"})
+    scans = whole_table_scans(
+        migrated_database_url,
+        samples_,
+        repository.contact_count,
+        {"contacts", "companies", "contact_metadata"},
+    )
     assert scans == {}, json.dumps(scans, indent=1)
 
 
 async def test_every_company_filter_is_served_by_an_index(api, migrated_database_url):
     samples_ = await prepared_samples(api.app[RESOURCES].db, api.app[FILTERS].companies)
-    scans = whole_table_scans(migrated_database_url, samples_, repository.company_count,
-                              {"companies", "company_metadata"})
+    scans = whole_table_scans(
+        migrated_database_url, samples_, repository.company_count, {"companies", "company_metadata"}
+    )
     assert scans == {}, json.dumps(scans, indent=1)
 
 
-@pytest.mark.parametrize("plan, expected", [
-    ({"Node Type": "Seq Scan", "Relation Name": "contacts"}, ["Seq Scan on contacts"]),
-    ({"Node Type": "Index Only Scan", "Relation Name": "contacts"},
-     ["Index Only Scan on contacts"]),
-    ({"Node Type": "Index Only Scan", "Relation Name": "contacts",
-      "Index Name": "a_partial_idx"}, []),
-    ({"Node Type": "Aggregate", "Plans": [{"Node Type": "Index Scan",
-                                           "Relation Name": "contacts",
-                                           "Index Cond": "(uuid = $1)"}]}, []),
-])
+@pytest.mark.parametrize(
+    "plan, expected",
+    [
+        ({"Node Type": "Seq Scan", "Relation Name": "contacts"}, ["Seq Scan on contacts"]),
+        (
+            {"Node Type": "Index Only Scan", "Relation Name": "contacts"},
+            ["Index Only Scan on contacts"],
+        ),
+        (
+            {
+                "Node Type": "Index Only Scan",
+                "Relation Name": "contacts",
+                "Index Name": "a_partial_idx",
+            },
+            [],
+        ),
+        (
+            {
+                "Node Type": "Aggregate",
+                "Plans": [
+                    {
+                        "Node Type": "Index Scan",
+                        "Relation Name": "contacts",
+                        "Index Cond": "(uuid = $1)",
+                    }
+                ],
+            },
+            [],
+        ),
+    ],
+)
 def test_full_scans_finds_whole_table_reads(plan, expected):
     assert full_scans(plan, {"contacts"}, frozenset({"a_partial_idx"})) == expected

@@ -10,8 +10,13 @@ from tests.plugins.contacts.conftest import WRITE, sql
 from tests.plugins.contacts.reference import COMPANY_SORT, CONTACT_SORT, matching, ordered, rel
 from tests.plugins.contacts.test_filters import fetch_all
 
-ORDERINGS = [*CONTACT_SORT, *(f"-{f}" for f in CONTACT_SORT),
-             "company,-employees", "-seniority,last_name", "country,-created_at"]
+ORDERINGS = [
+    *CONTACT_SORT,
+    *(f"-{f}" for f in CONTACT_SORT),
+    "company,-employees",
+    "-seniority,last_name",
+    "country,-created_at",
+]
 
 
 @pytest.mark.parametrize("ordering", ORDERINGS)
@@ -39,8 +44,11 @@ async def test_next_to_the_end_while_rows_are_inserted(api, seeded, settings):
         page += 1
         # rows arriving meanwhile, newest and oldest, matching the filter
         for when in (dt.datetime.now(dt.UTC), dt.datetime(2020, 1, 1, tzinfo=dt.UTC)):
-            sql(settings, "INSERT INTO contacts (uuid, title, created_at) VALUES (%s, %s, %s)",
-                (str(uuid.uuid4()), f"Inserted engineer {page}", when))
+            sql(
+                settings,
+                "INSERT INTO contacts (uuid, title, created_at) VALUES (%s, %s, %s)",
+                (str(uuid.uuid4()), f"Inserted engineer {page}", when),
+            )
     assert len(seen) == len(set(seen)), "a row came twice"
     assert expected <= set(seen)
     assert page > 5
@@ -57,7 +65,8 @@ async def test_previous_goes_back(api, seeded):
     for index in range(len(pages) - 1, 0, -1):
         back = await (await api.get(rel(pages[index]["previous"]), headers=WRITE)).json()
         assert [r["uuid"] for r in back["results"]] == [
-            r["uuid"] for r in pages[index - 1]["results"]]
+            r["uuid"] for r in pages[index - 1]["results"]
+        ]
     first_back = await (await api.get(rel(pages[1]["previous"]), headers=WRITE)).json()
     assert first_back["previous"] is None and first_back["next"]
 
@@ -73,37 +82,53 @@ async def _walk_forward_then_back(api, url: str) -> list[list[str]]:
     for index in range(len(pages) - 1, 0, -1):
         back = await (await api.get(rel(pages[index]["previous"]), headers=WRITE)).json()
         assert [r["uuid"] for r in back["results"]] == [
-            r["uuid"] for r in pages[index - 1]["results"]], index
+            r["uuid"] for r in pages[index - 1]["results"]
+        ], index
     return [[r["uuid"] for r in page["results"]] for page in pages]
 
 
 # Orderings by one nullable field are read as two index walks (plugins/contacts/
 # keyset.py): both directions, across the boundary between values and empty ones.
-@pytest.mark.parametrize("ordering", ["title", "-title", "employees", "-employees",
-                                      "-annual_revenue", "email", "-country", "company"])
+@pytest.mark.parametrize(
+    "ordering",
+    [
+        "title",
+        "-title",
+        "employees",
+        "-employees",
+        "-annual_revenue",
+        "email",
+        "-country",
+        "company",
+    ],
+)
 async def test_cursors_cross_from_values_to_empty_ones_both_ways(api, seeded, ordering):
     key = CONTACT_SORT[ordering.lstrip("-")]
     assert any(key(c) is None for c in seeded.contacts), "the data must have empty values"
     pages = await _walk_forward_then_back(
-        api, f"/api/v1/contacts/?{urlencode([('ordering', ordering), ('limit', '9')])}")
+        api, f"/api/v1/contacts/?{urlencode([('ordering', ordering), ('limit', '9')])}"
+    )
     assert [u for page in pages for u in page] == [
-        c.uuid for c in ordered(seeded.contacts, ordering)]
+        c.uuid for c in ordered(seeded.contacts, ordering)
+    ]
 
 
 @pytest.mark.parametrize("ordering", ["name", "-employees", "total_funding"])
-async def test_company_cursors_cross_from_values_to_empty_ones_both_ways(api, seeded,
-                                                                          ordering):
+async def test_company_cursors_cross_from_values_to_empty_ones_both_ways(api, seeded, ordering):
     key = COMPANY_SORT[ordering.lstrip("-")]
     assert any(key(c) is None for c in seeded.companies), "the data must have empty values"
     pages = await _walk_forward_then_back(
-        api, f"/api/v1/companies/?{urlencode([('ordering', ordering), ('limit', '4')])}")
+        api, f"/api/v1/companies/?{urlencode([('ordering', ordering), ('limit', '4')])}"
+    )
     assert [u for page in pages for u in page] == [
-        c.uuid for c in ordered(seeded.companies, ordering, COMPANY_SORT)]
+        c.uuid for c in ordered(seeded.companies, ordering, COMPANY_SORT)
+    ]
 
 
 async def test_links_are_absolute_and_keep_filters(api, seeded):
-    response = await api.get("/api/v1/contacts/?departments=sales&limit=5&ordering=title",
-                              headers=WRITE)
+    response = await api.get(
+        "/api/v1/contacts/?departments=sales&limit=5&ordering=title", headers=WRITE
+    )
     body = await response.json()
     parts = urlsplit(body["next"])
     assert parts.scheme == "http" and parts.netloc
@@ -114,34 +139,49 @@ async def test_links_are_absolute_and_keep_filters(api, seeded):
 
 async def test_base_url_setting(make_api, settings_factory):
     api = await make_api(settings_factory(CONTACTS_API__SERVER__BASE_URL="https://api.example"))
-    sql(settings_factory(), "INSERT INTO contacts (first_name) SELECT 'x' FROM "
-        "generate_series(1, 3)")
+    sql(
+        settings_factory(),
+        "INSERT INTO contacts (first_name) SELECT 'x' FROM generate_series(1, 3)",
+    )
     body = await (await api.get("/api/v1/contacts/?limit=2", headers=WRITE)).json()
     assert body["next"].startswith("https://api.example/api/v1/contacts/?")
 
 
 async def test_offset_and_page(api, seeded):
     expected = [c.uuid for c in ordered(seeded.contacts, "last_name")]
-    body = await (await api.get("/api/v1/contacts/?ordering=last_name&offset=30&limit=10",
-                                headers=WRITE)).json()
+    body = await (
+        await api.get("/api/v1/contacts/?ordering=last_name&offset=30&limit=10", headers=WRITE)
+    ).json()
     assert [r["uuid"] for r in body["results"]] == expected[30:40]
     assert parse_qs(urlsplit(body["next"]).query)["offset"] == ["40"]
     assert parse_qs(urlsplit(body["previous"]).query)["offset"] == ["20"]
-    body = await (await api.get("/api/v1/contacts/?ordering=last_name&page=4&page_size=10",
-                                headers=WRITE)).json()
+    body = await (
+        await api.get("/api/v1/contacts/?ordering=last_name&page=4&page_size=10", headers=WRITE)
+    ).json()
     assert [r["uuid"] for r in body["results"]] == expected[30:40]
     assert parse_qs(urlsplit(body["next"]).query)["page"] == ["5"]
     assert parse_qs(urlsplit(body["previous"]).query)["page"] == ["3"]
 
 
 async def test_view_simple_and_include_count(api, seeded):
-    body = await (await api.get("/api/v1/contacts/?view=simple&include_count=true&limit=100",
-                                headers=WRITE)).json()
+    body = await (
+        await api.get("/api/v1/contacts/?view=simple&include_count=true&limit=100", headers=WRITE)
+    ).json()
     assert body["count"] == len(seeded.contacts)
     expected = ordered(seeded.contacts)[:100]
     for row, contact in zip(body["results"], expected, strict=True):
-        assert set(row) == {"uuid", "first_name", "last_name", "title", "company_name",
-                            "company_domain", "linkedin_url", "city", "state", "country"}
+        assert set(row) == {
+            "uuid",
+            "first_name",
+            "last_name",
+            "title",
+            "company_name",
+            "company_domain",
+            "linkedin_url",
+            "city",
+            "state",
+            "country",
+        }
         assert row["uuid"] == contact.uuid and row["title"] == contact.title
         assert row["company_name"] == (contact.company.name if contact.company else None)
         assert row["company_domain"] == (contact.company.domain if contact.company else None)
@@ -174,12 +214,18 @@ async def test_company_contacts_and_counts(api, seeded):
     assert [r["uuid"] for r in rows] == [c.uuid for c in ordered(mine)]
     pairs = [("has_email", "true")]
     expected = ordered(matching(mine, pairs))
-    count = await (await api.get(f"/api/v1/companies/{company.uuid}/contacts/count/?has_email=true",
-                                 headers=WRITE)).json()
+    count = await (
+        await api.get(
+            f"/api/v1/companies/{company.uuid}/contacts/count/?has_email=true", headers=WRITE
+        )
+    ).json()
     assert count == {"count": len(expected)}
-    uuids = await (await api.get(
-        f"/api/v1/companies/{company.uuid}/contacts/count/uuids/?has_email=true&limit=2",
-        headers=WRITE)).json()
+    uuids = await (
+        await api.get(
+            f"/api/v1/companies/{company.uuid}/contacts/count/uuids/?has_email=true&limit=2",
+            headers=WRITE,
+        )
+    ).json()
     assert uuids == {"count": len(expected), "uuids": [c.uuid for c in expected[:2]]}
     missing = await api.get(f"/api/v1/companies/{uuid.uuid4()}/contacts/", headers=WRITE)
     assert missing.status == 404
@@ -187,8 +233,11 @@ async def test_company_contacts_and_counts(api, seeded):
 
 async def test_count_uuids(api, seeded):
     expected = ordered(matching(seeded.contacts, [("country", "united")]), "last_name")
-    body = await (await api.get("/api/v1/contacts/count/uuids/?country=united&limit=5"
-                                "&ordering=last_name", headers=WRITE)).json()
+    body = await (
+        await api.get(
+            "/api/v1/contacts/count/uuids/?country=united&limit=5&ordering=last_name", headers=WRITE
+        )
+    ).json()
     assert body == {"count": len(expected), "uuids": [c.uuid for c in expected[:5]]}
     default = await (await api.get("/api/v1/contacts/count/uuids/", headers=WRITE)).json()
     assert default["count"] == len(seeded.contacts) == len(default["uuids"])
@@ -204,6 +253,7 @@ async def test_v2_reads(api, seeded, bearer):
     assert (await detail.json()) == first
     companies = await (await api.get("/api/v2/companies/?name=acme", headers=bearer)).json()
     assert {c["name"] for c in companies["results"]} == {
-        c.name for c in seeded.companies if c.name and "acme" in c.name.lower()}
+        c.name for c in seeded.companies if c.name and "acme" in c.name.lower()
+    }
     assert (await api.get("/api/v2/contacts/")).status == 401
     assert (await api.get("/api/v1/contacts/")).status == 401

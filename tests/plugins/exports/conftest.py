@@ -21,8 +21,9 @@ def export_client(make_client):
 async def wait_done(client, export_id: str, user: str = "alice", timeout: float = 20) -> dict:
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
-        export = await (await client.get(f"/api/v2/exports/{export_id}",
-                                         headers=as_user(user))).json()
+        export = await (
+            await client.get(f"/api/v2/exports/{export_id}", headers=as_user(user))
+        ).json()
         if export["status"] in ("completed", "failed"):
             return export
         if asyncio.get_running_loop().time() > deadline:

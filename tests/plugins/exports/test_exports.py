@@ -8,35 +8,67 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from core.appkeys import RESOURCES
-from plugins.exports.tables import exports
-from plugins.exports.task import run_export
-from plugins.imports.columns import EXPORT_COLUMNS
+from contacts_api.core.appkeys import RESOURCES
+from contacts_api.plugins.exports.tables import exports
+from contacts_api.plugins.exports.task import run_export
+from contacts_api.plugins.imports.columns import EXPORT_COLUMNS
 from tests.conftest import s3_env
 from tests.plugins.exports.conftest import as_user, parse_csv, seed, wait_done
 
 ALICE, BOB = as_user("alice"), as_user("bob")
 
 PEOPLE = [
-    {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@techcorp.com",
-     "title": "Chief Executive Officer", "seniority": "c_suite",
-     "departments": ["executive", "engineering"], "email_status": "verified",
-     "mobile_phone": "+1 555 0100", "city": "London", "country": "United Kingdom",
-     "linkedin_url": "https://www.linkedin.com/in/ada",
-     "meta": {"work_direct_phone": "+44 20 7946 0000", "stage": "Lead"},
-     "company": {"name": "TechCorp", "domain": "techcorp.com", "employees_count": 120,
-                 "industries": ["computer software"], "keywords": ["saas", "crm"],
-                 "technologies": ["salesforce", "aws"], "annual_revenue": 12000000,
-                 "total_funding": 3000000, "city": "London", "country": "United Kingdom"},
-     "company_meta": {"website": "https://www.techcorp.com", "phone_number": "+44 1",
-                      "latest_funding": "Series A", "latest_funding_amount": 3000000,
-                      "last_raised_at": "2024-05-01"}},
-    {"first_name": "Jürgen", "last_name": "Groß", "email": "jurgen@baumann.de", "title": "CTO",
-     "country": "Germany", "company": {"name": "Baumann GmbH", "domain": "baumann.de"}},
+    {
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "email": "ada@techcorp.com",
+        "title": "Chief Executive Officer",
+        "seniority": "c_suite",
+        "departments": ["executive", "engineering"],
+        "email_status": "verified",
+        "mobile_phone": "+1 555 0100",
+        "city": "London",
+        "country": "United Kingdom",
+        "linkedin_url": "https://www.linkedin.com/in/ada",
+        "meta": {"work_direct_phone": "+44 20 7946 0000", "stage": "Lead"},
+        "company": {
+            "name": "TechCorp",
+            "domain": "techcorp.com",
+            "employees_count": 120,
+            "industries": ["computer software"],
+            "keywords": ["saas", "crm"],
+            "technologies": ["salesforce", "aws"],
+            "annual_revenue": 12000000,
+            "total_funding": 3000000,
+            "city": "London",
+            "country": "United Kingdom",
+        },
+        "company_meta": {
+            "website": "https://www.techcorp.com",
+            "phone_number": "+44 1",
+            "latest_funding": "Series A",
+            "latest_funding_amount": 3000000,
+            "last_raised_at": "2024-05-01",
+        },
+    },
+    {
+        "first_name": "Jürgen",
+        "last_name": "Groß",
+        "email": "jurgen@baumann.de",
+        "title": "CTO",
+        "country": "Germany",
+        "company": {"name": "Baumann GmbH", "domain": "baumann.de"},
+    },
     {"first_name": "Nobody", "last_name": "Without", "title": "Freelancer", "country": "Germany"},
-    {"first_name": "=HYPERLINK(\"http://evil\")", "last_name": "+cmd", "email": "evil@x.io",
-     "title": "@SUM(A1)", "city": "\tTabbed", "country": "-1+1",
-     "company": {"name": "=Company", "domain": "x.io", "keywords": ["-minus", "ok"]}},
+    {
+        "first_name": '=HYPERLINK("http://evil")',
+        "last_name": "+cmd",
+        "email": "evil@x.io",
+        "title": "@SUM(A1)",
+        "city": "\tTabbed",
+        "country": "-1+1",
+        "company": {"name": "=Company", "domain": "x.io", "keywords": ["-minus", "ok"]},
+    },
 ]
 
 
@@ -50,12 +82,11 @@ async def _export(client, body, headers=ALICE):
 
 def _path(url: str) -> str:
     """The test client takes paths; the API answers absolute URLs."""
-    return url[url.index("/api/"):]
+    return url[url.index("/api/") :]
 
 
 async def _download(client, export_id, headers=ALICE) -> bytes:
-    link = await (await client.get(f"/api/v2/exports/{export_id}/download",
-                                   headers=headers)).json()
+    link = await (await client.get(f"/api/v2/exports/{export_id}/download", headers=headers)).json()
     assert dt.datetime.fromisoformat(link["expires_at"]) > dt.datetime.now(dt.UTC)
     assert link["download_url"].startswith(str(client.make_url("/api/v2/exports/")))
     response = await client.get(_path(link["download_url"]))
@@ -75,23 +106,47 @@ async def test_export_by_uuids_matches_the_database(export_client, settings):
     assert set(rows) == {str(ids[0]), str(ids[2])}
     ada = rows[str(ids[0])]
     company_uuid = await client.app[RESOURCES].db.fetch_val(
-        "SELECT company_uuid FROM contacts WHERE uuid = %(u)s", {"u": ids[0]})
+        "SELECT company_uuid FROM contacts WHERE uuid = %(u)s", {"u": ids[0]}
+    )
     assert ada == {
-        "first_name": "Ada", "last_name": "Lovelace", "email": "ada@techcorp.com",
-        "title": "Chief Executive Officer", "seniority": "c_suite",
-        "departments": "executive, engineering", "email_status": "verified",
-        "mobile_phone": "'+1 555 0100", "work_direct_phone": "'+44 20 7946 0000",
-        "home_phone": "", "other_phone": "", "person_linkedin_url":
-        "https://www.linkedin.com/in/ada", "facebook_url": "", "twitter_url": "",
-        "stage": "Lead", "city": "London", "state": "", "country": "United Kingdom",
-        "company": "TechCorp", "company_name_for_emails": "", "website":
-        "https://www.techcorp.com", "company_linkedin_url": "", "employees": "120",
-        "industry": "computer software", "keywords": "saas, crm",
-        "technologies": "salesforce, aws", "company_address": "", "company_city": "London",
-        "company_state": "", "company_country": "United Kingdom", "company_phone": "'+44 1",
-        "annual_revenue": "12000000", "total_funding": "3000000",
-        "latest_funding_amount": "3000000", "latest_funding": "Series A",
-        "last_raised_at": "2024-05-01", "uuid": str(ids[0]), "company_uuid": str(company_uuid),
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "email": "ada@techcorp.com",
+        "title": "Chief Executive Officer",
+        "seniority": "c_suite",
+        "departments": "executive, engineering",
+        "email_status": "verified",
+        "mobile_phone": "'+1 555 0100",
+        "work_direct_phone": "'+44 20 7946 0000",
+        "home_phone": "",
+        "other_phone": "",
+        "person_linkedin_url": "https://www.linkedin.com/in/ada",
+        "facebook_url": "",
+        "twitter_url": "",
+        "stage": "Lead",
+        "city": "London",
+        "state": "",
+        "country": "United Kingdom",
+        "company": "TechCorp",
+        "company_name_for_emails": "",
+        "website": "https://www.techcorp.com",
+        "company_linkedin_url": "",
+        "employees": "120",
+        "industry": "computer software",
+        "keywords": "saas, crm",
+        "technologies": "salesforce, aws",
+        "company_address": "",
+        "company_city": "London",
+        "company_state": "",
+        "company_country": "United Kingdom",
+        "company_phone": "'+44 1",
+        "annual_revenue": "12000000",
+        "total_funding": "3000000",
+        "latest_funding_amount": "3000000",
+        "latest_funding": "Series A",
+        "last_raised_at": "2024-05-01",
+        "uuid": str(ids[0]),
+        "company_uuid": str(company_uuid),
     }
     nobody = rows[str(ids[2])]
     assert nobody["company"] == "" and nobody["company_uuid"] == "" and nobody["email"] == ""
@@ -112,24 +167,27 @@ async def test_formula_cells_are_neutralized(export_client, settings):
     ids = await seed(client, PEOPLE)
     export = await _export(client, {"contact_uuids": [str(ids[3])]})
     row = parse_csv(await _download(client, export["id"]))[0]
-    assert row["first_name"] == "'=HYPERLINK(\"http://evil\")"
+    assert row["first_name"] == '\'=HYPERLINK("http://evil")'
     assert row["last_name"] == "'+cmd" and row["title"] == "'@SUM(A1)"
     assert row["city"] == "'\tTabbed" and row["country"] == "'-1+1"
     assert row["company"] == "'=Company" and row["keywords"] == "'-minus, ok"
     assert row["email"] == "evil@x.io"
 
 
-@pytest.mark.parametrize("body, loc", [
-    ({}, ["body"]),
-    ({"contact_uuids": []}, ["body", "contact_uuids"]),
-    ({"contact_uuids": ["not-a-uuid"]}, ["body", "contact_uuids", 0]),
-    ({"filters": {}}, ["body", "filters"]),
-    ({"filters": {"no_such_filter": ["x"]}}, ["body", "filters", "no_such_filter"]),
-    ({"filters": {"employees_min": ["many"]}}, ["body", "filters", "employees_min"]),
-    ({"filters": {"title": [""]}}, ["body", "filters"]),
-    ({"contact_uuids": [str(uuid.uuid4())], "filters": {"title": ["x"]}}, ["body"]),
-    ({"contact_uuids": [str(uuid.uuid4())], "extra": 1}, ["body", "extra"]),
-])
+@pytest.mark.parametrize(
+    "body, loc",
+    [
+        ({}, ["body"]),
+        ({"contact_uuids": []}, ["body", "contact_uuids"]),
+        ({"contact_uuids": ["not-a-uuid"]}, ["body", "contact_uuids", 0]),
+        ({"filters": {}}, ["body", "filters"]),
+        ({"filters": {"no_such_filter": ["x"]}}, ["body", "filters", "no_such_filter"]),
+        ({"filters": {"employees_min": ["many"]}}, ["body", "filters", "employees_min"]),
+        ({"filters": {"title": [""]}}, ["body", "filters"]),
+        ({"contact_uuids": [str(uuid.uuid4())], "filters": {"title": ["x"]}}, ["body"]),
+        ({"contact_uuids": [str(uuid.uuid4())], "extra": 1}, ["body", "extra"]),
+    ],
+)
 async def test_bad_requests_are_422_naming_the_field(export_client, settings, body, loc):
     client = await export_client(settings)
     response = await client.post("/api/v2/exports/contacts/export", json=body, headers=ALICE)
@@ -141,8 +199,11 @@ async def test_bad_requests_are_422_naming_the_field(export_client, settings, bo
 
 async def test_apollo_url_needs_the_apollo_plugin(export_client, settings_factory):
     client = await export_client(settings_factory(CONTACTS_API__PLUGINS__BLOCKED="apollo"))
-    response = await client.post("/api/v2/exports/contacts/export", headers=ALICE,
-                                 json={"apollo_url": "https://app.apollo.io/#/people"})
+    response = await client.post(
+        "/api/v2/exports/contacts/export",
+        headers=ALICE,
+        json={"apollo_url": "https://app.apollo.io/#/people"},
+    )
     body = await response.json()
     assert response.status == 422 and "apollo plugin" in body["detail"]
 
@@ -150,8 +211,9 @@ async def test_apollo_url_needs_the_apollo_plugin(export_client, settings_factor
 async def test_exports_need_a_caller_and_belong_to_it(export_client, settings):
     client = await export_client(settings)
     ids = await seed(client, PEOPLE[:1])
-    anonymous = await client.post("/api/v2/exports/contacts/export",
-                                  json={"contact_uuids": [str(ids[0])]})
+    anonymous = await client.post(
+        "/api/v2/exports/contacts/export", json={"contact_uuids": [str(ids[0])]}
+    )
     assert anonymous.status == 401
     export = await _export(client, {"contact_uuids": [str(ids[0])]})
     for path in (f"/api/v2/exports/{export['id']}", f"/api/v2/exports/{export['id']}/download"):
@@ -181,9 +243,18 @@ async def test_list_is_newest_first_and_pages(export_client, settings):
 
 async def test_download_before_completion_is_409(export_client, settings):
     client = await export_client(settings)
-    export_id = await client.app[RESOURCES].db.fetch_val(sa.insert(exports).values(
-        owner_id="alice", status="processing", selection={"contact_uuids": []},
-        file_name="x.csv", storage_key="exports/x.csv", row_count=0).returning(exports.c.id))
+    export_id = await client.app[RESOURCES].db.fetch_val(
+        sa.insert(exports)
+        .values(
+            owner_id="alice",
+            status="processing",
+            selection={"contact_uuids": []},
+            file_name="x.csv",
+            storage_key="exports/x.csv",
+            row_count=0,
+        )
+        .returning(exports.c.id)
+    )
     response = await client.get(f"/api/v2/exports/{export_id}/download", headers=ALICE)
     body = await response.json()
     assert response.status == 409 and body["error_code"] == "CONFLICT"
@@ -195,12 +266,17 @@ async def test_local_links_expire_and_refuse_tampering(export_client, settings_f
     ids = await seed(client, PEOPLE[:1])
     export = await _export(client, {"contact_uuids": [str(ids[0])]})
     other = await _export(client, {"contact_uuids": [str(ids[0])]})
-    link = (await (await client.get(f"/api/v2/exports/{export['id']}/download",
-                                    headers=ALICE)).json())["download_url"]
+    link = (
+        await (await client.get(f"/api/v2/exports/{export['id']}/download", headers=ALICE)).json()
+    )["download_url"]
     path = _path(link)
     assert (await client.get(path)).status == 200  # the link itself is the credential
-    for bad in (path[:-3] + "AAA", path.replace(export["id"], other["id"]),
-                path.split("?")[0] + "?token=", path.split("?")[0]):
+    for bad in (
+        path[:-3] + "AAA",
+        path.replace(export["id"], other["id"]),
+        path.split("?")[0] + "?token=",
+        path.split("?")[0],
+    ):
         refused = await client.get(bad)
         assert refused.status == 403 and (await refused.json())["error_code"] == "FORBIDDEN"
     await asyncio.sleep(2.1)
@@ -208,24 +284,28 @@ async def test_local_links_expire_and_refuse_tampering(export_client, settings_f
     assert expired.status == 403
 
 
-async def test_s3_export_downloads_through_a_presigned_url(export_client, settings_factory,
-                                                           s3_endpoint, s3_bucket):
+async def test_s3_export_downloads_through_a_presigned_url(
+    export_client, settings_factory, s3_endpoint, s3_bucket
+):
     client = await export_client(settings_factory(**s3_env(s3_endpoint, s3_bucket)))
     ids = await seed(client, PEOPLE)
     export = await _export(client, {"filters": {"email": ["techcorp"]}})
-    link = await (await client.get(f"/api/v2/exports/{export['id']}/download",
-                                   headers=ALICE)).json()
+    link = await (
+        await client.get(f"/api/v2/exports/{export['id']}/download", headers=ALICE)
+    ).json()
     assert link["download_url"].startswith(s3_endpoint) and "Signature" in link["download_url"]
     with urllib.request.urlopen(link["download_url"], timeout=10) as response:
         rows = parse_csv(response.read())
     assert [r["uuid"] for r in rows] == [str(ids[0])]
-    again = await (await client.get(f"/api/v2/exports/{export['id']}/download",
-                                    headers=ALICE)).json()
+    again = await (
+        await client.get(f"/api/v2/exports/{export['id']}/download", headers=ALICE)
+    ).json()
     assert again["download_url"] != link["download_url"] or again["expires_at"]  # fresh mint
 
 
-async def test_failing_upload_leaves_no_partial_object(export_client, settings_factory,
-                                                       s3_endpoint, s3_bucket):
+async def test_failing_upload_leaves_no_partial_object(
+    export_client, settings_factory, s3_endpoint, s3_bucket
+):
     client = await export_client(settings_factory(**s3_env(s3_endpoint, s3_bucket)))
     db = client.app[RESOURCES].db
     await db.execute("""INSERT INTO contacts (first_name, last_name, email, title, city)
@@ -264,15 +344,17 @@ async def test_redelivered_task_of_a_finished_export_does_nothing(export_client,
 
 
 async def test_purge_deletes_old_exports_and_their_files(export_client, settings):
-    from plugins.exports.purge import purge_exports
+    from contacts_api.plugins.exports.purge import purge_exports
 
     client = await export_client(settings)
     ids = await seed(client, PEOPLE[:1])
     old = await _export(client, {"contact_uuids": [str(ids[0])]})
     recent = await _export(client, {"contact_uuids": [str(ids[0])]})
     resources = client.app[RESOURCES]
-    await resources.db.execute("UPDATE exports SET created_at = now() - interval '10 days' "
-                               "WHERE id = %(id)s", {"id": old["id"]})
+    await resources.db.execute(
+        "UPDATE exports SET created_at = now() - interval '10 days' WHERE id = %(id)s",
+        {"id": old["id"]},
+    )
     keys = {e["id"]: f"exports/{e['id']}.csv" for e in (old, recent)}
     assert all([await resources.storage.exists(k) for k in keys.values()])
     assert await purge_exports(resources, dt.timedelta(days=7)) == 1
@@ -283,7 +365,7 @@ async def test_purge_deletes_old_exports_and_their_files(export_client, settings
 
 
 def test_purge_command(settings, capsys, monkeypatch):
-    from core.cli import main
+    from contacts_api.core.cli import main
 
     monkeypatch.setenv("DATABASE_URL", settings.database.url.reveal())
     monkeypatch.setenv("CONTACTS_API__STORAGE__LOCAL_PATH", settings.storage.local_path)
@@ -294,26 +376,32 @@ def test_purge_command(settings, capsys, monkeypatch):
 async def test_export_by_apollo_url(export_client, settings):
     client = await export_client(settings)
     ids = await seed(client, PEOPLE)
-    url = ("https://app.apollo.io/#/people?personLocations[]=Germany"
-           "&personTitles[]=cto&uniqueUrlId=abc")
+    url = (
+        "https://app.apollo.io/#/people?personLocations[]=Germany"
+        "&personTitles[]=cto&uniqueUrlId=abc"
+    )
     export = await _export(client, {"apollo_url": url})
     rows = parse_csv(await _download(client, export["id"]))
     assert [r["uuid"] for r in rows] == [str(ids[1])]  # the German CTO, by Apollo's rules
-    bad = await client.post("/api/v2/exports/contacts/export", headers=ALICE,
-                            json={"apollo_url": "https://app.apollo.io/#/lists/abc"})
+    bad = await client.post(
+        "/api/v2/exports/contacts/export",
+        headers=ALICE,
+        json={"apollo_url": "https://app.apollo.io/#/lists/abc"},
+    )
     assert bad.status == 422 and "saved list" in (await bad.json())["detail"]
 
 
 async def test_export_through_the_redis_broker_and_a_worker(export_client, settings_factory):
-    from core.plugins import Plugins
-    from workers.broker import run_worker
+    from contacts_api.core.plugins import Plugins
+    from contacts_api.workers.broker import run_worker
 
     settings = settings_factory(CONTACTS_API__BROKER__BACKEND="redis")
     client = await export_client(settings)
     ids = await seed(client, PEOPLE[:2])
     stop = asyncio.Event()
-    worker = asyncio.create_task(run_worker(settings, Plugins.load(settings),
-                                            queues=["exports"], stop=stop))
+    worker = asyncio.create_task(
+        run_worker(settings, Plugins.load(settings), queues=["exports"], stop=stop)
+    )
     try:
         export = await _export(client, {"contact_uuids": [str(i) for i in ids]})
         assert export["status"] == "completed" and export["row_count"] == 2
@@ -322,23 +410,33 @@ async def test_export_through_the_redis_broker_and_a_worker(export_client, setti
         await asyncio.wait_for(worker, 15)
 
 
-async def test_a_redelivery_waits_for_a_live_export_then_takes_over(export_client, settings,
-                                                                     monkeypatch):
-    from plugins.exports import task as export_task
+async def test_a_redelivery_waits_for_a_live_export_then_takes_over(
+    export_client, settings, monkeypatch
+):
+    from contacts_api.plugins.exports import task as export_task
 
     monkeypatch.setattr(export_task, "LEASE_S", 1.2)
     client = await export_client(settings)
     ids = await seed(client, PEOPLE[:2])
     db = client.app[RESOURCES].db
-    export_id = await db.fetch_val(sa.insert(exports).values(
-        owner_id="alice", status="processing", heartbeat_at=sa.func.now(),
-        selection={"contact_uuids": [str(i) for i in ids]}, file_name="x.csv",
-        storage_key="exports/live.csv", row_count=0).returning(exports.c.id))
-    redelivered = asyncio.create_task(run_export(client.app[RESOURCES],
-                                                 export_id=str(export_id)))
+    export_id = await db.fetch_val(
+        sa.insert(exports)
+        .values(
+            owner_id="alice",
+            status="processing",
+            heartbeat_at=sa.func.now(),
+            selection={"contact_uuids": [str(i) for i in ids]},
+            file_name="x.csv",
+            storage_key="exports/live.csv",
+            row_count=0,
+        )
+        .returning(exports.c.id)
+    )
+    redelivered = asyncio.create_task(run_export(client.app[RESOURCES], export_id=str(export_id)))
     for _ in range(8):  # another worker is alive: its heartbeat keeps coming
-        await db.execute(sa.update(exports).where(exports.c.id == export_id)
-                         .values(heartbeat_at=sa.func.now()))
+        await db.execute(
+            sa.update(exports).where(exports.c.id == export_id).values(heartbeat_at=sa.func.now())
+        )
         await asyncio.sleep(0.3)
         assert not redelivered.done()
     await asyncio.wait_for(redelivered, 10)  # the heartbeat stopped: taken over

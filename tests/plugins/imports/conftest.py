@@ -10,9 +10,9 @@ import psycopg2
 import psycopg2.extras
 import pytest
 
-import core.plugins
-from core.auth import Actor
-from core.hookspecs import hookimpl
+import contacts_api.core.plugins
+from contacts_api.core.auth import Actor
+from contacts_api.core.hookspecs import hookimpl
 from tests.conftest import WRITE_KEY
 
 SAMPLES = __import__("pathlib").Path(__file__).resolve().parent / "samples"
@@ -31,7 +31,7 @@ class _StandInWriteKey:
 
 
 def extra_plugins() -> list:
-    if "auth_write_key" in core.plugins.BUILTIN_PLUGINS:
+    if "auth_write_key" in contacts_api.core.plugins.BUILTIN_PLUGINS:
         return []
     return [("imports_test_write_key", _StandInWriteKey())]
 
@@ -109,6 +109,8 @@ def generate_csv(rows: int, *, bad_every: int = 0, duplicate_every: int = 0) -> 
             email = f"person{n}@example.com"
             expected["created"] += 1
             previous = email
-        lines.append(f"First{n},Last{n},{email},Title {n % 37},Company {company},"
-                     f"company{company}.example.com,{company * 10},City {n % 11}")
+        lines.append(
+            f"First{n},Last{n},{email},Title {n % 37},Company {company},"
+            f"company{company}.example.com,{company * 10},City {n % 11}"
+        )
     return ("\n".join(lines) + "\n").encode(), expected

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from plugins.imports.columns import (
+from contacts_api.plugins.imports.columns import (
     APOLLO_HEADERS,
     EXPORT_COLUMNS,
     FIRST_PHONE,

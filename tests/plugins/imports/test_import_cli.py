@@ -4,28 +4,38 @@ import asyncio
 import re
 import sys
 
-from core.plugins import Plugins
+from contacts_api.core.plugins import Plugins
+from contacts_api.workers.broker import run_worker
 from tests.conftest import subprocess_env
 from tests.plugins.imports.conftest import SAMPLES, count, query
-from workers.broker import run_worker
 
 
 async def _cli(settings, *args: str) -> tuple[int, str, str]:
     env = subprocess_env(
-        DATABASE_URL=settings.database.url.reveal(), REDIS_URL=settings.redis.url.reveal(),
+        DATABASE_URL=settings.database.url.reveal(),
+        REDIS_URL=settings.redis.url.reveal(),
         CONTACTS_API__REDIS__KEY_PREFIX=settings.redis.key_prefix,
         CONTACTS_API__BROKER__BACKEND=settings.broker.backend,
-        CONTACTS_API__STORAGE__LOCAL_PATH=settings.storage.local_path)
+        CONTACTS_API__STORAGE__LOCAL_PATH=settings.storage.local_path,
+    )
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "core.cli", "import", *args, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "contacts_api.core.cli",
+        "import",
+        *args,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     out, err = await asyncio.wait_for(process.communicate(), 90)
     return process.returncode, out.decode(), err.decode()
 
 
 async def test_cli_import_runs_the_job_in_process_without_redis(memory_settings):
-    code, out, err = await _cli(memory_settings, str(SAMPLES / "apollo-contacts-export-2026.csv"),
-                                "--wait")
+    code, out, err = await _cli(
+        memory_settings, str(SAMPLES / "apollo-contacts-export-2026.csv"), "--wait"
+    )
     assert code == 0, err
     job_id = out.splitlines()[0]
     assert re.fullmatch(r"[0-9a-f-]{36}", job_id)

@@ -6,12 +6,15 @@ import json
 import pytest
 from yarl import URL
 
-from plugins.contacts.tables import MAX_TEXT
+from contacts_api.plugins.contacts.tables import MAX_TEXT
 from tests.conftest import _truncate_all
 from tests.plugins.imports.conftest import SAMPLES, count, import_bytes, query
 
-LAYOUTS = ["apollo-contacts-export-2024.csv", "apollo-contacts-export-2025-11.csv",
-           "apollo-contacts-export-2026.csv"]
+LAYOUTS = [
+    "apollo-contacts-export-2024.csv",
+    "apollo-contacts-export-2025-11.csv",
+    "apollo-contacts-export-2026.csv",
+]
 CONTACT_SNAPSHOT = """
 SELECT c.email, c.first_name, c.last_name, c.title, c.seniority, c.departments, c.email_status,
        c.city, c.state, c.country, c.linkedin_url, co.name AS company, co.domain
@@ -28,7 +31,8 @@ def _snapshot(settings):
 
 @pytest.mark.parametrize("layout", LAYOUTS)
 async def test_each_apollo_layout_imports_the_same_people_and_companies(
-        import_client, memory_settings, layout):
+    import_client, memory_settings, layout
+):
     client = await import_client(memory_settings)
     ours = await import_bytes(client, (SAMPLES / "contacts-import.csv").read_bytes())
     assert (ours["status"], ours["created_count"], ours["error_count"]) == ("completed", 25, 0)
@@ -54,49 +58,62 @@ def _csv(*lines: str, header: str = HEADER) -> bytes:
 
 async def test_bom_crlf_multiline_cells_and_semicolons(import_client, memory_settings):
     client = await import_client(memory_settings)
-    text = ("\ufefffirst_name;last_name;email;title;company;website\r\n"
-            'Ada;Lovelace;ADA@Example.com;"Chief\r\nEngineer; analytical";Engines;engines.io\r\n'
-            'Alan;Turing;alan@example.com;"Says ""hi""";Engines;https://www.engines.io/x\r\n')
+    text = (
+        "\ufefffirst_name;last_name;email;title;company;website\r\n"
+        'Ada;Lovelace;ADA@Example.com;"Chief\r\nEngineer; analytical";Engines;engines.io\r\n'
+        'Alan;Turing;alan@example.com;"Says ""hi""";Engines;https://www.engines.io/x\r\n'
+    )
     job = await import_bytes(client, text.encode("utf-8"))
     assert (job["status"], job["created_count"], job["error_count"]) == ("completed", 2, 0)
     rows = query(memory_settings, "SELECT email, title FROM contacts ORDER BY email")
-    assert rows == [{"email": "ada@example.com", "title": "Chief\r\nEngineer; analytical"},
-                    {"email": "alan@example.com", "title": 'Says "hi"'}]
+    assert rows == [
+        {"email": "ada@example.com", "title": "Chief\r\nEngineer; analytical"},
+        {"email": "alan@example.com", "title": 'Says "hi"'},
+    ]
     assert count(memory_settings, "companies") == 1
 
 
 async def test_windows_1252_file_is_read_with_a_warning(import_client, memory_settings):
     client = await import_client(memory_settings)
-    content = _csv("Zoë,Müller,zoe@example.com,Directrice générale,Zürich,,Café SA,cafe.ch,"
-                   ).decode().encode("cp1252")
+    content = (
+        _csv("Zoë,Müller,zoe@example.com,Directrice générale,Zürich,,Café SA,cafe.ch,")
+        .decode()
+        .encode("cp1252")
+    )
     job = await import_bytes(client, content)
     assert job["status"] == "completed" and job["created_count"] == 1
     assert any("Windows-1252" in warning for warning in job["warnings"])
     row = query(memory_settings, "SELECT first_name, last_name, title, city FROM contacts")[0]
-    assert row == {"first_name": "Zoë", "last_name": "Müller", "title": "Directrice générale",
-                   "city": "Zürich"}
+    assert row == {
+        "first_name": "Zoë",
+        "last_name": "Müller",
+        "title": "Directrice générale",
+        "city": "Zürich",
+    }
 
 
 async def test_bad_rows_are_recorded_with_their_row_number_and_skipped(
-        import_client, memory_settings):
+    import_client, memory_settings
+):
     client = await import_client(memory_settings)
     content = _csv(
-        "Ok,One,ok1@example.com,CEO,Paris,,Acme,acme.com,10",               # 1
-        "Bad,Email,not-an-email,CTO,,,,,",                                  # 2
-        'Multi,Line,ok2@example.com,"two\nlines",,,,,',                     # 3 (two lines)
-        "Bad,Number,bad3@example.com,,,,Acme,acme.com,lots",                # 4
-        "Too,Many,bad4@example.com,,,,,,1,extra",                           # 5
-        ",,,,Paris,,,,",                                                    # 6 no email/name
-        "Huge,Company,bad6@example.com,,,,Big,big.com,99999999999",         # 7 out of range
-        "",                                                                 # 8 blank: skipped
-        "Ok,Three,ok3@example.com,,,,,,",                                   # 9
+        "Ok,One,ok1@example.com,CEO,Paris,,Acme,acme.com,10",  # 1
+        "Bad,Email,not-an-email,CTO,,,,,",  # 2
+        'Multi,Line,ok2@example.com,"two\nlines",,,,,',  # 3 (two lines)
+        "Bad,Number,bad3@example.com,,,,Acme,acme.com,lots",  # 4
+        "Too,Many,bad4@example.com,,,,,,1,extra",  # 5
+        ",,,,Paris,,,,",  # 6 no email/name
+        "Huge,Company,bad6@example.com,,,,Big,big.com,99999999999",  # 7 out of range
+        "",  # 8 blank: skipped
+        "Ok,Three,ok3@example.com,,,,,,",  # 9
     )
     job = await import_bytes(client, content)
     assert job["status"] == "completed"
     assert (job["total_rows"], job["processed_rows"]) == (8, 8)
     assert (job["created_count"], job["updated_count"], job["error_count"]) == (3, 0, 5)
-    response = await client.get(f"/api/v1/contacts/import/{job['id']}/errors/?limit=2",
-                                headers=_write())
+    response = await client.get(
+        f"/api/v1/contacts/import/{job['id']}/errors/?limit=2", headers=_write()
+    )
     page = await response.json()
     assert [e["row_number"] for e in page["results"]] == [2, 4] and page["next"]
     errors = page["results"]
@@ -109,13 +126,23 @@ async def test_bad_rows_are_recorded_with_their_row_number_and_skipped(
     assert "not an email" in messages[2] and "not a number" in messages[4]
     assert "cells" in messages[5] and "neither an email nor" in messages[6]
     assert "out of range" in messages[7]
-    assert errors[0]["row"] == {"first_name": "Bad", "last_name": "Email",
-                                "email": "not-an-email", "title": "CTO", "city": "",
-                                "departments": "", "company": "", "website": "",
-                                "employees": ""}
+    assert errors[0]["row"] == {
+        "first_name": "Bad",
+        "last_name": "Email",
+        "email": "not-an-email",
+        "title": "CTO",
+        "city": "",
+        "departments": "",
+        "company": "",
+        "website": "",
+        "employees": "",
+    }
     assert errors[2]["row"]["column 10"] == "extra"
     assert sorted(r["email"] for r in query(memory_settings, "SELECT email FROM contacts")) == [
-        "ok1@example.com", "ok2@example.com", "ok3@example.com"]
+        "ok1@example.com",
+        "ok2@example.com",
+        "ok3@example.com",
+    ]
 
 
 def _write():
@@ -124,13 +151,18 @@ def _write():
     return WRITE
 
 
-@pytest.mark.parametrize("content", [
-    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 20,
-    b"PK\x03\x04" + b"\x00" * 300,
-    b"just some prose, not a header line\nand more\n",
-], ids=["png", "zip", "no-header"])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 20,
+        b"PK\x03\x04" + b"\x00" * 300,
+        b"just some prose, not a header line\nand more\n",
+    ],
+    ids=["png", "zip", "no-header"],
+)
 async def test_a_file_that_is_not_csv_fails_its_job_and_writes_nothing(
-        import_client, memory_settings, content):
+    import_client, memory_settings, content
+):
     client = await import_client(memory_settings)
     job = await import_bytes(client, content, "photo.csv")
     assert job["status"] == "failed" and job["error"], job
@@ -153,29 +185,37 @@ async def test_reimporting_the_same_file_creates_nothing(import_client, settings
     # Nothing changed, so nothing was rewritten.
     assert query(settings, "SELECT uuid, updated_at FROM contacts ORDER BY uuid") == before
     assert query(settings, "SELECT uuid, updated_at FROM companies ORDER BY uuid") == (
-        companies_before)
+        companies_before
+    )
 
 
 async def test_companies_dedup_by_domain_then_by_name(import_client, settings_factory):
     settings = settings_factory(CONTACTS_API__IMPORTS__BATCH_SIZE="2")
     client = await import_client(settings)
-    job = await import_bytes(client, _csv(
-        "A,One,a1@x.com,,,,Acme,https://www.Acme.com/about,",
-        "A,Two,a2@x.com,,,,ACME Inc,acme.com,50",
-        "A,Three,a3@x.com,,,,Acme,http://acme.com,",
-        "B,One,b1@x.com,,,,Blue Fox,,",
-        "B,Two,b2@x.com,,,,blue fox,,",
-        "B,Three,b3@x.com,,,,BLUE FOX,,12",
-        "C,One,c1@x.com,,,,Other,other.org,",
-    ))
+    job = await import_bytes(
+        client,
+        _csv(
+            "A,One,a1@x.com,,,,Acme,https://www.Acme.com/about,",
+            "A,Two,a2@x.com,,,,ACME Inc,acme.com,50",
+            "A,Three,a3@x.com,,,,Acme,http://acme.com,",
+            "B,One,b1@x.com,,,,Blue Fox,,",
+            "B,Two,b2@x.com,,,,blue fox,,",
+            "B,Three,b3@x.com,,,,BLUE FOX,,12",
+            "C,One,c1@x.com,,,,Other,other.org,",
+        ),
+    )
     assert (job["created_count"], job["error_count"]) == (7, 0)
     # against the database, in a later import
-    job = await import_bytes(client, _csv("D,One,d1@x.com,,,,Blue Fox,,",
-                                          "D,Two,d2@x.com,,,,Acme,acme.com,"))
+    job = await import_bytes(
+        client, _csv("D,One,d1@x.com,,,,Blue Fox,,", "D,Two,d2@x.com,,,,Acme,acme.com,")
+    )
     assert job["created_count"] == 2
-    companies = query(settings, """SELECT co.name, co.domain, co.employees_count,
+    companies = query(
+        settings,
+        """SELECT co.name, co.domain, co.employees_count,
         count(c.uuid) AS contacts FROM companies co LEFT JOIN contacts c
-        ON c.company_uuid = co.uuid GROUP BY co.uuid ORDER BY co.domain NULLS FIRST""")
+        ON c.company_uuid = co.uuid GROUP BY co.uuid ORDER BY co.domain NULLS FIRST""",
+    )
     assert companies == [
         {"name": "Blue Fox", "domain": None, "employees_count": 12, "contacts": 4},
         {"name": "Acme", "domain": "acme.com", "employees_count": 50, "contacts": 4},
@@ -185,46 +225,75 @@ async def test_companies_dedup_by_domain_then_by_name(import_client, settings_fa
 
 async def test_an_empty_cell_never_erases_a_stored_value(import_client, memory_settings):
     client = await import_client(memory_settings)
-    await import_bytes(client, _csv(
-        'Ada,Lovelace,ada@x.com,CEO,London,"Sales, Ops",Acme,acme.com,10'))
+    await import_bytes(
+        client, _csv('Ada,Lovelace,ada@x.com,CEO,London,"Sales, Ops",Acme,acme.com,10')
+    )
     job = await import_bytes(client, _csv("Ada,,ada@x.com,,Paris,,,,"))
     assert (job["created_count"], job["updated_count"]) == (0, 1)
-    row = query(memory_settings, """SELECT c.first_name, c.last_name, c.title, c.city,
+    row = query(
+        memory_settings,
+        """SELECT c.first_name, c.last_name, c.title, c.city,
         c.departments, co.domain, co.employees_count FROM contacts c
-        JOIN companies co ON co.uuid = c.company_uuid""")
-    assert row == [{"first_name": "Ada", "last_name": "Lovelace", "title": "CEO",
-                    "city": "Paris", "departments": ["sales", "ops"], "domain": "acme.com",
-                    "employees_count": 10}]
+        JOIN companies co ON co.uuid = c.company_uuid""",
+    )
+    assert row == [
+        {
+            "first_name": "Ada",
+            "last_name": "Lovelace",
+            "title": "CEO",
+            "city": "Paris",
+            "departments": ["sales", "ops"],
+            "domain": "acme.com",
+            "employees_count": 10,
+        }
+    ]
     await import_bytes(client, _csv("Ada,,ada@x.com,,,Engineering,,,"))
     assert query(memory_settings, "SELECT departments FROM contacts") == [
-        {"departments": ["engineering"]}]  # a non-empty list replaces
+        {"departments": ["engineering"]}
+    ]  # a non-empty list replaces
 
 
 async def test_duplicates_within_a_batch_merge_in_file_order(import_client, memory_settings):
     client = await import_client(memory_settings)
-    job = await import_bytes(client, _csv(
-        "Ada,Lovelace,ada@x.com,CEO,London,,,,",
-        "Ada,,ADA@x.com,Founder,,,Acme,acme.com,",
-        "Bob,Stone,,,,,,,",
-        "Bob,Stone,,Engineer,,,,,",
-    ))
+    job = await import_bytes(
+        client,
+        _csv(
+            "Ada,Lovelace,ada@x.com,CEO,London,,,,",
+            "Ada,,ADA@x.com,Founder,,,Acme,acme.com,",
+            "Bob,Stone,,,,,,,",
+            "Bob,Stone,,Engineer,,,,,",
+        ),
+    )
     assert (job["created_count"], job["updated_count"]) == (2, 2)
-    rows = query(memory_settings, """SELECT c.first_name, c.last_name, c.title, c.city,
+    rows = query(
+        memory_settings,
+        """SELECT c.first_name, c.last_name, c.title, c.city,
         co.domain FROM contacts c LEFT JOIN companies co ON co.uuid = c.company_uuid
-        ORDER BY c.first_name""")
+        ORDER BY c.first_name""",
+    )
     assert rows == [
-        {"first_name": "Ada", "last_name": "Lovelace", "title": "Founder", "city": "London",
-         "domain": "acme.com"},
-        {"first_name": "Bob", "last_name": "Stone", "title": "Engineer", "city": None,
-         "domain": None},
+        {
+            "first_name": "Ada",
+            "last_name": "Lovelace",
+            "title": "Founder",
+            "city": "London",
+            "domain": "acme.com",
+        },
+        {
+            "first_name": "Bob",
+            "last_name": "Stone",
+            "title": "Engineer",
+            "city": None,
+            "domain": None,
+        },
     ]
 
 
-async def test_contacts_without_email_upsert_by_names_and_company(import_client,
-                                                                   memory_settings):
+async def test_contacts_without_email_upsert_by_names_and_company(import_client, memory_settings):
     client = await import_client(memory_settings)
-    content = _csv("John,Doe,,CEO,,,Acme,acme.com,", "John,Doe,,CTO,,,Other,other.com,",
-                   "john,DOE,,Chair,,,,,")
+    content = _csv(
+        "John,Doe,,CEO,,,Acme,acme.com,", "John,Doe,,CTO,,,Other,other.com,", "john,DOE,,Chair,,,,,"
+    )
     first = await import_bytes(client, content)
     assert (first["created_count"], first["updated_count"]) == (3, 0)
     second = await import_bytes(client, content)
@@ -234,15 +303,18 @@ async def test_contacts_without_email_upsert_by_names_and_company(import_client,
 
 async def test_metadata_is_written_and_merged(import_client, memory_settings):
     client = await import_client(memory_settings)
-    header = ("email,first_name,work_direct_phone,stage,company,website,company_phone,"
-              "latest_funding\n")
-    await import_bytes(client, _csv("a@x.com,A,'+1 555,Cold,Acme,acme.com,+1 777,Seed",
-                                    header=header))
+    header = (
+        "email,first_name,work_direct_phone,stage,company,website,company_phone,latest_funding\n"
+    )
+    await import_bytes(
+        client, _csv("a@x.com,A,'+1 555,Cold,Acme,acme.com,+1 777,Seed", header=header)
+    )
     await import_bytes(client, _csv("a@x.com,A,,Warm,Acme,acme.com,,", header=header))
     meta = query(memory_settings, "SELECT work_direct_phone, stage FROM contact_metadata")
     assert meta == [{"work_direct_phone": "+1 555", "stage": "Warm"}]
-    meta = query(memory_settings, "SELECT website, phone_number, latest_funding "
-                                  "FROM company_metadata")
+    meta = query(
+        memory_settings, "SELECT website, phone_number, latest_funding FROM company_metadata"
+    )
     assert meta == [{"website": "acme.com", "phone_number": "+1 777", "latest_funding": "Seed"}]
     assert json.loads(json.dumps(meta))  # plain JSON-able values
 
@@ -259,10 +331,14 @@ async def test_overlong_text_rejects_the_row_and_keeps_the_rest(import_client, m
     )
     job = await import_bytes(client, content)
     assert (job["status"], job["created_count"], job["error_count"]) == ("completed", 1, 2)
-    errors = (await (await client.get(f"/api/v1/contacts/import/{job['id']}/errors/",
-                                      headers=_write())).json())["results"]
+    errors = (
+        await (
+            await client.get(f"/api/v1/contacts/import/{job['id']}/errors/", headers=_write())
+        ).json()
+    )["results"]
     assert [(e["row_number"], e["message"]) for e in errors] == [
         (2, f'column "title": longer than {MAX_TEXT} characters'),
-        (3, f'column "company": longer than {MAX_TEXT} characters')]
+        (3, f'column "company": longer than {MAX_TEXT} characters'),
+    ]
     stored = query(memory_settings, "SELECT first_name, title FROM contacts")
     assert stored == [{"first_name": longest, "title": longest}]

@@ -12,10 +12,10 @@ from urllib.parse import urlsplit
 import psycopg2
 import psycopg2.errors
 
-from core.appkeys import RESOURCES
-from core.resources.database import is_transient
-from plugins.imports import repository as repo
-from plugins.imports.tasks import run_import
+from contacts_api.core.appkeys import RESOURCES
+from contacts_api.core.resources.database import is_transient
+from contacts_api.plugins.imports import repository as repo
+from contacts_api.plugins.imports.tasks import run_import
 from tests.conftest import subprocess_env
 from tests.helpers import TcpProxy, url_via
 from tests.plugins.imports.conftest import (
@@ -30,15 +30,22 @@ from tests.plugins.imports.conftest import (
 
 def _start_worker(settings, log_path):
     env = subprocess_env(
-        DATABASE_URL=settings.database.url.reveal(), REDIS_URL=settings.redis.url.reveal(),
+        DATABASE_URL=settings.database.url.reveal(),
+        REDIS_URL=settings.redis.url.reveal(),
         CONTACTS_API__REDIS__KEY_PREFIX=settings.redis.key_prefix,
-        CONTACTS_API__BROKER__BACKEND="redis", CONTACTS_API__BROKER__REDELIVERY_IDLE_S="1",
+        CONTACTS_API__BROKER__BACKEND="redis",
+        CONTACTS_API__BROKER__REDELIVERY_IDLE_S="1",
         CONTACTS_API__STORAGE__LOCAL_PATH=settings.storage.local_path,
         CONTACTS_API__IMPORTS__LEASE_S=str(settings.imports.lease_s),
-        CONTACTS_API__IMPORTS__BATCH_SIZE=str(settings.imports.batch_size))
+        CONTACTS_API__IMPORTS__BATCH_SIZE=str(settings.imports.batch_size),
+    )
     log = open(log_path, "wb")  # noqa: SIM115 - closed with the process
-    process = subprocess.Popen([sys.executable, "-m", "core.cli", "worker", "--queue", "imports"],
-                               env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "contacts_api.core.cli", "worker", "--queue", "imports"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     process.log_file = log
     deadline = time.monotonic() + 30
     while b"worker resources open" not in log_path.read_bytes():
@@ -55,11 +62,15 @@ def _stop(process):
         process.log_file.close()
 
 
-async def test_a_killed_worker_s_job_resumes_with_exact_counts(import_client, settings_factory,
-                                                               tmp_path):
+async def test_a_killed_worker_s_job_resumes_with_exact_counts(
+    import_client, settings_factory, tmp_path
+):
     settings = settings_factory(
-        CONTACTS_API__BROKER__BACKEND="redis", CONTACTS_API__BROKER__REDELIVERY_IDLE_S="1",
-        CONTACTS_API__IMPORTS__LEASE_S="2", CONTACTS_API__IMPORTS__BATCH_SIZE="100")
+        CONTACTS_API__BROKER__BACKEND="redis",
+        CONTACTS_API__BROKER__REDELIVERY_IDLE_S="1",
+        CONTACTS_API__IMPORTS__LEASE_S="2",
+        CONTACTS_API__IMPORTS__BATCH_SIZE="100",
+    )
     content, expected = generate_csv(6000, bad_every=97, duplicate_every=13)
     client = await import_client(settings)
     first = _start_worker(settings, tmp_path / "first.log")
@@ -70,8 +81,11 @@ async def test_a_killed_worker_s_job_resumes_with_exact_counts(import_client, se
         job_id = (await response.json())["id"]
         deadline = time.monotonic() + 30
         while True:  # kill it mid-file: some batches committed, most not
-            job = query(settings, "SELECT processed_rows, resume_row FROM import_jobs "
-                                  "WHERE id = %s", (job_id,))[0]
+            job = query(
+                settings,
+                "SELECT processed_rows, resume_row FROM import_jobs WHERE id = %s",
+                (job_id,),
+            )[0]
             if 0 < job["resume_row"] < 3000:
                 break
             assert job["resume_row"] < 3000 and time.monotonic() < deadline, job
@@ -87,19 +101,24 @@ async def test_a_killed_worker_s_job_resumes_with_exact_counts(import_client, se
         done = await wait_job(client, job_id, timeout=60)
         assert done["status"] == "completed", done
         assert (done["created_count"], done["updated_count"], done["error_count"]) == (
-            expected["created"], expected["updated"], expected["errors"])
+            expected["created"],
+            expected["updated"],
+            expected["errors"],
+        )
         assert done["total_rows"] == done["processed_rows"] == 6000
         assert count(settings, "contacts") == expected["created"]
         assert count(settings, "import_errors") == expected["errors"]
         assert count(settings, "companies") == 50
-        duplicated = query(settings, "SELECT email FROM contacts GROUP BY email "
-                                     "HAVING count(*) > 1")
+        duplicated = query(
+            settings, "SELECT email FROM contacts GROUP BY email HAVING count(*) > 1"
+        )
         assert duplicated == []
         resumed = query(settings, "SELECT attempts FROM import_jobs WHERE id = %s", (job_id,))
         assert resumed[0]["attempts"] == 2
         log = (tmp_path / "second.log").read_text()
-        resumed_from = int(log.split(f"import {job_id}: started by ")[1].split(" from row ")[1]
-                           .split()[0])
+        resumed_from = int(
+            log.split(f"import {job_id}: started by ")[1].split(" from row ")[1].split()[0]
+        )
         assert resumed_from == stopped["resume_row"] > 0  # resumed, not restarted
     finally:
         _stop(first)
@@ -119,15 +138,20 @@ async def _stored_job(resources, content: bytes) -> str:
 
 
 async def test_a_second_delivery_waits_for_a_live_lease_then_takes_over_when_it_expires(
-        import_client, settings_factory):
+    import_client, settings_factory
+):
     settings = settings_factory(CONTACTS_API__IMPORTS__LEASE_S="30")
     client = await import_client(settings)
     resources = client.app[RESOURCES]
     content, expected = generate_csv(300)
     job_id = await _stored_job(resources, content)
-    query(settings, "UPDATE import_jobs SET status = 'processing', lease_owner = 'other', "
-                    "lease_expires_at = now() + interval '1.5 seconds' WHERE id = %s "
-                    "RETURNING id", (job_id,))
+    query(
+        settings,
+        "UPDATE import_jobs SET status = 'processing', lease_owner = 'other', "
+        "lease_expires_at = now() + interval '1.5 seconds' WHERE id = %s "
+        "RETURNING id",
+        (job_id,),
+    )
     run = asyncio.create_task(run_import(resources, job_id))
     await asyncio.sleep(1)
     assert not run.done()
@@ -138,19 +162,28 @@ async def test_a_second_delivery_waits_for_a_live_lease_then_takes_over_when_it_
     assert (job["status"], job["created_count"]) == ("completed", expected["created"])
 
 
-async def test_a_second_delivery_returns_when_the_lease_holder_finishes(import_client,
-                                                                        settings_factory):
+async def test_a_second_delivery_returns_when_the_lease_holder_finishes(
+    import_client, settings_factory
+):
     settings = settings_factory(CONTACTS_API__IMPORTS__LEASE_S="30")
     client = await import_client(settings)
     resources = client.app[RESOURCES]
     job_id = await _stored_job(resources, generate_csv(10)[0])
-    query(settings, "UPDATE import_jobs SET status = 'processing', lease_owner = 'other', "
-                    "lease_expires_at = now() + interval '30 seconds' WHERE id = %s "
-                    "RETURNING id", (job_id,))
+    query(
+        settings,
+        "UPDATE import_jobs SET status = 'processing', lease_owner = 'other', "
+        "lease_expires_at = now() + interval '30 seconds' WHERE id = %s "
+        "RETURNING id",
+        (job_id,),
+    )
     run = asyncio.create_task(run_import(resources, job_id))
     await asyncio.sleep(0.5)
-    query(settings, "UPDATE import_jobs SET status = 'completed', lease_owner = NULL "
-                    "WHERE id = %s RETURNING id", (job_id,))
+    query(
+        settings,
+        "UPDATE import_jobs SET status = 'completed', lease_owner = NULL "
+        "WHERE id = %s RETURNING id",
+        (job_id,),
+    )
     await asyncio.wait_for(run, 30)
     assert count(settings, "contacts") == 0  # the holder's work is not redone
 
@@ -161,24 +194,31 @@ async def test_two_concurrent_deliveries_run_the_job_once(import_client, setting
     resources = client.app[RESOURCES]
     content, expected = generate_csv(1500, bad_every=50, duplicate_every=7)
     job_id = await _stored_job(resources, content)
-    await asyncio.wait_for(asyncio.gather(run_import(resources, job_id),
-                                          run_import(resources, job_id)), 60)
+    await asyncio.wait_for(
+        asyncio.gather(run_import(resources, job_id), run_import(resources, job_id)), 60
+    )
     job = await repo.get_job(resources.db, job_id)
     assert job["attempts"] == 1
     assert (job["created_count"], job["updated_count"], job["error_count"]) == (
-        expected["created"], expected["updated"], expected["errors"])
+        expected["created"],
+        expected["updated"],
+        expected["errors"],
+    )
     assert count(settings, "contacts") == expected["created"]
 
 
-async def test_embedded_mode_restarts_jobs_a_crashed_process_left(import_client,
-                                                                  settings_factory):
+async def test_embedded_mode_restarts_jobs_a_crashed_process_left(import_client, settings_factory):
     settings = settings_factory(CONTACTS_API__BROKER__BACKEND="memory")
     client = await import_client(settings)
     content, expected = generate_csv(500)
     job_id = await _stored_job(client.app[RESOURCES], content)
-    query(settings, "UPDATE import_jobs SET status = 'processing', lease_owner = 'dead', "
-                    "lease_expires_at = now() - interval '1 second' WHERE id = %s "
-                    "RETURNING id", (job_id,))
+    query(
+        settings,
+        "UPDATE import_jobs SET status = 'processing', lease_owner = 'dead', "
+        "lease_expires_at = now() - interval '1 second' WHERE id = %s "
+        "RETURNING id",
+        (job_id,),
+    )
     restarted = await import_client(settings)  # a new process starting up
     job = await wait_job(restarted, job_id, timeout=30)
     assert (job["status"], job["created_count"]) == ("completed", expected["created"])
@@ -201,13 +241,15 @@ async def test_progress_moves_while_the_job_runs(import_client, settings_factory
 
 
 async def test_a_batch_is_written_again_when_the_database_connection_drops(
-        import_client, settings_factory, migrated_database_url, caplog):
+    import_client, settings_factory, migrated_database_url, caplog
+):
     """The database goes away mid-file (every connection dropped, new ones refused for
     a second): the task retries the batch and ends with exact counts, no row twice."""
     proxy = TcpProxy("127.0.0.1", urlsplit(migrated_database_url).port or 5432)
     port = await proxy.start()
-    settings = settings_factory(DATABASE_URL=url_via(migrated_database_url, port),
-                                CONTACTS_API__IMPORTS__BATCH_SIZE="50")
+    settings = settings_factory(
+        DATABASE_URL=url_via(migrated_database_url, port), CONTACTS_API__IMPORTS__BATCH_SIZE="50"
+    )
     client = await import_client(settings)
     resources = client.app[RESOURCES]
     content, expected = generate_csv(3000, bad_every=97, duplicate_every=13)
@@ -216,8 +258,12 @@ async def test_a_batch_is_written_again_when_the_database_connection_drops(
     run = asyncio.create_task(run_import(resources, job_id))
     try:
         deadline = time.monotonic() + 30
-        while query(direct, "SELECT resume_row FROM import_jobs WHERE id = %s",
-                    (job_id,))[0]["resume_row"] < 500:
+        while (
+            query(direct, "SELECT resume_row FROM import_jobs WHERE id = %s", (job_id,))[0][
+                "resume_row"
+            ]
+            < 500
+        ):
             assert not run.done() and time.monotonic() < deadline
             await asyncio.sleep(0.005)
         await proxy.stop()
@@ -230,7 +276,10 @@ async def test_a_batch_is_written_again_when_the_database_connection_drops(
     job = query(direct, "SELECT * FROM import_jobs WHERE id = %s", (job_id,))[0]
     assert job["status"] == "completed", job
     assert (job["created_count"], job["updated_count"], job["error_count"]) == (
-        expected["created"], expected["updated"], expected["errors"])
+        expected["created"],
+        expected["updated"],
+        expected["errors"],
+    )
     assert count(direct, "contacts") == expected["created"]
     assert count(direct, "import_errors") == expected["errors"]
     assert query(direct, "SELECT email FROM contacts GROUP BY email HAVING count(*) > 1") == []

@@ -24,15 +24,28 @@ def _stored_files(settings) -> list[Path]:
 
 
 async def test_upload_answers_202_with_the_job_and_the_job_completes(
-        import_client, memory_settings):
+    import_client, memory_settings
+):
     client = await import_client(memory_settings)
     response = await upload(client, SAMPLE, "my leads.csv")
     assert response.status == 202
     job = await response.json()
     assert job["status"] in ("pending", "processing", "completed")
-    assert set(job) >= {"id", "status", "file_name", "total_rows", "processed_rows",
-                        "created_count", "updated_count", "error_count", "error", "warnings",
-                        "created_at", "started_at", "finished_at"}
+    assert set(job) >= {
+        "id",
+        "status",
+        "file_name",
+        "total_rows",
+        "processed_rows",
+        "created_count",
+        "updated_count",
+        "error_count",
+        "error",
+        "warnings",
+        "created_at",
+        "started_at",
+        "finished_at",
+    }
     assert job["file_name"] == "my leads.csv" and job["created_at"].endswith("Z")
     done = await wait_job(client, job["id"])
     assert done["status"] == "completed" and done["finished_at"].endswith("Z")
@@ -41,8 +54,9 @@ async def test_upload_answers_202_with_the_job_and_the_job_completes(
 
 
 async def test_an_import_makes_cached_list_pages_stale(import_client, settings_factory):
-    settings = settings_factory(CONTACTS_API__BROKER__BACKEND="memory",
-                                CONTACTS_API__CONTACTS__LIST_CACHE_ENABLED="true")
+    settings = settings_factory(
+        CONTACTS_API__BROKER__BACKEND="memory", CONTACTS_API__CONTACTS__LIST_CACHE_ENABLED="true"
+    )
     client = await import_client(settings)
 
     async def listed() -> int:
@@ -70,9 +84,11 @@ async def test_job_list_is_newest_first_and_paginated(import_client, memory_sett
 
 async def test_unknown_or_malformed_job_ids_are_404(import_client, memory_settings):
     client = await import_client(memory_settings)
-    for path in ("/api/v1/contacts/import/3f1c1b7e-0000-4000-8000-000000000000/",
-                 "/api/v1/contacts/import/not-a-uuid/",
-                 "/api/v1/contacts/import/3f1c1b7e-0000-4000-8000-000000000000/errors/"):
+    for path in (
+        "/api/v1/contacts/import/3f1c1b7e-0000-4000-8000-000000000000/",
+        "/api/v1/contacts/import/not-a-uuid/",
+        "/api/v1/contacts/import/3f1c1b7e-0000-4000-8000-000000000000/errors/",
+    ):
         response = await client.get(path, headers=WRITE)
         assert response.status == 404, path
         assert (await response.json())["error_code"] == "NOT_FOUND"
@@ -80,8 +96,7 @@ async def test_unknown_or_malformed_job_ids_are_404(import_client, memory_settin
 
 async def test_bad_uploads_are_400_and_store_nothing(import_client, memory_settings):
     client = await import_client(memory_settings)
-    not_multipart = await client.post("/api/v1/contacts/import/", json={"file": "x"},
-                                      headers=WRITE)
+    not_multipart = await client.post("/api/v1/contacts/import/", json={"file": "x"}, headers=WRITE)
     form = aiohttp.FormData()
     form.add_field("other", b"first_name\nAda\n", filename="x.csv")
     no_file = await client.post("/api/v1/contacts/import/", data=form, headers=WRITE)
@@ -109,7 +124,8 @@ async def test_upload_over_the_limit_is_413_and_stores_nothing(import_client, se
 
 
 async def test_upload_needs_the_write_key_and_reads_need_a_credential(
-        import_client, memory_settings):
+    import_client, memory_settings
+):
     client = await import_client(memory_settings)
     form = aiohttp.FormData()
     form.add_field("file", SAMPLE, filename="x.csv")
@@ -122,12 +138,12 @@ async def test_upload_needs_the_write_key_and_reads_need_a_credential(
     assert count(memory_settings, "import_jobs") == 0
 
 
-async def test_upload_and_import_through_s3_storage(import_client, settings_factory,
-                                                    s3_endpoint, s3_bucket):
+async def test_upload_and_import_through_s3_storage(
+    import_client, settings_factory, s3_endpoint, s3_bucket
+):
     settings = settings_factory(**s3_env(s3_endpoint, s3_bucket))
     assert settings.storage.uses_s3
     client = await import_client(settings)
-    job = await import_bytes(client, (SAMPLES / "apollo-contacts-export-2025-11.csv")
-                             .read_bytes())
+    job = await import_bytes(client, (SAMPLES / "apollo-contacts-export-2025-11.csv").read_bytes())
     assert (job["status"], job["created_count"]) == ("completed", 25)
     assert (count(settings, "contacts"), count(settings, "companies")) == (25, 12)

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from plugins.imports.export_format import join_list, neutralize
-from plugins.imports.normalize import (
+from contacts_api.plugins.imports.export_format import join_list, neutralize
+from contacts_api.plugins.imports.normalize import (
     ImportRow,
     RowError,
     build_header_map,
@@ -14,7 +14,7 @@ from plugins.imports.normalize import (
     normalize_date,
     normalize_row,
 )
-from plugins.imports.reading import open_csv
+from contacts_api.plugins.imports.reading import open_csv
 
 SAMPLES = Path(__file__).parent / "samples"
 LAYOUTS = [

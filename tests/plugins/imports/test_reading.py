@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from plugins.imports import reading
-from plugins.imports.reading import CsvFileError, CsvStream, open_csv
+from contacts_api.plugins.imports import reading
+from contacts_api.plugins.imports.reading import CsvFileError, CsvStream, open_csv
 
 SAMPLES = Path(__file__).parent / "samples"
 SAMPLE_NAMES = sorted(path.name for path in SAMPLES.glob("*.csv"))

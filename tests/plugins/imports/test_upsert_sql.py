@@ -2,7 +2,7 @@
 
 import pytest
 
-from plugins.imports.upsert_sql import literal
+from contacts_api.plugins.imports.upsert_sql import literal
 from tests.plugins.imports.conftest import query
 
 TEXTS = [

@@ -1,0 +1,146 @@
+"""The application factory: ``create_app(settings)`` builds a fresh app, with its
+own plugin manager, resources and routes, and nothing global."""
+
+import logging
+from collections.abc import AsyncIterator, Callable, Iterable
+from typing import Any
+
+import aiohttp_cors
+from aiohttp import web
+
+from contacts_api.core.appkeys import (
+    FILTERS,
+    OPENAPI,
+    PLUGINS,
+    RESOURCES,
+    SETTINGS,
+    SIGNER,
+    FilterRegistries,
+)
+from contacts_api.core.filters import FilterRegistry
+from contacts_api.core.middlewares import (
+    errors_middleware,
+    observe_middleware,
+    stamp_headers,
+    trusted_hosts_middleware,
+)
+from contacts_api.core.migrations import apply_migrations
+from contacts_api.core.plugins import PluginError, Plugins
+from contacts_api.core.resources import Resources, ResourceSpec, attach, resource_specs
+from contacts_api.core.routes import build_openapi_document, core_routes, docs_static_path
+from contacts_api.core.settings import Settings
+from contacts_api.core.signing import Signer
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("contacts_api")
+
+
+def create_app(
+    settings: Settings,
+    *,
+    extra_plugins: Iterable[tuple[str, object]] = (),
+    plugins: Plugins | None = None,
+) -> web.Application:
+    """Build the web application. ``extra_plugins`` registers plugin objects by
+    name (tests); installed plugins are found through their entry points."""
+    plugins = plugins or Plugins.load(settings, extra=extra_plugins)
+    problems = plugins.settings_problems()
+    if problems:
+        raise PluginError("invalid settings: " + "; ".join(problems))
+
+    middlewares = [observe_middleware(settings.server)]
+    if settings.server.trusted_hosts:
+        middlewares.append(trusted_hosts_middleware(settings.server.trusted_hosts))
+    middlewares.append(errors_middleware)
+
+    app = web.Application(middlewares=middlewares, client_max_size=settings.server.max_body_bytes)
+    app[SETTINGS] = settings
+    app[PLUGINS] = plugins
+    app[SIGNER] = Signer(settings)
+    app[FILTERS] = FilterRegistries(
+        FilterRegistry(plugins.contact_filters(), "contact"),
+        FilterRegistry(plugins.company_filters(), "company"),
+    )
+    resources = Resources(settings=settings, plugins=plugins, role="web")
+    app[RESOURCES] = resources
+
+    if settings.migrate_on_startup:
+        app.cleanup_ctx.append(_migrate(settings, plugins))
+    for spec in resource_specs(resources):
+        app.cleanup_ctx.append(_resource_ctx(resources, spec))
+    app.on_startup.append(_plugin_startup)
+    app.on_response_prepare.append(stamp_headers)
+
+    _add_routes(app, [*core_routes(), *plugins.routes()])
+    app.router.add_static("/docs/static", docs_static_path(), name="docs-static")
+    app[OPENAPI] = build_openapi_document(app)
+    _setup_cors(app, settings.server.cors_origins)
+    return app
+
+
+def _migrate(settings: Settings, plugins: Plugins) -> Callable[[web.Application], Any]:
+    async def migrate(app: web.Application) -> AsyncIterator[None]:
+        await apply_migrations(settings.database.url.reveal(), plugins.migration_folders())
+        yield
+
+    return migrate
+
+
+def _resource_ctx(resources: Resources, spec: ResourceSpec) -> Callable[[web.Application], Any]:
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        async with spec.open(resources) as value:
+            attach(resources, spec.name, value)
+            yield
+
+    ctx.__name__ = f"resource_{spec.name}"
+    return ctx
+
+
+async def _plugin_startup(app: web.Application) -> None:
+    await app[PLUGINS].startup(app, app[RESOURCES])
+
+
+def _variants(path: str) -> list[str]:
+    """API.md: every route answers with and without a trailing slash."""
+    bare = path.rstrip("/") or "/"
+    return [bare] if bare == "/" else [bare, bare + "/"]
+
+
+def _add_routes(app: web.Application, definitions: list[web.AbstractRouteDef]) -> None:
+    for definition in definitions:
+        if not isinstance(definition, web.RouteDef):
+            definition.register(app.router)
+            continue
+        methods = [definition.method]
+        if definition.method == "PATCH":  # API.md: PUT is accepted wherever PATCH is
+            methods.append("PUT")
+        kwargs = dict(definition.kwargs)
+        name = kwargs.pop("name", None)
+        allow_head = kwargs.pop("allow_head", True)
+        for index, path in enumerate(_variants(definition.path)):
+            for method in methods:
+                route_name = name if (index == 0 and method == definition.method) else None
+                if method == "GET":  # GET routes answer HEAD too, as aiohttp's own do
+                    app.router.add_get(
+                        path, definition.handler, name=route_name, allow_head=allow_head, **kwargs
+                    )
+                else:
+                    app.router.add_route(
+                        method, path, definition.handler, name=route_name, **kwargs
+                    )
+
+
+def _setup_cors(app: web.Application, origins: list[str]) -> None:
+    if not origins:
+        return
+    options = aiohttp_cors.ResourceOptions(
+        allow_credentials=True,
+        expose_headers=("X-Request-ID", "X-Process-Time"),
+        allow_headers="*",
+        max_age=600,
+    )
+    cors = aiohttp_cors.setup(app, defaults={origin: options for origin in origins})
+    for route in list(app.router.routes()):
+        if not isinstance(route.resource, web.StaticResource):
+            cors.add(route)

@@ -1,0 +1,191 @@
+"""Middlewares, one concern each. Order (outermost first):
+
+``observe`` (request id, timing header, access log, gzip) ->
+``trusted_hosts`` -> ``errors`` (innermost, so the others see JSON errors).
+CORS is handled by aiohttp-cors on the routes themselves (``core.app``).
+"""
+
+import asyncio
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+
+import psycopg2
+import redis.exceptions
+from aiohttp import web
+
+from contacts_api.core.appkeys import REQUEST_ID, STARTED
+from contacts_api.core.errors import ApiError, BadRequest, InternalError, ServiceUnavailable
+from contacts_api.core.settings import ServerSettings
+
+__all__ = [
+    "error_response",
+    "errors_middleware",
+    "observe_middleware",
+    "stamp_headers",
+    "trusted_hosts_middleware",
+]
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+log = logging.getLogger("contacts_api.errors")
+access_log = logging.getLogger("contacts_api.access")
+
+_REQUEST_ID_OK = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+GZIP_MIN_BYTES = 1024
+
+# HTTP statuses aiohttp raises itself, mapped to our error codes.
+_HTTP_CODES = {
+    400: "BAD_REQUEST",
+    401: "NOT_AUTHENTICATED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    409: "CONFLICT",
+    413: "PAYLOAD_TOO_LARGE",
+    422: "VALIDATION_ERROR",
+    429: "RATE_LIMITED",
+    503: "SERVICE_UNAVAILABLE",
+}
+_HTTP_DETAILS = {
+    404: "Not found.",
+    405: "Method not allowed.",
+    413: "Request body too large.",
+}
+
+
+def error_response(error: ApiError) -> web.Response:
+    return web.json_response(error.body(), status=error.status, headers=error.headers)
+
+
+def _unavailable(exc: BaseException) -> str | None:
+    """A detail for failures of a backing service (answered 503), else None."""
+    if isinstance(exc, psycopg2.extensions.QueryCanceledError):
+        return "The query took longer than the configured statement timeout; narrow the filters."
+    if isinstance(exc, psycopg2.OperationalError | psycopg2.InterfaceError):
+        return "The database cannot be reached right now."
+    if isinstance(exc, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError):
+        return "Redis cannot be reached right now."
+    if isinstance(exc, asyncio.TimeoutError | ConnectionError):
+        return "A backing service did not answer in time."
+    name = type(exc).__name__
+    if name in ("EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError"):
+        return "The file storage cannot be reached right now."
+    return None
+
+
+@web.middleware
+async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every failure becomes the JSON error shape; 500s are logged, never leaked."""
+    try:
+        return await handler(request)
+    except ApiError as error:
+        return error_response(error)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        code = _HTTP_CODES.get(exc.status, "BAD_REQUEST" if exc.status < 500 else "INTERNAL_ERROR")
+        detail = _HTTP_DETAILS.get(exc.status) or exc.reason
+        headers = {k: v for k, v in exc.headers.items() if k in ("Allow", "Retry-After")}
+        body = {"detail": detail, "error_code": code}
+        return web.json_response(body, status=exc.status, headers=headers)
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        detail = _unavailable(exc)
+        if detail is not None:
+            log.warning(
+                "%s %s: backing service failure: %s",
+                request.method,
+                request.path,
+                type(exc).__name__,
+            )
+            return error_response(ServiceUnavailable(detail))
+        log.exception(
+            "unhandled error on %s %s (request %s)",
+            request.method,
+            request.path,
+            request.get(REQUEST_ID, "-"),
+        )
+        return error_response(InternalError())
+
+
+def trusted_hosts_middleware(trusted: list[str]) -> Callable:
+    """400 for a ``Host`` not in the list (exact names, or ``*.domain``)."""
+    exact = {h.lower() for h in trusted if not h.startswith("*.")}
+    suffixes = tuple(h[1:].lower() for h in trusted if h.startswith("*."))
+
+    @web.middleware
+    async def trusted_hosts(request: web.Request, handler: Handler) -> web.StreamResponse:
+        host = (request.host or "").rsplit(":", 1)[0].strip("[]").lower()
+        if host in exact or (suffixes and host.endswith(suffixes)):
+            return await handler(request)
+        return error_response(BadRequest("Invalid host header."))
+
+    return trusted_hosts
+
+
+def observe_middleware(server: ServerSettings) -> Callable:
+    """Request id, gzip of large responses, one access-log line. The id and
+    ``X-Process-Time`` headers are stamped by ``stamp_headers`` when the
+    response is prepared, so streamed responses carry them too."""
+
+    @web.middleware
+    async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
+        request[STARTED] = started = time.perf_counter()
+        incoming = request.headers.get("X-Request-ID", "")
+        request_id = incoming if _REQUEST_ID_OK.fullmatch(incoming) else uuid.uuid4().hex
+        request[REQUEST_ID] = request_id
+        status = 500
+        try:
+            response = await handler(request)
+            status = response.status
+            body = getattr(response, "body", None)
+            if not response.prepared and isinstance(body, bytes) and len(body) >= GZIP_MIN_BYTES:
+                response.enable_compression()
+            return response
+        except web.HTTPException as exc:  # redirects re-raised by the error middleware
+            status = exc.status
+            raise
+        finally:
+            if server.access_log:
+                _log_access(
+                    request,
+                    status,
+                    time.perf_counter() - started,
+                    request_id,
+                    server.access_log_json,
+                )
+
+    return observe
+
+
+async def stamp_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """``on_response_prepare``: the request id and server time on every response."""
+    request_id = request.get(REQUEST_ID)
+    if request_id is not None:
+        response.headers["X-Request-ID"] = request_id
+    started = request.get(STARTED)
+    if started is not None:
+        response.headers["X-Process-Time"] = f"{time.perf_counter() - started:.6f}"
+
+
+def _log_access(
+    request: web.Request, status: int, seconds: float, request_id: str, as_json: bool
+) -> None:
+    fields = {
+        "request_id": request_id,
+        "method": request.method,
+        "path": request.path,
+        "status": status,
+        "duration_ms": round(seconds * 1000, 2),
+        "remote": request.remote,
+    }
+    if as_json:
+        access_log.info(json.dumps(fields))
+    else:
+        access_log.info(
+            "%(remote)s %(method)s %(path)s %(status)s %(duration_ms)sms rid=%(request_id)s", fields
+        )

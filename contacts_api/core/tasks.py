@@ -1,0 +1,104 @@
+"""Background tasks: the taskiq broker and the ``TaskQueue`` plugins kick tasks with.
+
+Plugins declare tasks with ``register_tasks`` as ``TaskSpec``s with stable
+names. A task is called as ``await func(resources, **payload)``; ``payload``
+is JSON. Each task runs on a named queue (a Redis stream
+``<redis.key_prefix>:queue:<queue>``), so workers can be scaled per queue
+(``contacts-api worker --queue imports``).
+
+With Redis, the broker is taskiq-redis' stream broker (``core.streams``): a message is
+acknowledged only after its task finished, so a task whose worker died is
+delivered again (after ``broker.redelivery_idle_s``); tasks must therefore be
+idempotent or resumable. Without Redis, an ``InMemoryBroker`` runs tasks in
+the API process.
+"""
+
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+import attrs
+from taskiq import AsyncBroker, Context, InMemoryBroker, TaskiqDepends
+
+from contacts_api.core.settings import Settings
+
+__all__ = ["TaskQueue", "TaskSpec", "make_broker"]
+
+
+@attrs.frozen
+class TaskSpec:
+    """A background task.
+
+    ``name``: stable and unique (``"imports.run"``), independent of module paths.
+    ``func``: ``async def func(resources, **payload)``.
+    ``queue``: the queue it runs on (workers may serve a subset of queues).
+    """
+
+    name: str
+    func: Callable[..., Awaitable[Any]]
+    queue: str = "default"
+
+
+def queue_stream(settings: Settings, queue: str) -> str:
+    return f"{settings.redis.key_prefix}:queue:{queue}"
+
+
+def make_broker(
+    settings: Settings,
+    tasks: Iterable[TaskSpec],
+    *,
+    queues: Iterable[str] | None = None,
+    await_inplace: bool = False,
+) -> AsyncBroker:
+    """Build the broker and register every task on it.
+
+    ``queues`` limits which queues this process consumes (worker only).
+    """
+    tasks = list(tasks)
+    if settings.uses_redis_broker:
+        from contacts_api.core.streams import ReclaimingStreamBroker
+
+        consumed = sorted(set(queues or {t.queue for t in tasks} or {"default"}))
+        streams = [queue_stream(settings, q) for q in consumed]
+        broker: AsyncBroker = ReclaimingStreamBroker(
+            settings.redis.url.reveal(),
+            queue_name=streams[0],
+            additional_streams={s: ">" for s in streams[1:]},
+            consumer_group_name=f"{settings.redis.key_prefix}:workers",
+            idle_timeout=settings.broker.redelivery_idle_s * 1000,
+            # Without it, a worker killed during autoclaim leaves the lock forever.
+            unacknowledged_lock_timeout=30,
+            # redis-py 8 defaults to 5 s, which crash-loops idle stream readers.
+            socket_timeout=None,
+        )
+    else:
+        broker = InMemoryBroker(await_inplace=await_inplace)
+    for spec in tasks:
+        broker.register_task(
+            _bind_resources(spec.func),
+            task_name=spec.name,
+            queue_name=queue_stream(settings, spec.queue),
+        )
+    return broker
+
+
+def _bind_resources(func: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    async def run(payload: dict[str, Any], context: Context = TaskiqDepends()) -> Any:
+        return await func(context.state.resources, **payload)
+
+    run.__name__ = run.__qualname__ = getattr(func, "__name__", "task")
+    return run
+
+
+class TaskQueue:
+    """What plugins use to start background work: ``await tasks.kick(name, **payload)``."""
+
+    def __init__(self, broker: AsyncBroker, names: Iterable[str]):
+        self.broker = broker
+        self.names = frozenset(names)
+
+    async def kick(self, name: str, **payload: Any) -> None:
+        if name not in self.names:
+            raise KeyError(f"no task named {name!r} is registered")
+        task = self.broker.find_task(name)
+        assert task is not None
+        await task.kiq(payload)

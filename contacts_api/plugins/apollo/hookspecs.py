@@ -1,0 +1,17 @@
+"""Hooks the apollo plugin adds to the contract (registered by the core's plugin
+manager because this module is the plugin's ``hookspecs`` attribute)."""
+
+from contacts_api.core.hookspecs import hookspec
+
+
+@hookspec
+def register_apollo_mappings(settings):
+    """Return a dict of Apollo parameter mappers by canonical parameter name
+    (``"personTitles"``, no ``[]``), added to or replacing the default ones.
+
+    A mapper is ``mapper(values, context) -> MapResult`` (contract in
+    ``plugins.apollo.mappers``). Implement it with ``@hookimpl(optionalhook=True)``
+    so your plugin still loads when an operator blocks the apollo plugin.
+    Called when a URL is mapped; the analysis cache key includes the plugins
+    that answer, so adding one takes effect at once.
+    """

@@ -1,0 +1,162 @@
+"""From a pasted Apollo URL to a search of our own data.
+
+``build_search`` parses and maps (pure); ``cached_search`` caches the result
+for ``apollo.analysis_cache_ttl_s`` in the core's cache, keyed by a hash of the
+normalized URL and of the mapping plugins, so a repeat skips parsing.
+``contact_filters_for_url`` is what the exports plugin calls.
+"""
+
+import hashlib
+from typing import Any
+
+import attrs
+
+from contacts_api.core.errors import ValidationError
+from contacts_api.core.plugins import Plugins
+from contacts_api.plugins.apollo.categories import analyze
+from contacts_api.plugins.apollo.mapping import (
+    COMPANY_FILTER_NAMES,
+    COMPANY_ORDERING,
+    MappedSearch,
+    company_filters,
+    map_parameters,
+)
+from contacts_api.plugins.apollo.parsing import ApolloUrlError, parse_apollo_url
+
+__all__ = ["Search", "build_search", "cached_search", "contact_filters_for_url"]
+
+
+@attrs.frozen
+class Search:
+    """A mapped Apollo URL, as JSON-able parts (cacheable)."""
+
+    analysis: dict[str, Any]
+    contact_filters: dict[str, list[str]]
+    company_filters: dict[str, list[str]]
+    title_match: str
+    page: int | None
+    ordering: str | None
+    company_ordering: str | None
+    unmapped: list[dict[str, Any]]
+    company_unmapped: list[dict[str, Any]]
+    total_parameters: int
+    mapped_names: list[str]
+    company_mapped_names: list[str]
+    warnings: list[str]
+
+    def query_filters(self, resource: str) -> dict[str, list[str]]:
+        """The filters to run: Apollo's similar-titles match becomes ``title_words``."""
+        if resource == "companies":
+            return dict(self.company_filters)
+        filters = dict(self.contact_filters)
+        if "title" in filters and self.title_match == "words":
+            filters["title_words"] = filters.pop("title")
+        return filters
+
+    def report(self, resource: str) -> dict[str, Any]:
+        """The extra fields of an Apollo page (API.md)."""
+        companies = resource == "companies"
+        unmapped = self.company_unmapped if companies else self.unmapped
+        mapped = self.company_mapped_names if companies else self.mapped_names
+        return {
+            "apollo_url": self.analysis["url"],
+            "applied_filters": self.company_filters if companies else self.contact_filters,
+            "mapping_summary": {
+                "total_parameters": self.total_parameters,
+                "mapped_parameters": len(mapped),
+                "unmapped_parameters": self.total_parameters - len(mapped),
+            },
+            "warnings": self.warnings,
+            "unmapped_parameters": [
+                {k: u[k] for k in ("name", "values", "category", "reason")} for u in unmapped
+            ],
+            "unmapped_categories": sorted({u["category"] for u in unmapped}),
+        }
+
+
+def _mappers(plugins: Plugins) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for mappers in plugins.hook("register_apollo_mappings")(settings=plugins.settings):
+        merged.update(mappers or {})
+    return merged
+
+
+def _unmapped(items: list[Any]) -> list[dict[str, Any]]:
+    return [
+        {"name": u.name, "values": list(u.values), "category": u.category, "reason": u.reason}
+        for u in items
+    ]
+
+
+def _company_side(mapped: MappedSearch) -> tuple[dict, list[dict], list[str]]:
+    filters, dropped = company_filters(mapped)
+    kept = {a.name for a in mapped.applied if a.filter in COMPANY_FILTER_NAMES}
+    lost = {u.name for u in dropped} - kept
+    names = [name for name in mapped.mapped_names if name not in lost]
+    return filters, _unmapped([*mapped.unmapped, *dropped]), names
+
+
+def _company_ordering(ordering: str | None) -> str | None:
+    if ordering is None:
+        return None
+    field = COMPANY_ORDERING.get(ordering.lstrip("-"))
+    return None if field is None else ("-" if ordering.startswith("-") else "") + field
+
+
+def build_search(plugins: Plugins, url: Any) -> Search:
+    """Parse and map ``url``; a non-Apollo or non-search input is a 422."""
+    if not isinstance(url, str):
+        raise ValidationError.single(("body", "url"), "a string is required")
+    try:
+        parsed = parse_apollo_url(url)
+    except ApolloUrlError as exc:
+        raise ValidationError.single(("body", "url"), str(exc)) from None
+    mapped = map_parameters(parsed, _mappers(plugins) or None)
+    company_filters_, company_unmapped, company_names = _company_side(mapped)
+    analysis = analyze(parsed)
+    return Search(
+        analysis=analysis,
+        contact_filters=mapped.filters,
+        company_filters=company_filters_,
+        title_match=mapped.title_match,
+        page=mapped.page,
+        ordering=mapped.ordering,
+        company_ordering=_company_ordering(mapped.ordering),
+        unmapped=_unmapped(mapped.unmapped),
+        company_unmapped=company_unmapped,
+        total_parameters=analysis["statistics"]["total_parameters"],
+        mapped_names=list(mapped.mapped_names),
+        company_mapped_names=company_names,
+        warnings=list(mapped.warnings),
+    )
+
+
+def _cache_key(plugins: Plugins, url: str) -> str:
+    mapping_plugins = ",".join(
+        sorted(
+            impl.plugin_name for impl in plugins.hook("register_apollo_mappings").get_hookimpls()
+        )
+    )
+    digest = hashlib.sha256(f"{url.strip()}\0{mapping_plugins}".encode()).hexdigest()
+    return f"apollo:search:{digest}"
+
+
+async def cached_search(resources: Any, url: Any) -> Search:
+    """``build_search`` through the cache (``resources.cache``)."""
+    if not isinstance(url, str):
+        raise ValidationError.single(("body", "url"), "a string is required")
+    key = _cache_key(resources.plugins, url)
+    hit = await resources.cache.get(key)
+    if hit is not None:
+        return Search(**hit)
+    search = build_search(resources.plugins, url)
+    await resources.cache.set(
+        key, attrs.asdict(search), ttl_s=resources.settings.apollo.analysis_cache_ttl_s
+    )
+    return search
+
+
+def contact_filters_for_url(plugins: Plugins, url: str) -> dict[str, list[str]]:
+    """The contact filters an Apollo URL selects (for exports), ready for
+    ``FilterRegistry.parse_mapping``."""
+    return build_search(plugins, url).query_filters("contacts")

@@ -1,0 +1,68 @@
+"""The auth_jwt plugin: users with passwords, signed in with JWT bearer tokens.
+
+Registers:
+
+- routes ``POST /api/v2/auth/register|login|refresh|logout``, ``GET /api/v2/users/me``,
+  ``PATCH /api/v2/users/me/profile``, ``POST /api/v2/users/me/password`` and, for
+  admins, ``GET /api/v2/users/``, ``GET|PATCH /api/v2/users/{id}`` (API.md "Users"),
+  with their OpenAPI description;
+- migrations ``migrations/auth_jwt`` and the tables ``users``, ``user_profiles``,
+  ``refresh_tokens``;
+- an auth method: ``Authorization: Bearer <access token>`` authenticates as
+  ``Actor(kind="user", id=<user id>, role=<the user's current role>)``;
+- a settings check (``auth.jwt_secret`` long enough, bcrypt cost, limits);
+- the command ``contacts-api users create|set-role``.
+"""
+
+from pathlib import Path
+
+from contacts_api.core.hookspecs import hookimpl
+from contacts_api.plugins.auth_jwt import cli, openapi, routes, tables
+from contacts_api.plugins.auth_jwt.checks import settings_problems
+from contacts_api.plugins.auth_jwt.service import auth_service
+from contacts_api.plugins.auth_jwt.tokens import ACCESS
+
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations" / "auth_jwt"
+
+
+@hookimpl
+def register_routes(settings):
+    return list(routes.routes)
+
+
+@hookimpl
+def register_openapi(settings, filters):
+    return openapi.fragment()
+
+
+@hookimpl
+def register_migrations():
+    return [MIGRATIONS]
+
+
+@hookimpl
+def register_tables():
+    return list(tables.ALL_TABLES)
+
+
+@hookimpl
+def actor_from_request(request, resources):
+    """Bearer tokens. The signature and claims are checked here, synchronously
+    (a bad token raises 401 ``INVALID_TOKEN`` whatever the other methods say);
+    the user row is read only if no earlier method answered."""
+    scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return None  # no header, or another scheme a third-party plugin may own
+    service = auth_service(resources)
+    claims = service.tokens.decode(token.strip(), ACCESS)
+    return lambda: service.actor(claims)
+
+
+@hookimpl
+def register_commands():
+    return [cli.users_command()]
+
+
+@hookimpl
+def check_settings(settings):
+    return settings_problems(settings)

@@ -1,0 +1,35 @@
+"""Settings the auth_jwt plugin needs, checked before the app starts."""
+
+from contacts_api.core.settings import Settings
+from contacts_api.plugins.auth_jwt.tokens import MIN_SECRET_BYTES
+
+__all__ = ["settings_problems"]
+
+
+def settings_problems(settings: Settings, *, need_secret: bool = True) -> list[str]:
+    auth = settings.auth
+    problems = []
+    minimum = MIN_SECRET_BYTES[auth.jwt_algorithm]
+    secret = auth.jwt_secret.reveal().encode()
+    if need_secret and not secret:
+        problems.append(
+            "auth.jwt_secret is required: set the JWT_SECRET environment variable "
+            f"to a random string of at least {minimum} bytes (e.g. the output of "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
+        )
+    elif need_secret and len(secret) < minimum:
+        problems.append(
+            f"auth.jwt_secret (JWT_SECRET) is {len(secret)} bytes long: "
+            f"{auth.jwt_algorithm} needs at least {minimum}"
+        )
+    if not 4 <= auth.bcrypt_rounds <= 31:
+        problems.append("auth.bcrypt_rounds must be between 4 and 31")
+    for key in (
+        "access_token_ttl_s",
+        "refresh_token_ttl_s",
+        "login_max_failures",
+        "login_window_s",
+    ):
+        if getattr(auth, key) < 1:
+            problems.append(f"auth.{key} must be at least 1")
+    return problems

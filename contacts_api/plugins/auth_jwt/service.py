@@ -1,0 +1,157 @@
+"""The rules of signing in: registration, login, refresh rotation, logout,
+password change, and who a bearer token belongs to.
+
+One ``AuthService`` per process (``auth_service(resources)``), made on first
+use and kept in ``resources.extra["auth_jwt"]``: it holds the in-process
+rate-limit counters when there is no Redis. (It is not a ``register_resources``
+spec because it opens nothing: it only wraps the core's pools.)
+"""
+
+from typing import Any
+
+from contacts_api.core.auth import Actor
+from contacts_api.core.errors import Forbidden, InvalidCredentials, InvalidToken, ValidationError
+from contacts_api.core.resources import Resources
+from contacts_api.plugins.auth_jwt.accounts import Accounts
+from contacts_api.plugins.auth_jwt.passwords import Passwords
+from contacts_api.plugins.auth_jwt.ratelimit import LoginLimiter, MemoryCounters, RedisCounters
+from contacts_api.plugins.auth_jwt.repository import UserRepository
+from contacts_api.plugins.auth_jwt.serialize import user_json
+from contacts_api.plugins.auth_jwt.sessions import Rotation, SessionRepository
+from contacts_api.plugins.auth_jwt.tokens import ACCESS, REFRESH, Claims, Tokens, jti_hash
+
+__all__ = ["RESOURCE_NAME", "AuthService", "auth_service"]
+
+RESOURCE_NAME = "auth_jwt"
+
+_REFUSED = {
+    Rotation.REUSED: "This refresh token was already used: every token of its sign-in is "
+    "now revoked. Sign in again.",
+    Rotation.REVOKED: "This refresh token has been revoked.",
+    Rotation.UNKNOWN: "This refresh token is not known.",
+    Rotation.INACTIVE: "The user is deactivated.",
+}
+
+
+class AuthService:
+    def __init__(self, resources: Resources):
+        auth = resources.settings.auth
+        self.auth = auth
+        self.users = UserRepository(resources.db)
+        self.sessions = SessionRepository(resources.db)
+        self.accounts = Accounts(self.users)
+        self.passwords = Passwords(auth.bcrypt_rounds)
+        self.tokens = Tokens(auth)
+        counters = (
+            MemoryCounters()
+            if resources.redis is None
+            else RedisCounters(resources.redis, resources.settings.redis.key_prefix + ":")
+        )
+        self.limiter = LoginLimiter(counters, auth.login_max_failures, auth.login_window_s)
+
+    async def actor(self, claims: Claims) -> Actor:
+        """The user of a valid access token, checked against its row on every
+        request: a deactivated or deleted user is refused at once."""
+        row = await self.users.actor_row(claims.user_id)
+        if row is None or not row["is_active"]:
+            raise InvalidToken("The token's user is unknown or deactivated.")
+        return Actor(
+            id=str(row["id"]),
+            kind="user",
+            role=row["role"],
+            can_write_v1=False,
+            attributes={"email": row["email"], "jti": claims.jti},
+        )
+
+    def check_registration_open(self) -> None:
+        if not self.auth.registration_open:
+            raise Forbidden("Registration is closed on this server.")
+
+    async def register(self, email: str, password: str, profile: dict[str, Any]) -> dict:
+        self.check_registration_open()
+        password_hash = await self.passwords.hash(password)
+        user_id = await self.users.create(email, password_hash, "user", profile, signed_in=True)
+        return await self._signed_in(user_id)
+
+    async def login(self, email: str, password: str, address: str | None) -> dict:
+        """Same answer, in body and time, for an unknown email and a wrong password."""
+        row = await self.users.credentials(email)
+        stored = None if row is None else row["password_hash"]
+        if not await self._limited_check(
+            email, address, password, stored, active=row is not None and row["is_active"]
+        ):
+            raise InvalidCredentials()
+        rehashed = (
+            await self.passwords.hash(password) if self.passwords.needs_rehash(stored) else None
+        )
+        await self.users.signed_in(row["id"], rehashed)
+        return await self._signed_in(str(row["id"]))
+
+    async def refresh(self, refresh_token: str) -> dict:
+        claims = self.tokens.decode(refresh_token, REFRESH)
+        successor = self.tokens.issue(claims.user_id, REFRESH)
+        outcome = await self.sessions.rotate(
+            claims.user_id, jti_hash(claims.jti), jti_hash(successor.jti), successor.expires_at
+        )
+        if outcome is not Rotation.ROTATED:
+            raise InvalidToken(_REFUSED[outcome])
+        return await self._tokens(claims.user_id, successor.token)
+
+    async def logout(self, actor: Actor, refresh_token: str) -> None:
+        claims = self.tokens.decode(refresh_token, REFRESH)
+        if claims.user_id != actor.id or not await self.sessions.end(
+            actor.id, jti_hash(claims.jti)
+        ):
+            raise InvalidToken("This refresh token does not belong to the caller.")
+
+    async def change_password(
+        self, actor: Actor, current: str, new: str, address: str | None
+    ) -> None:
+        """Guessing the current password with a stolen access token counts as
+        failed logins of the account."""
+        stored = await self.users.password_hash(actor.id)
+        if not await self._limited_check(actor.attributes["email"], address, current, stored):
+            raise ValidationError.single(("body", "current_password"), "is not correct")
+        await self.users.set_password(actor.id, await self.passwords.hash(new))
+
+    async def _limited_check(
+        self,
+        email: str,
+        address: str | None,
+        password: str,
+        stored: str | None,
+        active: bool = True,
+    ) -> bool:
+        """Check a password under the login rate limits. The limit is checked and
+        the outcome counted while holding a hashing slot, so parallel guesses
+        overshoot the limit by fewer than ``passwords.workers`` per process."""
+        async with self.passwords.slot():
+            await self.limiter.check(email, address)
+            ok = await self.passwords.check(password, stored) and active
+            await (self.limiter.succeeded if ok else self.limiter.failed)(email, address)
+        return ok
+
+    async def _signed_in(self, user_id: str) -> dict:
+        refresh = self.tokens.issue(user_id, REFRESH)
+        await self.sessions.start(user_id, jti_hash(refresh.jti), refresh.expires_at)
+        return await self._tokens(user_id, refresh.token)
+
+    async def _tokens(self, user_id: str, refresh_token: str) -> dict:
+        row = await self.users.get(user_id)
+        if row is None:  # deleted meanwhile
+            raise InvalidToken("The token's user is unknown or deactivated.")
+        return {
+            "user": user_json(row),
+            "access_token": self.tokens.issue(user_id, ACCESS).token,
+            "refresh_token": refresh_token,
+            "token_type": "bearer",
+            "expires_in": self.tokens.access_ttl_s,
+        }
+
+
+def auth_service(resources: Resources) -> AuthService:
+    """This process's service (web app, worker or CLI alike)."""
+    service = resources.extra.get(RESOURCE_NAME)
+    if service is None:
+        service = resources.extra[RESOURCE_NAME] = AuthService(resources)
+    return service

@@ -1,0 +1,149 @@
+"""Distinct values of one attribute among the matching rows, with counts
+(``GET /api/v1/contacts/{attribute}/``, ``GET /api/v1/companies/{attribute}/``).
+
+List attributes are split into their elements; empty values are not listed.
+Titles and countries are counted by their dictionary id
+(``plugins.contacts.dictionaries``) and named afterwards.
+"""
+
+import sqlalchemy as sa
+
+from contacts_api.core.errors import ValidationError
+from contacts_api.core.filters import AppliedFilters
+from contacts_api.plugins.contacts.dictionaries import Matched, matched_condition
+from contacts_api.plugins.contacts.repository import (
+    COMPANY_TABLES,
+    companies_from,
+    contact_where,
+    contacts_from,
+)
+from contacts_api.plugins.contacts.sqltext import contains, contains_any
+from contacts_api.plugins.contacts.tables import companies, contact_field_values, contacts
+
+# attribute -> (expression builder, needs, is a list)
+CONTACT_ATTRIBUTES = {
+    "title": (lambda: contacts.c.title, frozenset(), False),
+    "company": (lambda: contacts.c.company_name, frozenset(), False),
+    "industry": (lambda: companies.c.industries, frozenset({"company"}), True),
+    "keywords": (lambda: companies.c.keywords, frozenset({"company"}), True),
+    "technologies": (lambda: companies.c.technologies, frozenset({"company"}), True),
+    "seniority": (lambda: contacts.c.seniority, frozenset(), False),
+    "department": (lambda: contacts.c.departments, frozenset(), True),
+    "city": (lambda: contacts.c.city, frozenset(), False),
+    "state": (lambda: contacts.c.state, frozenset(), False),
+    "country": (lambda: contacts.c.country, frozenset(), False),
+    "company_city": (lambda: companies.c.city, frozenset({"company"}), False),
+    "company_state": (lambda: companies.c.state, frozenset({"company"}), False),
+    "company_country": (lambda: companies.c.country, frozenset({"company"}), False),
+}
+COMPANY_ATTRIBUTES = {
+    "name": (lambda: companies.c.name, frozenset(), False),
+    "industry": (lambda: companies.c.industries, frozenset(), True),
+    "keywords": (lambda: companies.c.keywords, frozenset(), True),
+    "technologies": (lambda: companies.c.technologies, frozenset(), True),
+    "city": (lambda: companies.c.city, frozenset(), False),
+    "state": (lambda: companies.c.state, frozenset(), False),
+    "country": (lambda: companies.c.country, frozenset(), False),
+}
+# contact attributes with a dictionary of distinct values (contact_field_values)
+DICTIONARY_ATTRIBUTES = ("title", "country")
+ATTRIBUTE_ORDERINGS = ("value", "-value", "count", "-count")
+
+
+def parse_attribute_ordering(text: str | None) -> str:
+    text = (text or "").strip() or "-count"
+    if text not in ATTRIBUTE_ORDERINGS:
+        raise ValidationError.single(
+            ("query", "ordering"), f"must be one of {', '.join(ATTRIBUTE_ORDERINGS)}"
+        )
+    return text
+
+
+def _values_query(source, where, expr, is_list: bool, search: str | None) -> sa.Select:
+    value = sa.func.unnest(expr) if is_list else expr
+    inner = sa.select(value.label("value")).select_from(source).where(where)
+    if search and not is_list:
+        inner = inner.where(contains(expr, search))
+    inner = inner.subquery("v")
+    query = sa.select(inner.c.value, sa.func.count().label("count")).where(
+        inner.c.value.isnot(None), inner.c.value != ""
+    )
+    if search and is_list:
+        query = query.where(contains(inner.c.value, search))
+    return query.group_by(inner.c.value)
+
+
+def _dictionary_values_query(source, where, field: str, search: Matched | None) -> sa.Select:
+    """Counts grouped by the field's dictionary id, then named: an int key, and
+    the contacts read only through indexes holding the ids."""
+    id_column = contacts.c[f"{field}_id"]
+    inner = (
+        sa.select(id_column.label("id"), sa.func.count().label("count"))
+        .select_from(source)
+        .where(where, id_column.isnot(None))
+    )
+    if search is not None:
+        inner = inner.where(
+            matched_condition(
+                id_column, [search], lambda broad: contains_any(contacts.c[field], broad)
+            )
+        )
+    counts = inner.group_by(id_column).subquery("g")
+    v = contact_field_values.alias("v")
+    return (
+        sa.select(v.c.value, counts.c.count)
+        .select_from(counts.join(v, v.c.id == counts.c.id))
+        .where(v.c.value != "")
+    )
+
+
+def _ordered(
+    query: sa.Select, ordering: str, limit: int, offset: int, count: str = "count(*)"
+) -> sa.Select:
+    order = {
+        "value": 'v.value COLLATE "C" ASC',
+        "-value": 'v.value COLLATE "C" DESC',
+        "count": f'{count} ASC, v.value COLLATE "C" ASC',
+        "-count": f'{count} DESC, v.value COLLATE "C" ASC',
+    }[ordering]
+    return query.order_by(sa.text(order)).limit(limit).offset(offset or None)
+
+
+def contact_values(
+    attribute: str,
+    applied: AppliedFilters,
+    *,
+    search: str | Matched | None,
+    ordering: str,
+    limit: int,
+    offset: int,
+    company_uuid=None,
+) -> sa.Select:
+    """The values of ``attribute`` among the contacts ``applied`` selects. For a
+    dictionary attribute (``DICTIONARY_ATTRIBUTES``) ``search`` must be
+    ``dictionaries.match(db, field, search)``."""
+    build, needs, is_list = CONTACT_ATTRIBUTES[attribute]
+    source = contacts_from(applied.needs | needs)
+    where = contact_where(applied, company_uuid)
+    if attribute in DICTIONARY_ATTRIBUTES:
+        if isinstance(search, str):
+            raise TypeError(f"the {attribute} search must be matched first")
+        query = _dictionary_values_query(source, where, attribute, search)
+        return _ordered(query, ordering, limit, offset, count="g.count")
+    query = _values_query(source, where, build(), is_list, search)
+    return _ordered(query, ordering, limit, offset)
+
+
+def company_values(
+    attribute: str,
+    applied: AppliedFilters,
+    *,
+    search: str | None,
+    ordering: str,
+    limit: int,
+    offset: int,
+) -> sa.Select:
+    build, needs, is_list = COMPANY_ATTRIBUTES[attribute]
+    source = companies_from(applied.needs | needs)
+    query = _values_query(source, applied.condition(COMPANY_TABLES), build(), is_list, search)
+    return _ordered(query, ordering, limit, offset)

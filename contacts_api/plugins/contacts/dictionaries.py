@@ -1,0 +1,124 @@
+"""Filters answered through the dictionary of distinct contact field values
+(``contact_field_values``, migration ``contacts_0007_value_dictionaries.sql``).
+
+A million contacts hold some tens of thousands of distinct titles and a few
+dozen countries. "title contains director" is cheap on the distinct titles
+(a trigram index over ~31k short rows) and expensive on the contacts (long
+posting lists, then a recheck of every candidate row on the heap). So the
+filter is answered in two steps:
+
+1. ``prepare`` (before any SQL of the request is built) reads the ids of the
+   distinct values that match, one small query per filter value;
+2. ``build`` compares the contact's ``<field>_id`` with those ids, written
+   into the statement as constants, so the planner knows how many rows they
+   hold; a title with a country is read from one btree of
+   ``(country_id, title_id)``, index-only.
+
+A value matching more than ``MAX_IDS`` distinct values (e.g. ``"an"``) is
+tested on the contacts as before (``fallback``): a long constant list costs
+planning time and its bitmap is no cheaper than a scan of the walked index.
+The ids and the rows are read in two statements, so a title first written
+between them is missed by that one request, as if written a moment later.
+"""
+
+import functools
+from collections.abc import Callable
+
+import attrs
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
+
+from contacts_api.core.filters import FilterSpec
+from contacts_api.core.sql import Prepared
+from contacts_api.plugins.contacts.sqltext import has_trigram, matches_pattern, pattern
+from contacts_api.plugins.contacts.tables import contact_field_values
+
+MAX_IDS = 5000
+
+# What a distinct value must contain to match a filter value: every part, each
+# anywhere, case-insensitively (``whole``: the value itself; ``words``: each word).
+Parts = Callable[[str], list[str]]
+
+
+def whole(value: str) -> list[str]:
+    return [value]
+
+
+def words(value: str) -> list[str]:
+    return value.split()
+
+
+@attrs.frozen
+class Matched:
+    """A filter value and the ids of the distinct field values it matches
+    (``None``: more than ``MAX_IDS``, so it is tested on the contacts)."""
+
+    value: str
+    ids: tuple[int, ...] | None
+
+
+@functools.lru_cache(maxsize=64)
+def _lookup(shape: tuple[bool, ...]) -> Prepared:
+    """The ids of one field's values containing parts ``p0``, ``p1`` ...;
+    ``shape`` says which parts have a trigram (``sqltext.has_trigram``)."""
+    value = contact_field_values.c.value
+    conditions = [
+        matches_pattern(value, sa.bindparam(f"p{i}", type_=sa.Text), indexed)
+        for i, indexed in enumerate(shape)
+    ]
+    return Prepared(
+        sa.select(contact_field_values.c.id)
+        .where(contact_field_values.c.field == sa.bindparam("field"), *conditions)
+        .limit(sa.bindparam("limit", type_=sa.Integer))
+    )
+
+
+async def match(db, field: str, value: str, parts: Parts = whole) -> Matched:
+    """``value`` with the ids of the distinct values of ``field`` that contain
+    each of its ``parts``."""
+    split = parts(value)
+    lookup = _lookup(tuple(has_trigram(part) for part in split))
+    params = lookup.params(
+        field=field, limit=MAX_IDS + 1, **{f"p{i}": pattern(part) for i, part in enumerate(split)}
+    )
+    ids = [row[0] for row in await db.fetch_tuples(lookup.sql, params)]
+    return Matched(value, None if len(ids) > MAX_IDS else tuple(sorted(ids)))
+
+
+def matched_condition(
+    id_column: sa.ColumnElement,
+    values: list[Matched],
+    fallback: Callable[[list[str]], sa.ColumnElement[bool]],
+) -> sa.ColumnElement[bool]:
+    """The contacts matching one of ``values``: ``id_column`` among the ids, or
+    ``fallback(broad values)`` for the values that matched too many."""
+    ids = sorted({i for m in values if m.ids is not None for i in m.ids})
+    broad = [m.value for m in values if m.ids is None]
+    parts = [fallback(broad)] if broad else []
+    if ids:
+        parts.append(id_column == sa.any_(sa.literal(ids, ARRAY(sa.Integer))))
+    return sa.or_(*parts) if parts else sa.false()
+
+
+def dictionary_filter(
+    name: str,
+    field: str,
+    parts: Parts,
+    description: str,
+    fallback: Callable[[list[str], object], sa.ColumnElement[bool]],
+    aliases: tuple[str, ...] = (),
+) -> FilterSpec:
+    """A contact filter on ``field`` (which has a ``<field>_id`` column kept by
+    the dictionary trigger): a contact passes when its field's value contains
+    every one of the ``parts`` of one of the filter values.
+    ``fallback(values, tables)`` tests the same on the contacts themselves."""
+
+    async def prepare(db, values: list[str]) -> list[Matched]:
+        return [await match(db, field, value, parts) for value in values]
+
+    def build(values: list[Matched], t) -> sa.ColumnElement[bool]:
+        return matched_condition(
+            t.contacts.c[f"{field}_id"], values, lambda broad: fallback(broad, t)
+        )
+
+    return FilterSpec(name, "text", build, description, aliases, prepare=prepare)

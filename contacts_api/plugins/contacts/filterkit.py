@@ -1,0 +1,155 @@
+"""Builders of FilterSpecs shared by the contact and company filters."""
+
+import sqlalchemy as sa
+
+from contacts_api.core.filters import FilterSpec, Range
+from contacts_api.plugins.contacts.sqltext import (
+    company_search_key,
+    contact_search_key,
+    contains,
+    contains_any,
+    contains_via,
+    fold_technology,
+    list_key,
+    none_of,
+    tech_key,
+)
+
+COMPANY = frozenset({"company"})
+
+
+OWN_INDEX = frozenset({"title", "company_name", "mobile_phone"})
+
+
+def text_condition(field: str):
+    """``build(values, tables)``: a contact field contains one of the values, through
+    the field's own trigram index, else the search key's as a prefilter."""
+
+    def build(values, t):
+        col = t.contacts.c[field]
+        if field in OWN_INDEX:
+            return contains_any(col, values)
+        return sa.or_(*(contains_via(contact_search_key(), col, v) for v in values))
+
+    return build
+
+
+def text_filter(field: str, description: str, aliases: tuple[str, ...] = ()) -> FilterSpec:
+    """A contact field contains one of the values (``text_condition``)."""
+    return FilterSpec(field, "text", text_condition(field), description, aliases)
+
+
+def company_text_filter(
+    name: str, field: str, description: str, needs: frozenset[str] = COMPANY
+) -> FilterSpec:
+    def build(values, t):
+        col = t.companies.c[field]
+        return sa.or_(*(contains_via(company_search_key(), col, v) for v in values))
+
+    return FilterSpec(name, "text", build, description, needs=needs)
+
+
+def search_words(key, values):
+    """Each word of a value is in the key; values are ORed."""
+    return sa.or_(*(sa.and_(*(contains(key, w) for w in v.split())) for v in values))
+
+
+def fields_contain(cols, values):
+    return sa.or_(*(contains(col, v) for col in cols for v in values))
+
+
+def fields_contain_none(cols, values):
+    return sa.and_(*(none_of(col, contains_any(col, values)) for col in cols))
+
+
+def contact_location(t):
+    return [t.contacts.c.city, t.contacts.c.state, t.contacts.c.country]
+
+
+def company_location(t):
+    c = t.companies.c
+    return [c.address, c.city, c.state, c.country]
+
+
+def list_contains(attr: str, fold: bool = False):
+    def build(values, t):
+        col = t.companies.c[attr]
+        key = tech_key(col) if fold else list_key(col)
+        return contains_any(key, [fold_technology(v) for v in values] if fold else values)
+
+    return build
+
+
+def list_excludes(attr: str, fold: bool = False):
+    contains_build = list_contains(attr, fold)
+    return lambda values, t: none_of(t.companies.c.uuid, contains_build(values, t))
+
+
+def departments_key(t):
+    return list_key(t.contacts.c.departments)
+
+
+def range_condition(col, r: Range):
+    parts = []
+    if r.low is not None:
+        parts.append(col >= r.low)
+    if r.high is not None:
+        parts.append(col <= r.high)
+    return sa.and_(*parts) if parts else sa.true()
+
+
+def bound_filters(prefix: str, col_of, description: str, needs=frozenset()) -> list[FilterSpec]:
+    """``<prefix>_min``/``<prefix>_max``: inclusive bounds."""
+    return [
+        FilterSpec(
+            f"{prefix}_min",
+            "integer",
+            lambda v, t: col_of(t) >= v[0],
+            f"{description}: at least this (inclusive).",
+            needs=needs,
+            multiple=False,
+        ),
+        FilterSpec(
+            f"{prefix}_max",
+            "integer",
+            lambda v, t: col_of(t) <= v[0],
+            f"{description}: at most this (inclusive).",
+            needs=needs,
+            multiple=False,
+        ),
+    ]
+
+
+def time_filters(table: str) -> list[FilterSpec]:
+    """``created_at``/``updated_at`` ``_after``/``_before``: inclusive; a date is
+    the whole UTC day. ``table`` is the attribute of ``tables`` to filter."""
+
+    def after(field):
+        return lambda v, t: getattr(t, table).c[field] >= v[0].start
+
+    def before(field):
+        def build(v, t):
+            col, bound = getattr(t, table).c[field], v[0]
+            return col < bound.end if bound.whole_day else col <= bound.start
+
+        return build
+
+    specs = []
+    for field in ("created_at", "updated_at"):
+        specs += [
+            FilterSpec(
+                f"{field}_after",
+                "datetime",
+                after(field),
+                f"{field} on or after this (RFC 3339 or a date).",
+                multiple=False,
+            ),
+            FilterSpec(
+                f"{field}_before",
+                "datetime",
+                before(field),
+                f"{field} on or before this (a date includes the whole day).",
+                multiple=False,
+            ),
+        ]
+    return specs

@@ -1,0 +1,368 @@
+"""SQL for contacts and companies: statements built with SQLAlchemy Core.
+
+Lists are one statement per page: an inner query on the listed table (joined
+to companies / metadata only when a filter needs it) applies the filters, the
+ordering, the keyset and the limit; the outer query joins the page's rows to
+their company and metadata (only what the view shows). Orderings use columns
+of the listed table only, so the inner query can walk a btree index; an
+ordering by one nullable field walks it twice (``keyset.two_walks``).
+"""
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from contacts_api.core.filters import AppliedFilters
+from contacts_api.core.sql import compile_sql
+from contacts_api.plugins.contacts.keyset import cursor_params, cursor_shape, split_key, two_walks
+from contacts_api.plugins.contacts.ordering import Ordering
+from contacts_api.plugins.contacts.reads import ROWS, Sql, markers, render
+from contacts_api.plugins.contacts.tables import (
+    CompanyTables,
+    ContactTables,
+    companies,
+    company_metadata,
+    contact_metadata,
+    contacts,
+)
+
+CONTACT_TABLES = ContactTables()
+COMPANY_TABLES = CompanyTables()
+
+CONTACT_META_FIELDS = (
+    "work_direct_phone",
+    "home_phone",
+    "other_phone",
+    "twitter_url",
+    "facebook_url",
+    "website",
+    "stage",
+)
+COMPANY_META_FIELDS = (
+    "website",
+    "linkedin_url",
+    "facebook_url",
+    "twitter_url",
+    "phone_number",
+    "company_name_for_emails",
+    "latest_funding",
+    "latest_funding_amount",
+    "last_raised_at",
+)
+CONTACT_FIELDS = (
+    "uuid",
+    "first_name",
+    "last_name",
+    "email",
+    "title",
+    "seniority",
+    "departments",
+    "email_status",
+    "mobile_phone",
+    "city",
+    "state",
+    "country",
+    "linkedin_url",
+    "company_uuid",
+    "created_at",
+    "updated_at",
+)
+COMPANY_FIELDS = (
+    "uuid",
+    "name",
+    "domain",
+    "employees_count",
+    "industries",
+    "keywords",
+    "technologies",
+    "annual_revenue",
+    "total_funding",
+    "address",
+    "city",
+    "state",
+    "country",
+    "created_at",
+    "updated_at",
+)
+
+
+def contacts_from(needs: frozenset[str]) -> sa.FromClause:
+    """``contacts`` with the joins the filters need (LEFT: exclusions let
+    contacts without a company or metadata through)."""
+    source: sa.FromClause = contacts
+    if needs & {"company", "company_metadata"}:
+        source = source.outerjoin(companies, companies.c.uuid == contacts.c.company_uuid)
+    if "company_metadata" in needs:
+        source = source.outerjoin(
+            company_metadata, company_metadata.c.company_uuid == companies.c.uuid
+        )
+    if "contact_metadata" in needs:
+        source = source.outerjoin(
+            contact_metadata, contact_metadata.c.contact_uuid == contacts.c.uuid
+        )
+    return source
+
+
+def companies_from(needs: frozenset[str]) -> sa.FromClause:
+    source: sa.FromClause = companies
+    if "company_metadata" in needs:
+        source = source.outerjoin(
+            company_metadata, company_metadata.c.company_uuid == companies.c.uuid
+        )
+    return source
+
+
+def contact_where(
+    applied: AppliedFilters,
+    company_uuid: Any = None,
+    *,
+    ordering: Ordering | None = None,
+    after: list | None = None,
+    uuid: Any = None,
+) -> sa.ColumnElement:
+    """The filters, the company scope, the keyset and a single uuid, ANDed."""
+    parts = [applied.condition(CONTACT_TABLES)]
+    if company_uuid is not None:
+        parts.append(contacts.c.company_uuid == str(company_uuid))
+    if uuid is not None:
+        parts.append(contacts.c.uuid == str(uuid))
+    if after is not None:
+        parts.append(ordering.after(contacts, after))
+    return sa.and_(*parts)
+
+
+def company_where(
+    applied: AppliedFilters, *, ordering: Ordering | None = None, after: list | None = None
+) -> sa.ColumnElement:
+    parts = [applied.condition(COMPANY_TABLES)]
+    if after is not None:
+        parts.append(ordering.after(companies, after))
+    return sa.and_(*parts)
+
+
+def _labelled(table: sa.Table, prefix: str, fields: tuple[str, ...]) -> list:
+    return [table.c[f].label(f"{prefix}{f}") for f in fields]
+
+
+def contact_page_statement(
+    needs: frozenset[str],
+    ordering: Ordering,
+    view: str,
+    where,
+    limit,
+    offset,
+    *,
+    walks: str | None = None,
+) -> sa.Select:
+    """The page's contacts, in order, with company (and metadata for ``full``).
+
+    The inner query selects only ``uuid`` and the sort keys (late row lookup):
+    with the ``INCLUDE (company_uuid)`` keyset indexes it walks the ordering as an
+    index-only scan, checking company filters through a memoized join, and the
+    wide rows are read for the page's rows only."""
+    keys = _key_columns(contacts, ordering)
+    if walks:  # an ordering by one nullable field: keyset.two_walks, cursor shape ``walks``
+        page = two_walks(
+            contacts,
+            contacts_from(needs),
+            keys,
+            where,
+            ordering,
+            walks,
+            sa.literal_column(ROWS),
+            limit,
+            offset,
+        ).subquery("page")
+    else:
+        inner = (
+            sa.select(*keys)
+            .select_from(contacts_from(needs))
+            .where(where)
+            .order_by(*ordering.order_by(contacts))
+            .limit(limit)
+            .offset(offset)
+        )
+        page = inner.subquery("page")
+    source = page.join(contacts, contacts.c.uuid == page.c.uuid).outerjoin(
+        companies, companies.c.uuid == contacts.c.company_uuid
+    )
+    columns = [
+        *(contacts.c[f] for f in CONTACT_FIELDS),
+        contacts.c.company_name,
+        contacts.c.company_employees,
+        contacts.c.company_annual_revenue,
+        contacts.c.company_total_funding,
+        companies.c.domain.label("company_domain"),
+    ]
+    if view == "full":
+        source = source.outerjoin(
+            contact_metadata, contact_metadata.c.contact_uuid == contacts.c.uuid
+        ).outerjoin(company_metadata, company_metadata.c.company_uuid == companies.c.uuid)
+        columns += [
+            contact_metadata.c.contact_uuid.label("m_present"),
+            *_labelled(contact_metadata, "m_", CONTACT_META_FIELDS),
+            *_labelled(companies, "co_", COMPANY_FIELDS),
+            company_metadata.c.company_uuid.label("cm_present"),
+            *_labelled(company_metadata, "cm_", COMPANY_META_FIELDS),
+        ]
+    return sa.select(*columns).select_from(source).order_by(*ordering.order_by(page))
+
+
+def contact_page(
+    applied: AppliedFilters,
+    ordering: Ordering,
+    *,
+    limit: int,
+    offset: int = 0,
+    after: list | None = None,
+    view: str = "full",
+    company_uuid: Any = None,
+    uuid: Any = None,
+) -> Sql:
+    """``(sql, params)`` of a page of contacts (template cached by shape)."""
+    needs = applied.needs
+    walks = cursor_shape(after) if split_key(ordering) else None
+
+    def build():
+        return contact_page_statement(needs, ordering, view, *markers(), walks=walks)
+
+    if walks:
+        where = contact_where(applied, company_uuid, uuid=uuid)
+        return render(
+            ("contact_page", needs, ordering, view, walks),
+            build,
+            where,
+            limit,
+            offset,
+            cursor_params(after),
+        )
+    where = contact_where(applied, company_uuid, ordering=ordering, after=after, uuid=uuid)
+    return render(("contact_page", needs, ordering, view), build, where, limit, offset)
+
+
+def _key_columns(table: sa.Table, ordering: Ordering) -> list:
+    return [table.c[k] for k in dict.fromkeys(k.column for k in ordering.keys)]
+
+
+def company_page_statement(
+    needs: frozenset[str], ordering: Ordering, where, limit, offset, *, walks: str | None = None
+) -> sa.Select:
+    if walks:  # an ordering by one nullable field: keyset.two_walks, cursor shape ``walks``
+        page = two_walks(
+            companies,
+            companies_from(needs),
+            list(companies.c),
+            where,
+            ordering,
+            walks,
+            sa.literal_column(ROWS),
+            limit,
+            offset,
+        ).subquery("page")
+    else:
+        inner = sa.select(companies).select_from(companies_from(needs)).where(where)
+        page = (
+            inner.order_by(*ordering.order_by(companies))
+            .limit(limit)
+            .offset(offset)
+            .subquery("page")
+        )
+    source = page.outerjoin(company_metadata, company_metadata.c.company_uuid == page.c.uuid)
+    columns = [
+        *(page.c[f] for f in COMPANY_FIELDS),
+        company_metadata.c.company_uuid.label("cm_present"),
+        *_labelled(company_metadata, "cm_", COMPANY_META_FIELDS),
+    ]
+    return sa.select(*columns).select_from(source).order_by(*ordering.order_by(page))
+
+
+def company_page(
+    applied: AppliedFilters,
+    ordering: Ordering,
+    *,
+    limit: int,
+    offset: int = 0,
+    after: list | None = None,
+) -> Sql:
+    needs = applied.needs
+    walks = cursor_shape(after) if split_key(ordering) else None
+
+    def build():
+        return company_page_statement(needs, ordering, *markers(), walks=walks)
+
+    if walks:
+        return render(
+            ("company_page", needs, ordering, walks),
+            build,
+            company_where(applied),
+            limit,
+            offset,
+            cursor_params(after),
+        )
+    where = company_where(applied, ordering=ordering, after=after)
+    return render(("company_page", needs, ordering), build, where, limit, offset)
+
+
+def contact_count(applied: AppliedFilters, company_uuid: Any = None) -> Sql:
+    needs = applied.needs
+
+    def build():
+        return sa.select(sa.func.count()).select_from(contacts_from(needs)).where(markers()[0])
+
+    return render(("contact_count", needs), build, contact_where(applied, company_uuid))
+
+
+def company_count(applied: AppliedFilters) -> Sql:
+    needs = applied.needs
+
+    def build():
+        return sa.select(sa.func.count()).select_from(companies_from(needs)).where(markers()[0])
+
+    return render(("company_count", needs), build, company_where(applied))
+
+
+def contact_uuids(
+    applied: AppliedFilters, ordering: Ordering, limit: int, company_uuid: Any = None
+) -> Sql:
+    return compile_sql(
+        sa.select(contacts.c.uuid)
+        .select_from(contacts_from(applied.needs))
+        .where(contact_where(applied, company_uuid))
+        .order_by(*ordering.order_by(contacts))
+        .limit(limit)
+    )
+
+
+def company_uuids(applied: AppliedFilters, ordering: Ordering, limit: int) -> Sql:
+    return compile_sql(
+        sa.select(companies.c.uuid)
+        .select_from(companies_from(applied.needs))
+        .where(company_where(applied))
+        .order_by(*ordering.order_by(companies))
+        .limit(limit)
+    )
+
+
+def sort_values(row: dict[str, Any], ordering: Ordering) -> list[Any]:
+    return [row[key.column] for key in ordering.keys]
+
+
+def contact_by_uuid(uuid: Any) -> Sql:
+    from contacts_api.plugins.contacts.ordering import CONTACT_ORDERING, parse_ordering
+
+    return contact_page(
+        AppliedFilters((), {}), parse_ordering(None, CONTACT_ORDERING), limit=1, uuid=uuid
+    )
+
+
+def company_by_uuid(uuid: Any) -> Sql:
+    from contacts_api.plugins.contacts.ordering import COMPANY_ORDERING, parse_ordering
+
+    ordering = parse_ordering(None, COMPANY_ORDERING)
+
+    def build():
+        return company_page_statement(frozenset(), ordering, *markers())
+
+    return render(
+        ("company_page", frozenset(), ordering), build, companies.c.uuid == str(uuid), 1, 0
+    )

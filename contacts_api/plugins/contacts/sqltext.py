@@ -1,0 +1,108 @@
+"""SQL building blocks for "contains" filters, shared by the contact and company
+filters (and usable by third-party filters).
+
+Text matches are ``ILIKE '%value%'`` with the LIKE wildcards of the value
+escaped. Several fields, or the elements of a list, are matched through the
+generated key columns of ``migrations/contacts/contacts_0002_search.sql``: they
+join values with ``chr(31)``, which no search value contains (it is whitespace to
+``str.split``), so a match never spans two fields; ``contacts_0003_indexes.sql`` indexes
+them with pg_trgm.
+"""
+
+import re
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.sql import ColumnElement
+
+from contacts_api.plugins.contacts.tables import companies, contacts
+
+__all__ = [
+    "SEPARATOR",
+    "company_search_key",
+    "contact_search_key",
+    "contains",
+    "contains_any",
+    "fold_technology",
+    "has_trigram",
+    "list_key",
+    "matches_pattern",
+    "none_of",
+    "pattern",
+    "tech_key",
+]
+
+SEPARATOR = "\x1f"
+_FOLD = re.compile(r"[_. ]+")
+
+
+def pattern(value: str) -> str:
+    """``%value%`` with ``\\``, ``%`` and ``_`` escaped (escape character ``\\``)."""
+    escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped.replace(SEPARATOR, ' ')}%"
+
+
+_WORD3 = re.compile(r"\w{3}")
+
+
+def has_trigram(value: str) -> bool:
+    """Whether pg_trgm can use its index for ``value`` (three word characters in a row)."""
+    return _WORD3.search(value) is not None
+
+
+def contains(expr: ColumnElement, value: str) -> ColumnElement[bool]:
+    """``expr`` contains ``value``, case-insensitively."""
+    return matches_pattern(expr, pattern(value), has_trigram(value))
+
+
+def matches_pattern(expr: ColumnElement, like: object, indexed: bool) -> ColumnElement[bool]:
+    """``expr ILIKE like`` (a ``pattern()``, or a bind parameter that will hold one).
+    Without a trigram (``indexed`` False: ``has_trigram`` of the value) pg_trgm can
+    find nothing, so the condition is kept away from the index, which would return
+    every row and mislead the planner's estimate."""
+    if not indexed:
+        expr = sa.func.coalesce(expr, "")
+    return expr.ilike(like, escape="\\")
+
+
+def contains_any(expr: ColumnElement, values: Iterable[str]) -> ColumnElement[bool]:
+    return sa.or_(*(contains(expr, value) for value in values))
+
+
+def none_of(field: ColumnElement, condition: ColumnElement[bool]) -> ColumnElement[bool]:
+    """Exclusions: rows whose field is empty (NULL, also through an outer join) pass."""
+    return sa.or_(field.is_(None), sa.not_(condition))
+
+
+def contact_search_key() -> ColumnElement:
+    """Every searchable contact field joined (generated column ``search_key``,
+    trigram-indexed): first/last name, email, title, city, state, country,
+    company name."""
+    return contacts.c.search_key
+
+
+def company_search_key() -> ColumnElement:
+    """Name, domain, address, city, state and country (``companies.search_key``)."""
+    return companies.c.search_key
+
+
+def list_key(column: ColumnElement) -> ColumnElement:
+    """The elements of a list joined: the generated ``<name>_key`` column
+    (``industries``, ``keywords``, ``departments``; trigram-indexed for the company lists)."""
+    return column.table.c[f"{column.name}_key"]
+
+
+def tech_key(column: ColumnElement) -> ColumnElement:
+    """Technologies joined, lower-cased, ``_``, ``.`` and spaces folded."""
+    return column.table.c[f"{column.name}_key"]
+
+
+def fold_technology(value: str) -> str:
+    """The search value folded like ``tech_key``: ``shopify_plus`` -> ``shopify plus``."""
+    return _FOLD.sub(" ", value.lower()).strip() or value
+
+
+def contains_via(key: ColumnElement, field: ColumnElement, value: str) -> ColumnElement[bool]:
+    """``field`` contains ``value``, with the indexed ``key`` (which includes the
+    field) as a prefilter the planner can use."""
+    return sa.and_(contains(key, value), contains(field, value))

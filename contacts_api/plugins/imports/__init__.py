@@ -1,0 +1,81 @@
+"""CSV import and export of contacts with their companies (CSV_FORMAT.md).
+
+The ``imports`` built-in plugin registers:
+
+- routes ``POST/GET /api/v1/contacts/import/``, ``GET /api/v1/contacts/import/{job_id}/``
+  and ``GET /api/v1/contacts/import/{job_id}/errors/`` (``routes``), with their OpenAPI
+  description (``openapi``);
+- the migrations in ``migrations/imports`` (tables ``import_jobs``, ``import_errors``,
+  and a partial index on ``contacts`` for matching contacts without email) and the
+  SQLAlchemy tables (``tables``);
+- the task ``imports.run`` on the queue ``imports`` (``tasks``), which reads the file
+  from storage and writes it in batches (``parsing``, ``upsert``, ``upsert_sql``);
+- the command ``contacts-api import FILE.csv [--wait]`` (``cli``);
+- a ``startup`` hook that, with the in-memory broker (no Redis), re-starts the jobs a
+  crashed process left unfinished.
+
+The pure CSV logic (``columns``, ``reading``, ``normalize``, ``export_format``) is
+shared with the export.
+"""
+
+import logging
+from pathlib import Path
+
+from contacts_api.core.hookspecs import hookimpl
+from contacts_api.core.tasks import TaskSpec
+
+log = logging.getLogger("contacts_api.imports")
+
+
+@hookimpl
+def register_routes(settings):
+    from contacts_api.plugins.imports.routes import routes
+
+    return list(routes)
+
+
+@hookimpl
+def register_openapi(settings, filters):
+    from contacts_api.plugins.imports.openapi import fragment
+
+    return fragment()
+
+
+@hookimpl
+def register_migrations():
+    return [Path(__file__).resolve().parents[2] / "migrations" / "imports"]
+
+
+@hookimpl
+def register_tables():
+    from contacts_api.plugins.imports.tables import ALL_TABLES
+
+    return list(ALL_TABLES)
+
+
+@hookimpl
+def register_tasks():
+    from contacts_api.plugins.imports.service import QUEUE, TASK_NAME
+    from contacts_api.plugins.imports.tasks import run_import
+
+    return [TaskSpec(TASK_NAME, run_import, queue=QUEUE)]
+
+
+@hookimpl
+def register_commands():
+    from contacts_api.plugins.imports.cli import import_command
+
+    return [import_command()]
+
+
+@hookimpl
+async def startup(app, resources):
+    if not resources.settings.uses_redis_broker:
+        import psycopg2.errors
+
+        from contacts_api.plugins.imports.service import resume_stalled
+
+        try:
+            await resume_stalled(resources)
+        except psycopg2.errors.UndefinedTable:  # serving must not depend on it
+            log.warning("the import tables are missing: run `contacts-api migrate`")

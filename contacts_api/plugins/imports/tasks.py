@@ -1,0 +1,240 @@
+"""The task ``imports.run``: read a job's file from storage and write it in batches.
+
+Crash safety: each batch is one transaction holding the companies, contacts, metadata,
+the batch's row errors and the job's counters and resume point, fenced on the job's
+lease. A worker killed mid-file leaves the job at its last committed batch; the
+redelivered message (or, in embedded mode, the startup re-kick) resumes from there.
+A delivery that finds another worker's live lease waits until that lease is released
+or expires, or the job ends, so that one message always outlives a dying holder.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+import uuid
+from typing import Any
+
+import psycopg2.errors
+
+from contacts_api.core.resources.database import CONFLICTS, is_transient
+from contacts_api.plugins.contacts.service import invalidate_lists
+from contacts_api.plugins.imports import repository as repo
+from contacts_api.plugins.imports.parsing import BatchReader, bridge_chunks
+from contacts_api.plugins.imports.reading import CsvFileError
+from contacts_api.plugins.imports.upsert import Batch, write_batch, write_errors
+
+log = logging.getLogger("contacts_api.imports")
+
+PROGRESS_EVERY_S = 1.0
+PROGRESS_EVERY_ROWS = 200
+# A batch whose connection fails (the server restarting, a failover, a dropped
+# connection) is written again, for this long at most after the first failure: the
+# batch is one transaction, so a retry never writes a row twice. Past the lease, the
+# job may have passed to another worker; the retry's fence then stops this one.
+TRANSIENT_RETRY_S = 300.0
+
+
+class LeaseLost(Exception):
+    """Another worker took the job over: stop without writing anything more."""
+
+
+def _owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+
+
+async def _acquire(db: Any, job_id: str, owner: str, lease_s: float) -> dict | None:
+    """Take the job's lease, waiting while another live worker holds it."""
+    while True:
+        job = await repo.take_lease(db, job_id, owner, lease_s)
+        if job is not None:
+            return job
+        current = await repo.get_job(db, job_id)
+        if current is None or current["status"] in ("completed", "failed"):
+            return None
+        await asyncio.sleep(min(max(lease_s / 10, 0.2), 1.0))
+
+
+async def run_import(resources: Any, job_id: str) -> None:
+    """Task ``imports.run``: run (or resume) the import job ``job_id``."""
+    lease_s = resources.settings.imports.lease_s
+    owner = _owner()
+    job = await _acquire(resources.db, job_id, owner, lease_s)
+    if job is None:
+        return
+    log.info("import %s: started by %s from row %s", job_id, owner, job["resume_row"])
+    try:
+        await _Run(resources, job, owner).run()
+    except LeaseLost:
+        log.warning("import %s: lease lost to another worker; stopping", job_id)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):  # let the next delivery take over at once
+            await asyncio.shield(repo.release_lease(resources.db, job_id, owner))
+        raise
+    except Exception:
+        log.exception("import %s failed", job_id)
+        await repo.finish_job(
+            resources.db,
+            job_id,
+            owner,
+            status="failed",
+            warnings=[],
+            error="The import stopped on an unexpected error.",
+        )
+
+
+class _Run:
+    """One run of a job by the worker holding its lease."""
+
+    def __init__(self, resources: Any, job: dict, owner: str):
+        self.resources = resources
+        self.db = resources.db
+        self.settings = resources.settings.imports
+        self.job = job
+        self.job_id = str(job["id"])
+        self.owner = owner
+        self.resume_row = job["resume_row"]
+        self.committed = job["created_count"] + job["updated_count"] + job["error_count"]
+        self.in_flight = 0  # rows of the batch being written
+
+    async def run(self) -> None:
+        started = time.monotonic()
+        chunks = self.resources.storage.read(self.job["storage_key"])
+        reader: BatchReader | None = None
+        pending: asyncio.Future | None = None
+        ticker = asyncio.create_task(self._tick())
+        try:
+            sync_chunks = bridge_chunks(chunks, asyncio.get_running_loop())
+            try:
+                reader = await asyncio.to_thread(
+                    BatchReader, sync_chunks, self.resume_row, self.settings.batch_size
+                )
+            except CsvFileError as error:
+                await self._finish("failed", [], error=f"The file cannot be imported: {error}")
+                return
+            pending = asyncio.ensure_future(asyncio.to_thread(reader.next_batch, self.resume_row))
+            while True:
+                try:
+                    batch = await pending
+                except CsvFileError as error:
+                    await self._finish(
+                        "failed",
+                        reader.warnings,
+                        error=f"The file cannot be read past this point: {error}",
+                    )
+                    return
+                if batch is None:
+                    break
+                # Parse the next batch in a thread while this one is written.
+                pending = asyncio.ensure_future(asyncio.to_thread(reader.next_batch, batch.end_row))
+                await self._write(batch)
+            job = await self._finish("completed", reader.warnings, total_rows=self.committed)
+            elapsed = time.monotonic() - started
+            log.info(
+                "import %s: %s rows in %.1f s (%.0f rows/s); created %s, updated %s, errors %s",
+                self.job_id,
+                self.committed,
+                elapsed,
+                self.committed / max(elapsed, 1e-6),
+                job and job["created_count"],
+                job and job["updated_count"],
+                job and job["error_count"],
+            )
+        finally:
+            ticker.cancel()
+            if pending is not None and not pending.done():
+                with contextlib.suppress(BaseException):
+                    await pending  # the parsing thread pulls chunks: let it stop first
+            await chunks.aclose()
+
+    async def _write(self, batch: Batch) -> None:
+        self.in_flight = batch.rows
+        conflicts, failing_since = 0, None
+        while True:
+            try:
+                await self._write_once(batch, retried=failing_since is not None)
+                break
+            except CONFLICTS:  # concurrent imports touching the same rows
+                conflicts += 1
+                if conflicts == 4:
+                    raise
+                await asyncio.sleep(0.05 * conflicts)
+            except (psycopg2.Error, OSError) as error:
+                if not is_transient(error):
+                    raise
+                now = time.monotonic()
+                failing_since = failing_since or now
+                if now - failing_since > TRANSIENT_RETRY_S:
+                    raise
+                log.warning(
+                    "import %s: the database is unavailable (%s); writing the batch "
+                    "after row %s again",
+                    self.job_id,
+                    str(error).strip().splitlines()[0]
+                    if str(error).strip()
+                    else type(error).__name__,
+                    self.resume_row,
+                )
+                await asyncio.sleep(min(5.0, 0.2 * 2 ** min(int(now - failing_since), 5)))
+        self.resume_row = batch.end_row
+        self.committed += batch.rows
+        self.in_flight = 0
+        await invalidate_lists(self.resources)  # cached list pages are stale now
+
+    async def _write_once(self, batch: Batch, retried: bool) -> None:
+        async with self.db.transaction() as tx:
+            resume_row = await repo.lock_for_batch(tx, self.job_id, self.owner)
+            if retried and resume_row == batch.end_row:
+                return  # the failed attempt did commit; only its answer was lost
+            if resume_row != self.resume_row:
+                raise LeaseLost()
+            written = await write_batch(tx, batch)
+            await write_errors(tx, self.job_id, batch)
+            await repo.commit_batch(
+                tx,
+                self.job_id,
+                self.owner,
+                self.settings.lease_s,
+                resume_row=batch.end_row,
+                rows=batch.rows,
+                created=written.created,
+                updated=written.updated,
+                errors=len(batch.errors),
+            )
+
+    async def _finish(self, status: str, warnings: list[str], **fields: Any) -> dict | None:
+        job = await repo.finish_job(
+            self.db, self.job_id, self.owner, status=status, warnings=warnings, **fields
+        )
+        if job is None:
+            raise LeaseLost()
+        with contextlib.suppress(Exception):  # the file is not needed any more
+            await self.resources.storage.delete(self.job["storage_key"])
+        return job
+
+    async def _tick(self) -> None:
+        """Renew the lease (every lease_s / 3) and show progress (at least 200 rows and
+        one second apart) with one cheap UPDATE."""
+        shown = self.committed
+        renewed = time.monotonic()
+        renew_every = max(self.settings.lease_s / 3, 0.2)
+        while True:
+            await asyncio.sleep(min(PROGRESS_EVERY_S, renew_every))
+            processed = self.committed + self.in_flight
+            now = time.monotonic()
+            if processed - shown < PROGRESS_EVERY_ROWS and now - renewed < renew_every:
+                continue
+            try:
+                held = await repo.heartbeat(
+                    self.db, self.job_id, self.owner, self.settings.lease_s, processed
+                )
+            except Exception:  # a transient failure; the batch commits renew it too
+                log.warning("import %s: heartbeat failed", self.job_id, exc_info=True)
+                continue
+            if not held:  # taken over: the next batch's fence stops this run
+                return
+            shown, renewed = processed, now
