@@ -21,19 +21,27 @@ import attrs
 import sqlalchemy as sa
 from aiohttp import web
 
-from core.auth import Actor, require_actor
-from core.cli import Command
-from core.errors import ValidationError
-from core.filters import FilterSpec
-from core.hookspecs import hookimpl
-from core.openapi import error_response_refs, json_body, json_response
-from core.requests import read_json
-from core.resources import ResourceSpec
-from core.tasks import TaskSpec
+from contacts_api import (
+    Actor,
+    Command,
+    FilterSpec,
+    InvalidToken,
+    ResourceSpec,
+    TaskSpec,
+    ValidationError,
+    error_response_refs,
+    hookimpl,
+    json_body,
+    json_response,
+    read_json,
+    require_actor,
+    resources_of,
+)
 
 metadata = sa.MetaData()
 notes = sa.Table(
-    "example_notes", metadata,
+    "example_notes",
+    metadata,
     sa.Column("id", sa.BigInteger, primary_key=True),
     sa.Column("author", sa.Text, nullable=False),
     sa.Column("body", sa.Text, nullable=False),
@@ -51,9 +59,7 @@ class ExampleStats:
 
 
 def _resources(request: web.Request):
-    from core.appkeys import RESOURCES
-
-    return request.app[RESOURCES]
+    return resources_of(request)
 
 
 @routes.post("/api/v2/example/notes")
@@ -73,7 +79,8 @@ async def post_note(request: web.Request) -> web.Response:
 async def list_notes(request: web.Request) -> web.Response:
     await require_actor(request)
     rows = await _resources(request).db.fetch_all(
-        sa.select(notes.c.author, notes.c.body).order_by(notes.c.id))
+        sa.select(notes.c.author, notes.c.body).order_by(notes.c.id)
+    )
     return web.json_response({"results": rows})
 
 
@@ -92,15 +99,26 @@ def register_openapi(settings, filters):
     note = {"type": "object", "properties": {"body": {"type": "string"}}, "required": ["body"]}
     return {
         "tags": [{"name": "example", "description": "The example plugin."}],
-        "paths": {"/api/v2/example/notes": {
-            "get": {"tags": ["example"], "operationId": "exampleListNotes",
+        "paths": {
+            "/api/v2/example/notes": {
+                "get": {
+                    "tags": ["example"],
+                    "operationId": "exampleListNotes",
                     "summary": "Notes saved so far",
-                    "responses": {"200": json_response("Notes"), **error_response_refs(401)}},
-            "post": {"tags": ["example"], "operationId": "exampleAddNote",
-                     "summary": "Save a note in the background", "requestBody": json_body(note),
-                     "responses": {"202": json_response("Queued"),
-                                   **error_response_refs(400, 401, 422)}},
-        }},
+                    "responses": {"200": json_response("Notes"), **error_response_refs(401)},
+                },
+                "post": {
+                    "tags": ["example"],
+                    "operationId": "exampleAddNote",
+                    "summary": "Save a note in the background",
+                    "requestBody": json_body(note),
+                    "responses": {
+                        "202": json_response("Queued"),
+                        **error_response_refs(400, 401, 422),
+                    },
+                },
+            }
+        },
     }
 
 
@@ -136,29 +154,38 @@ def actor_from_request(request, resources):
     if token is None or not expected:
         return None
     if not hmac.compare_digest(token.encode(), expected.encode()):
-        from core.errors import InvalidToken
-
         raise InvalidToken("Invalid example token.")
     return Actor(id=request.headers.get("X-Example-User", "example-user"), kind="example")
 
 
 @hookimpl
 def register_contact_filters(settings):
-    return [FilterSpec(
-        name="has_linkedin", kind="boolean", multiple=False,
-        description="Contacts with (true) or without (false) a LinkedIn URL.",
-        build=lambda values, t: (t.contacts.c.linkedin_url.isnot(None) if values[0]
-                                 else t.contacts.c.linkedin_url.is_(None)),
-    )]
+    return [
+        FilterSpec(
+            name="has_linkedin",
+            kind="boolean",
+            multiple=False,
+            description="Contacts with (true) or without (false) a LinkedIn URL.",
+            build=lambda values, t: (
+                t.contacts.c.linkedin_url.isnot(None)
+                if values[0]
+                else t.contacts.c.linkedin_url.is_(None)
+            ),
+        )
+    ]
 
 
 @hookimpl
 def register_company_filters(settings):
-    return [FilterSpec(
-        name="min_headcount", kind="integer", multiple=False,
-        description="Companies with at least this many employees.",
-        build=lambda values, t: t.companies.c.employees_count >= values[0],
-    )]
+    return [
+        FilterSpec(
+            name="min_headcount",
+            kind="integer",
+            multiple=False,
+            description="Companies with at least this many employees.",
+            build=lambda values, t: t.companies.c.employees_count >= values[0],
+        )
+    ]
 
 
 def _hello(args, settings, plugins):
@@ -168,10 +195,14 @@ def _hello(args, settings, plugins):
 
 @hookimpl
 def register_commands():
-    return [Command(
-        name="example-hello", help="say hello (example plugin)",
-        configure=lambda parser: parser.add_argument("name"), run=_hello,
-    )]
+    return [
+        Command(
+            name="example-hello",
+            help="say hello (example plugin)",
+            configure=lambda parser: parser.add_argument("name"),
+            run=_hello,
+        )
+    ]
 
 
 @hookimpl
