@@ -19,7 +19,7 @@ import pytest
 from contacts_api.core import errors as core_errors
 from contacts_api.core import middlewares
 from contacts_api.core.app import create_app
-from contacts_api.core.appkeys import FILTERS, OPENAPI
+from contacts_api.core.appkeys import FILTERS, OPENAPI, PLUGINS
 from contacts_api.core.plugins import BUILTIN_PLUGINS, ENTRY_POINT_GROUP
 from contacts_api.core.settings import load_settings
 from contacts_api.plugins.apollo.mappers import DEFAULT_MAPPERS
@@ -94,19 +94,24 @@ def _normalized(path: str) -> str:
 
 @pytest.fixture(scope="module")
 def app():
-    """The app with the built-in plugins on default settings (nothing connects:
-    the OpenAPI document and the filter registries are built with the app)."""
-    third_party = sorted(
-        {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)} - set(BUILTIN_PLUGINS)
-    )
-    settings = load_settings(
-        environ={
-            "DATABASE_URL": "postgresql://docs@127.0.0.1:9/never_connected",
-            "JWT_SECRET": "docs-test-secret-" + "x" * 32,
-            "CONTACTS_API__PLUGINS__BLOCKED": ",".join(third_party),
-        }
-    )
-    return create_app(settings)
+    """The app with the built-in plugins enabled by default, on default settings
+    (nothing connects: the OpenAPI document and the filter registries are built
+    with the app). Third-party plugins installed here are blocked; a built-in
+    plugin disabled by default stays disabled."""
+    environ = {
+        "DATABASE_URL": "postgresql://docs@127.0.0.1:9/never_connected",
+        "JWT_SECRET": "docs-test-secret-" + "x" * 32,
+    }
+    third_party = {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)} - set(BUILTIN_PLUGINS)
+    blocked = [*load_settings(environ=environ).plugins.blocked, *sorted(third_party)]
+    environ["CONTACTS_API__PLUGINS__BLOCKED"] = ",".join(blocked)
+    return create_app(load_settings(environ=environ))
+
+
+def enabled_modules(app) -> list[str]:
+    """The core's and the enabled built-in plugins' module prefixes."""
+    names = app[PLUGINS].names()
+    return ["contacts_api.core", *(BUILTIN_PLUGINS[n] for n in names if n in BUILTIN_PLUGINS)]
 
 
 def documented_routes() -> set[tuple[str, str]]:
@@ -168,15 +173,21 @@ def _error_classes() -> list[type[core_errors.ApiError]]:
 
 
 def raisable_error_codes(app) -> dict[str, int]:
-    """error_code -> status of everything the code can answer: the ApiError
-    classes (the app is built, so every plugin's module is imported), the HTTP
-    errors aiohttp raises, and codes written literally in the source."""
-    found = {cls.error_code: cls.status for cls in _error_classes()}
+    """error_code -> status of everything the core and the enabled built-in
+    plugins can answer: their ApiError classes (the app is built, so their
+    modules are imported), the HTTP errors aiohttp raises, and codes written
+    literally in their source."""
+    modules = tuple(enabled_modules(app))
+    found = {
+        cls.error_code: cls.status for cls in _error_classes() if cls.__module__.startswith(modules)
+    }
     found.update((code, status) for status, code in middlewares._HTTP_CODES.items())
     literal = re.compile(r"""error_code["']?\s*[=:]\s*["']([A-Z][A-Z_]+)["']""")
-    for source in PACKAGE.rglob("*.py"):
-        for code in literal.findall(source.read_text()):
-            found.setdefault(code, 0)
+    for module in modules:
+        folder = PACKAGE.parent.joinpath(*module.split("."))
+        for source in folder.rglob("*.py") if folder.is_dir() else [folder.with_suffix(".py")]:
+            for code in literal.findall(source.read_text()):
+                found.setdefault(code, 0)
     return found
 
 
