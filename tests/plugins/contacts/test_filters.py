@@ -61,6 +61,9 @@ CASES = [
     [("annual_revenue_max", "1000000")],
     [("total_funding_min", "50000000"), ("total_funding_max", "90000000")],
     [("exclude_titles", "ceo,chief executive officer")],
+    [("exclude_title_contains", "engineer,INTERN")],
+    [("exclude_title_contains", "product"), ("title", "manager")],
+    [("exclude_title_contains", "général,50%")],
     [("exclude_seniorities", "intern,vp")],
     [("exclude_departments", "sales")],
     [("exclude_contact_locations", "united,france")],
@@ -147,3 +150,7 @@ async def test_exclusions_let_empty_fields_through(seeded):
     ):
         kept = matching(seeded.contacts, [(name, "a")])
         assert all(c in kept for c in no_company), name
+    no_title = [c for c in seeded.contacts if c.title is None]
+    assert no_title and all(
+        c in matching(seeded.contacts, [("exclude_title_contains", "a")]) for c in no_title
+    )
