@@ -179,8 +179,12 @@ def _apply(
 
 
 def _merge(target: list[str], values: Iterable[str]) -> None:
-    """Append each value not already in ``target``."""
-    target.extend(value for value in values if value not in target)
+    """Append each value not already in ``target`` (once each, in order)."""
+    present = set(target)
+    for value in values:
+        if value not in present:
+            present.add(value)
+            target.append(value)
 
 
 # Contact filter -> company filter, for a companies search (API.md "Companies take").
