@@ -10,6 +10,9 @@ from urllib.parse import quote
 
 import pytest
 
+from contacts_api import hookimpl
+from contacts_api.plugins.apollo.locations import default_locations
+from contacts_api.plugins.apollo.mappers import location_mappers
 from tests.helpers import HeaderActors, as_user, seed
 from tests.plugins.exports.conftest import parse_csv, wait_done
 
@@ -383,3 +386,39 @@ async def test_a_direction_without_a_mapped_sort_field_is_unmapped(api):
         ("sortAscending", "sorting"),
     ]
     assert answer["mapping_summary"]["mapped_parameters"] == 0
+
+
+class MoreRegions:
+    """The README's example: a plugin extends the location table through the hook."""
+
+    @hookimpl(optionalhook=True)
+    def register_apollo_mappings(self, settings):
+        table = default_locations().extended(
+            {"DACH+": ["DACH", "Liechtenstein"], "Malardalen": ["Stockholm"]}
+        )
+        return location_mappers(table)
+
+
+async def test_a_plugin_extends_the_location_table(make_client, settings):
+    client = await make_client(
+        settings,
+        extra_plugins=[("header_actors", HeaderActors()), ("more_regions", MoreRegions())],
+    )
+    await seed(
+        client,
+        [
+            {"first_name": "vaduz", "city": "Vaduz", "country": "Liechtenstein"},
+            {"first_name": "vienna", "city": "Vienna", "country": "Austria"},
+            {"first_name": "stockholm", "city": "Stockholm", "country": "Sweden"},
+            {"first_name": "paris", "city": "Paris", "country": "France"},
+        ],
+    )
+    answer, names = await _people(client, "personLocations[]=DACH%2B")
+    assert names == {"vaduz", "vienna"}
+    assert answer["applied_filters"] == {
+        "contact_location": ["Germany", "Austria", "Switzerland", "Liechtenstein"]
+    }
+    answer, names = await _people(client, "personNotLocations[]=Malardalen")
+    assert names == {"vaduz", "vienna", "paris"}
+    _, names = await _people(client, "organizationLocations[]=Europe")  # the rest still works
+    assert names == set()
