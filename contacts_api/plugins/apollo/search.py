@@ -19,17 +19,19 @@ import attrs
 
 from contacts_api.core.errors import ValidationError
 from contacts_api.core.plugins import Plugins
-from contacts_api.plugins.apollo.categories import analyze
+from contacts_api.plugins.apollo.categories import analyze, canonical_name
 from contacts_api.plugins.apollo.mapping import (
     COMPANY_FILTER_NAMES,
     COMPANY_ORDERING,
     MappedSearch,
+    Unmapped,
     company_filters,
     map_parameters,
 )
 from contacts_api.plugins.apollo.parsing import (
     MAX_URL_LENGTH,
     ApolloUrlError,
+    ParsedUrl,
     parse_apollo_url,
 )
 
@@ -106,12 +108,25 @@ def _unmapped(items: list[Any]) -> list[dict[str, Any]]:
     ]
 
 
-def _company_side(mapped: MappedSearch) -> tuple[dict, list[dict], list[str]]:
+def _company_side(parsed: ParsedUrl, mapped: MappedSearch) -> tuple[dict, list[dict], list[str]]:
     filters, dropped = company_filters(mapped)
     kept = {a.name for a in mapped.applied if a.filter in COMPANY_FILTER_NAMES}
+    dropped += _lost_company_sort(parsed, mapped)
     lost = {u.name for u in dropped} - kept
     names = [name for name in mapped.mapped_names if name not in lost]
     return filters, _unmapped([*mapped.unmapped, *dropped]), names
+
+
+def _lost_company_sort(parsed: ParsedUrl, mapped: MappedSearch) -> list[Unmapped]:
+    """The sort keys of an ordering companies do not have (a person's name, title)."""
+    if mapped.ordering is None or _company_ordering(mapped.ordering) is not None:
+        return []
+    reason = f"companies cannot be sorted by {mapped.ordering.lstrip('-')}"
+    return [
+        Unmapped(key, list(values), "sorting", reason)
+        for key, values in parsed.parameters.items()
+        if key in mapped.mapped_names and canonical_name(key)[0] in ("sortByField", "sortAscending")
+    ]
 
 
 def _company_ordering(ordering: str | None) -> str | None:
@@ -131,7 +146,7 @@ def build_search(plugins: Plugins, url: Any, field: str = "url") -> Search:
     except ApolloUrlError as exc:
         raise ValidationError.single(("body", field), str(exc)) from None
     mapped = map_parameters(parsed, _mappers(plugins) or None)
-    company_filters_, company_unmapped, company_names = _company_side(mapped)
+    company_filters_, company_unmapped, company_names = _company_side(parsed, mapped)
     # The analysis reports every repair the search routes report (mappers' included).
     analysis = {**analyze(parsed), "warnings": list(mapped.warnings)}
     return Search(

@@ -422,3 +422,37 @@ async def test_a_plugin_extends_the_location_table(make_client, settings):
     assert names == {"vaduz", "vienna", "paris"}
     _, names = await _people(client, "organizationLocations[]=Europe")  # the rest still works
     assert names == set()
+
+
+async def test_a_sort_companies_do_not_have_is_unmapped_for_companies(api):
+    url = APOLLO + "organizationLocations[]=DACH&sortByField=person_name.raw&sortAscending=false"
+    people = await _post(api, "contacts", url)
+    assert (people["applied_ordering"], people["unmapped_parameters"]) == ("-first_name", [])
+    answer = await _post(api, "companies", url)
+    assert answer["applied_ordering"] is None
+    assert [(u["name"], u["reason"]) for u in answer["unmapped_parameters"]] == [
+        ("sortByField", "companies cannot be sorted by first_name"),
+        ("sortAscending", "companies cannot be sorted by first_name"),
+    ]
+    assert answer["mapping_summary"] == {
+        "total_parameters": 3,
+        "mapped_parameters": 1,
+        "unmapped_parameters": 2,
+    }
+    assert {c["name"] for c in answer["results"]} == {"Spree Software", "Limmat Bank"}
+
+
+async def test_the_contract_is_in_the_openapi_document(api):
+    document = await (await api.get("/openapi.json")).json()
+    paths = document["paths"]
+    for path in ("/api/v1/contacts/", "/api/v2/contacts/", "/api/v1/contacts/count/"):
+        params = {p["name"]: p for p in paths[path]["get"]["parameters"]}
+        assert "personNotTitles" in params["exclude_title_contains"]["description"], path
+    search = paths["/api/v2/apollo/contacts"]["post"]
+    answer = search["responses"]["200"]["content"]["application/json"]["schema"]
+    assert {"applied_ordering", "page", "applied_filters"} <= set(answer["properties"])
+    body = search["requestBody"]["content"]["application/json"]["schema"]
+    assert body["properties"]["url"]["maxLength"] == 65_536
+    analyze = paths["/api/v2/apollo/analyze"]["post"]
+    schema = analyze["responses"]["200"]["content"]["application/json"]["schema"]
+    assert "warnings" in schema["properties"]
