@@ -110,7 +110,7 @@ class LocationTable:
             kind, places = entry
             return Expansion((value,) if kind == "place" else places, kind)
         if "," in value:  # "City, State, Country": a place; a metro area may lead it
-            first, sep, rest = value.partition(",")
+            first, _, rest = value.partition(",")
             metro = self._metro(first)
             if metro is None or len(metro) != 1:
                 return Expansion((value,))
