@@ -21,10 +21,11 @@ _KNOWN_BY_CATEGORY = {
     "pagination": "page perPage",
     "sorting": "sortByField sortAscending",
     "titles": "personTitles[] personNotTitles[] personPastTitles[] includeSimilarTitles",
-    "person": "personSeniorities[] personDepartmentOrSubdepartments[] qPersonName",
+    "person": "personSeniorities[] personDepartmentOrSubdepartments[] qPersonName existFields[]",
     "location": "personLocations[] personNotLocations[] organizationLocations[] "
     "organizationNotLocations[]",
-    "organization": "qOrganizationName qOrganizationDomainsList[] organizationIds[]",
+    "organization": "qOrganizationName qOrganizationDomainsList[] organizationIds[] "
+    "notOrganizationIds[]",
     "industry": "organizationIndustryTagIds[] organizationNotIndustryTagIds[]",
     "keywords": "qOrganizationKeywordTags[] qNotOrganizationKeywordTags[] "
     "qAndedOrganizationKeywordTags[] includedOrganizationKeywordFields[] "
@@ -36,13 +37,14 @@ _KNOWN_BY_CATEGORY = {
     "employees": "organizationNumEmployeesRanges[]",
     "search": "qKeywords",
     "apollo_account": "finderViewId prospectedByCurrentTeam[] contactLabelIds[] "
-    "notContactLabelIds[] personaIds[] qOrganizationSearchListId "
+    "notContactLabelIds[] personaIds[] qPersonPersonaIds[] qOrganizationSearchListId "
     "qNotOrganizationSearchListId emailerCampaignIds[] notEmailerCampaignIds[]",
     "signals": "intentStrengths[] intentIds[] lookalikeOrganizationIds[] marketSegments[] "
     "organizationJobLocations[] qOrganizationJobTitles[] organizationNumJobsRange[*] "
     "organizationJobPostedAtRange[*] organizationLatestFundingStageCd[] "
     "organizationTradingStatus[] organizationDepartmentOrSubdepartmentCounts[*] "
-    "organizationHeadcountGrowthRange[*] personTimeInCurrentRoleRange[*]",
+    "organizationHeadcountGrowthRange[*] personTimeInCurrentRoleRange[*] eventCategories[] "
+    "publishedAtDateRange[*]",
     "ui": "uniqueUrlId tour viewMode finderTableLayoutId",
 }
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from contacts_api.plugins.apollo.industries import industry_name
+from contacts_api.plugins.apollo.locations import LocationTable, default_locations
 from contacts_api.plugins.contacts.tables import EMAIL_STATUSES, SENIORITIES
 
 TitleMatch = Literal["words", "phrase"]
@@ -78,6 +79,11 @@ _NOT_BOOLEAN = "expected true or false"
 _BOOLEANS = {"true": True, "false": False}
 _SENIORITIES = frozenset(SENIORITIES)
 _EMAIL_STATUSES = frozenset(EMAIL_STATUSES)
+# Apollo's email statuses that say something about Apollo's own workflow, not the email.
+_APOLLO_ONLY_EMAIL_STATUSES = {
+    "user_managed": "Apollo's user-managed email status has no equivalent here",
+    "new_data_available": "Apollo's 'new data available' status has no equivalent here",
+}
 _SORT_FIELDS = {
     "person_name.raw": "first_name",
     "person_title_normalized": "title",
@@ -132,6 +138,8 @@ def _technology(uid: str) -> str:
 
 
 def _unquote_title(value: str) -> str:
+    """A title without the quotes users put around a phrase (``"chief operating
+    officer"``), straight or curly."""
     if len(value) >= 2 and value[0] in _QUOTES and value[-1] in _QUOTES:
         return value[1:-1].strip()
     return value
@@ -142,9 +150,55 @@ def _seniority(value: str) -> str | None:
     return value if value in _SENIORITIES else None
 
 
-def _email_status(value: str) -> str | None:
-    value = value.lower().replace(" ", "_")
-    return value if value in _EMAIL_STATUSES else None
+def _email_status(values: list[str], context: MappingContext) -> MapResult:
+    # Without one mappable value the filter is dropped: say so, as the search then
+    # returns contacts of every email status.
+    result = MapResult()
+    for value in values:
+        status = value.lower().replace(" ", "_")
+        if status in _EMAIL_STATUSES:
+            result.add("email_status", status)
+        else:
+            result.reject([value], _APOLLO_ONLY_EMAIL_STATUSES.get(status, "unknown email status"))
+    if not result.filters:
+        result.warnings.append(
+            f"email-status filter {context.name} dropped: none of its values "
+            f"({', '.join(values)}) has an equivalent here"
+        )
+    return result
+
+
+# Apollo's location parameters and the filters they become.
+LOCATION_FILTERS = {
+    "personLocations": "contact_location",
+    "personNotLocations": "exclude_contact_locations",
+    "organizationLocations": "company_location",
+    "organizationNotLocations": "exclude_company_locations",
+}
+
+
+def location_mappers(table: LocationTable | None = None) -> dict[str, ParameterMapper]:
+    """Mappers of the four location parameters with ``table`` (default: the
+    plugin's): a region becomes its countries, an abbreviation its country, a
+    metro area its city (plugins.apollo.locations). A plugin adds regions by
+    returning ``location_mappers(default_locations().extended({...}))`` from the
+    ``register_apollo_mappings`` hook."""
+    table = table or default_locations()
+
+    def for_filter(filter_name: str) -> ParameterMapper:
+        def mapper(values: list[str], context: MappingContext) -> MapResult:
+            result = MapResult()
+            for value in values:
+                expansion = table.expand(value)
+                for place in expansion.places:
+                    result.add(filter_name, place)
+                if expansion.warning:
+                    result.warnings.append(expansion.warning)
+            return result
+
+        return mapper
+
+    return {name: for_filter(filter_name) for name, filter_name in LOCATION_FILTERS.items()}
 
 
 def _employees_range(values: list[str], context: MappingContext) -> MapResult:
@@ -201,15 +255,11 @@ def _keywords(filter_name: str, scope: str, name_filter: str | None) -> Paramete
     return mapper
 
 
-def _scope(keywords: str) -> ParameterMapper:
-    """A mapper for the fields a keyword list searches; read by that list's mapper."""
-
-    def mapper(values: list[str], context: MappingContext) -> MapResult:
-        if context.values_of(keywords):
-            return MapResult()
-        return MapResult().reject(values, f"only meaningful with {keywords}[]")
-
-    return mapper
+def _scope(values: list[str], context: MappingContext) -> MapResult:
+    """The fields a keyword list searches: read by that list's mapper. Without
+    keywords they are the defaults Apollo puts in every URL (``tags``, ``name``):
+    nothing the user asked for is lost, so they count as mapped either way."""
+    return MapResult()
 
 
 def _domains(values: list[str], context: MappingContext) -> MapResult:
@@ -263,30 +313,32 @@ def _sort_by(values: list[str], context: MappingContext) -> MapResult:
 
 
 def _sort_ascending(values: list[str], context: MappingContext) -> MapResult:
-    # Read by the sortByField mapper; alone it is accepted as part of sorting.
+    # Read by the sortByField mapper; alone it is accepted as part of sorting (the
+    # default order), but a direction for a sort field with no equivalent is lost too.
     result = MapResult()
     if _BOOLEANS.get(_single(values, result).lower()) is None:
-        result.reject(values[:1], _NOT_BOOLEAN)
+        return result.reject(values[:1], _NOT_BOOLEAN)
+    sort_fields = [value.lower() for value in context.values_of("sortByField")[:1]]
+    if sort_fields and sort_fields[0] != "[none]" and sort_fields[0] not in _SORT_FIELDS:
+        result.reject(values[:1], "its sortByField has no equivalent here")
     return result
 
 
 DEFAULT_MAPPERS: dict[str, ParameterMapper] = {
-    "personTitles": _each("title"),
-    "personNotTitles": _each("exclude_titles", _unquote_title, "empty title"),
+    "personTitles": _each("title", _unquote_title, "empty title"),
+    # Apollo drops every title containing the term ("intern" drops "Marketing Intern").
+    "personNotTitles": _each("exclude_title_contains", _unquote_title, "empty title"),
     "includeSimilarTitles": _similar_titles,
     "personSeniorities": _each("seniority", _seniority, "unknown seniority"),
     "personDepartmentOrSubdepartments": _each("department", _department, "empty department"),
-    "personLocations": _each("contact_location"),
-    "personNotLocations": _each("exclude_contact_locations"),
-    "organizationLocations": _each("company_location"),
-    "organizationNotLocations": _each("exclude_company_locations"),
+    **location_mappers(),
     "organizationNumEmployeesRanges": _employees_range,
     "revenueRange[min]": _amount("annual_revenue_min"),
     "revenueRange[max]": _amount("annual_revenue_max"),
     "totalFundingRange[min]": _amount("total_funding_min"),
     "totalFundingRange[max]": _amount("total_funding_max"),
-    "contactEmailStatusV2": _each("email_status", _email_status, "unknown email status"),
-    "contactEmailStatus": _each("email_status", _email_status, "unknown email status"),
+    "contactEmailStatusV2": _email_status,
+    "contactEmailStatus": _email_status,
     "organizationIndustryTagIds": _each("industries", industry_name, "unknown industry tag id"),
     "organizationNotIndustryTagIds": _each(
         "exclude_industries", industry_name, "unknown industry tag id"
@@ -300,9 +352,9 @@ DEFAULT_MAPPERS: dict[str, ParameterMapper] = {
     "qAndedOrganizationKeywordTags": _keywords(
         "keywords_and", "includedAndedOrganizationKeywordFields", None
     ),
-    "includedOrganizationKeywordFields": _scope("qOrganizationKeywordTags"),
-    "excludedOrganizationKeywordFields": _scope("qNotOrganizationKeywordTags"),
-    "includedAndedOrganizationKeywordFields": _scope("qAndedOrganizationKeywordTags"),
+    "includedOrganizationKeywordFields": _scope,
+    "excludedOrganizationKeywordFields": _scope,
+    "includedAndedOrganizationKeywordFields": _scope,
     "currentlyUsingAnyOfTechnologyUids": _each("technologies", _technology, "empty uid"),
     "currentlyNotUsingAnyOfTechnologyUids": _each("exclude_technologies", _technology, "empty uid"),
     "qOrganizationName": _each("company"),

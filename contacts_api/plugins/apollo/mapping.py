@@ -23,6 +23,7 @@ from contacts_api.plugins.apollo.mappers import (
     MapResult,
     ParameterMapper,
     TitleMatch,
+    location_mappers,
 )
 from contacts_api.plugins.apollo.parsing import ParsedUrl
 
@@ -39,6 +40,7 @@ __all__ = [
     "TitleMatch",
     "Unmapped",
     "company_filters",
+    "location_mappers",
     "map_parameters",
 ]
 
@@ -107,6 +109,9 @@ _REASONS_BY_CATEGORY = {
 }
 _REASONS = {
     "organizationIds": "Apollo's own organization ids",
+    "notOrganizationIds": "Apollo's own organization ids",
+    "contactEmailExcludeCatchAll": "no catch-all data for emails here",
+    "existFields": "Apollo's 'field exists' conditions have no equivalent here",
     "perPage": "the page size is the request's limit",
 }
 
@@ -174,8 +179,12 @@ def _apply(
 
 
 def _merge(target: list[str], values: Iterable[str]) -> None:
-    """Append each value not already in ``target``."""
-    target.extend(value for value in values if value not in target)
+    """Append each value not already in ``target`` (once each, in order)."""
+    present = set(target)
+    for value in values:
+        if value not in present:
+            present.add(value)
+            target.append(value)
 
 
 # Contact filter -> company filter, for a companies search (API.md "Companies take").
@@ -198,8 +207,8 @@ COMPANY_FILTER_NAMES = {
     "search": "search",
 }
 PERSON_FILTER_NAMES = frozenset(
-    "title exclude_titles seniority department contact_location exclude_contact_locations "
-    "email_status".split()
+    "title exclude_titles exclude_title_contains seniority department contact_location "
+    "exclude_contact_locations email_status".split()
 )
 # Contact ordering field -> company ordering field; the others have no company twin.
 COMPANY_ORDERING = {"company": "name", "employees": "employees"}

@@ -1,10 +1,13 @@
 """OpenAPI description of the Apollo routes."""
 
 from contacts_api.core.openapi import error_response_refs, json_body, json_response
+from contacts_api.plugins.apollo.parsing import MAX_URL_LENGTH
 
 _URL = {
     "type": "string",
-    "description": "An Apollo.io search URL as pasted (https://app.apollo.io/#/people?...).",
+    "maxLength": MAX_URL_LENGTH,
+    "description": "An Apollo.io search URL as pasted (https://app.apollo.io/#/people?...); "
+    f"at most {MAX_URL_LENGTH:,} characters.",
 }
 _SEARCH_BODY = {
     "type": "object",
@@ -29,6 +32,15 @@ _REPORT = {
     "applied_filters": {
         "type": "object",
         "additionalProperties": {"type": "array", "items": {"type": "string"}},
+    },
+    "applied_ordering": {
+        "type": ["string", "null"],
+        "description": "The `ordering` the URL's sortByField/sortAscending became "
+        "(null: the default order).",
+    },
+    "page": {
+        "type": ["integer", "null"],
+        "description": "The URL's Apollo page (with the request's limit); null without one.",
     },
     "mapping_summary": {
         "type": "object",
@@ -74,6 +86,8 @@ def _post(operation: str, summary: str, body: dict, answer: dict) -> dict:
             "tags": ["apollo"],
             "operationId": operation,
             "summary": summary,
+            "description": "Everything is read from the JSON body: a query string "
+            "parameter is refused (422).",
             "security": [{"bearer": []}],
             "requestBody": json_body(body),
             "responses": {
@@ -93,7 +107,11 @@ def fragment() -> dict:
             "parameters": {"type": "object"},
             "categories": {"type": "object"},
             "statistics": {"type": "object"},
-            "warnings": {"type": "array", "items": {"type": "string"}},
+            "warnings": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "The repairs the search routes report for this URL.",
+            },
         },
     }
     return {

@@ -12,7 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Literal
-from urllib.parse import unquote, unquote_plus, urlsplit
+from urllib.parse import unquote, unquote_plus, unquote_to_bytes, urlsplit
 
 PageType = Literal["people", "companies"]
 
@@ -26,7 +26,13 @@ _CUT_ESCAPE = re.compile(r"%[0-9A-Fa-f]?$")
 _TAB_NEWLINE = re.compile(r"[\t\r\n]+")
 # str.strip() keeps zero-width characters, which chat tools like to add at the edges.
 _ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
-_EDGE_SPACE = re.compile(rf"^[\s{_ZERO_WIDTH}]+|[\s{_ZERO_WIDTH}]+$")
+# What is stripped at the edges: every character str.isspace() accepts (all are below
+# U+3001) and the zero-width ones. str.strip(chars) is linear; the regular expression
+# it replaces (``[\s...]+$`` searched) was quadratic in a run of inner whitespace, and
+# one pasted URL with 120,000 inner spaces held the event loop for a minute.
+_EDGE_CHARS = "".join(c for c in map(chr, range(0x3001)) if c.isspace()) + _ZERO_WIDTH
+# The longest URL accepted (characters). Real ones reach about 13,000 (282 values).
+MAX_URL_LENGTH = 65_536
 # An address typed or copied without its scheme ("app.apollo.io/#/people?...").
 _SCHEMELESS_APOLLO = re.compile(r"^(?:[a-z0-9-]+\.)*apollo\.io(?=[:/#?]|$)", re.IGNORECASE)
 _ENCODED_SCHEME = re.compile(r"^https?%3A%2F%2F", re.IGNORECASE)
@@ -106,9 +112,13 @@ def _clean_input(url: str, warnings: dict[str, None]) -> str:
     """Trim and unwrap a pasted URL; raise if nothing usable is left."""
     if not isinstance(url, str):
         raise ApolloUrlError(f"The URL must be a string, not {type(url).__name__}")
-    text = _EDGE_SPACE.sub("", url)
+    if len(url) > MAX_URL_LENGTH:
+        raise ApolloUrlError(
+            f"The URL is {len(url):,} characters long; at most {MAX_URL_LENGTH:,} are accepted"
+        )
+    text = url.strip(_EDGE_CHARS)
     if len(text) >= 2 and _WRAPPERS.get(text[0]) == text[-1]:
-        text = _EDGE_SPACE.sub("", text[1:-1])
+        text = text[1:-1].strip(_EDGE_CHARS)
         warnings["removed the quotes or brackets around the URL"] = None
     if not text:
         raise ApolloUrlError(f"The URL is empty: paste the address of an Apollo search ({EXAMPLE})")
@@ -157,25 +167,28 @@ def _split_route(fragment: str, warnings: dict[str, None]) -> tuple[PageType, st
 
 def _parse_pairs(query: str, warnings: dict[str, None]) -> dict[str, list[str]]:
     """Split on '&' first, then decode each key and value once (form semantics)."""
-    parameters: dict[str, list[str]] = {}
+    parameters: dict[str, dict[str, None]] = {}  # ordered sets of values
+    keys: dict[str, str] = {}  # raw key -> key: a long list repeats its key hundreds of times
     pieces = query.split("&")
     for piece in pieces:
         if not piece:
             continue
         raw_key, has_value, raw_value = piece.partition("=")
-        key = _decode(raw_key, "key", warnings)
+        key = keys.get(raw_key)
+        if key is None:
+            key = keys[raw_key] = _decode(raw_key, "key", warnings)
         if not key:
             if raw_value.strip():
                 warnings[f"value {raw_value!r} without a name ignored"] = None
             continue
-        values = parameters.setdefault(key, [])
+        values = parameters.setdefault(key, {})
         if has_value:
             value = _decode(raw_value, f"value of {key}", warnings)
-            if value and value not in values:
-                values.append(value)
+            if value:
+                values[value] = None
     if pieces and _CUT_ESCAPE.search(pieces[-1]):
         warnings["the URL ends inside a %-escape: possibly truncated URL"] = None
-    return parameters
+    return {key: list(values) for key, values in parameters.items()}
 
 
 def _decode(raw: str, what: str, warnings: dict[str, None]) -> str:
@@ -197,14 +210,15 @@ def _decode(raw: str, what: str, warnings: dict[str, None]) -> str:
         text[0].isspace() or text[-1].isspace() or text[0] in _ZERO_WIDTH or text[-1] in _ZERO_WIDTH
     ):
         warnings[f"stray whitespace removed from the {what}: {text!r}"] = None
-        text = _EDGE_SPACE.sub("", text)
+        text = text.strip(_EDGE_CHARS)
     return text
 
 
 def _unquote(text: str, what: str, warnings: dict[str, None]) -> str:
-    """``unquote_plus`` as UTF-8; bytes that are not UTF-8 are read as Latin-1."""
+    """``unquote_plus`` as UTF-8; bytes that are not UTF-8 are read as Latin-1.
+    (Through bytes: the same result, in half the time of ``unquote_plus``.)"""
     try:
-        return unquote_plus(text, errors="strict")
+        return unquote_to_bytes(text.replace("+", " ")).decode("utf-8")
     except UnicodeDecodeError:
         warnings[f"{what} was not UTF-8: read it as Latin-1"] = None
         return unquote_plus(text, encoding="latin-1")

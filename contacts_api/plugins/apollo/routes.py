@@ -3,7 +3,9 @@
 The mapped filters go through the same filter registry and contacts service
 as ``/api/v1/contacts/``, so results, counts and cursors behave identically.
 These are POST routes, so ``next``/``previous`` are cursor tokens for the
-body's ``cursor`` rather than links.
+body's ``cursor`` rather than links. Everything they take is in the body: a
+query string parameter is refused (422 naming it), as on every other route,
+rather than silently ignored.
 """
 
 from typing import Any
@@ -20,6 +22,21 @@ from contacts_api.plugins.contacts import service
 
 routes = web.RouteTableDef()
 SEARCH_FIELDS = {"url", "limit", "cursor", "view", "include_count"}
+
+
+async def _read_body(request: web.Request) -> dict[str, Any]:
+    """The actor check, then the JSON body; any query parameter is a 422."""
+    await require_actor(request)
+    if request.query:
+        raise ValidationError(
+            [
+                field_error(
+                    ("query", name), "unknown parameter (this route reads its body)", "extra"
+                )
+                for name in dict.fromkeys(request.query)
+            ]
+        )
+    return await read_json(request)
 
 
 def _body_options(body: dict[str, Any], allowed: set[str]) -> dict[str, Any]:
@@ -65,8 +82,7 @@ def _offset(request: web.Request, search: Search, options: dict[str, Any]) -> in
 
 
 async def _search_page(request: web.Request, resource: str) -> web.Response:
-    await require_actor(request)
-    body = await read_json(request)
+    body = await _read_body(request)
     options = _body_options(body, SEARCH_FIELDS)
     resources = request.app[RESOURCES]
     search = await cached_search(resources, body.get("url"))
@@ -97,8 +113,7 @@ async def _search_page(request: web.Request, resource: str) -> web.Response:
 
 @routes.post("/api/v2/apollo/analyze")
 async def analyze(request: web.Request) -> web.Response:
-    await require_actor(request)
-    body = await read_json(request)
+    body = await _read_body(request)
     _body_options(body, {"url"})
     search = await cached_search(request.app[RESOURCES], body.get("url"))
     return web.json_response(search.analysis)
@@ -116,8 +131,7 @@ async def companies(request: web.Request) -> web.Response:
 
 @routes.post("/api/v2/apollo/contacts/count")
 async def count(request: web.Request) -> web.Response:
-    await require_actor(request)
-    body = await read_json(request)
+    body = await _read_body(request)
     _body_options(body, {"url"})
     resources = request.app[RESOURCES]
     search = await cached_search(resources, body.get("url"))

@@ -14,6 +14,11 @@ filter is answered in two steps:
    hold; a title with a country is read from one btree of
    ``(country_id, title_id)``, index-only.
 
+An exclusion (``dictionary_exclusion_filter``: "the title contains none of
+them") looks the ids up the same way and keeps the contacts whose id is not
+among them: a condition on ``<field>_id`` alone, which the btree of the ids and
+the default ordering's index (it carries the ids) answer without the heap.
+
 A value matching more than ``MAX_IDS`` distinct values (e.g. ``"an"``) is
 tested on the contacts as before (``fallback``): a long constant list costs
 planning time and its bitmap is no cheaper than a scan of the walked index.
@@ -122,3 +127,25 @@ def dictionary_filter(
         )
 
     return FilterSpec(name, "text", build, description, aliases, prepare=prepare)
+
+
+def dictionary_exclusion_filter(
+    name: str,
+    field: str,
+    description: str,
+    fallback: Callable[[list[str], object], sa.ColumnElement[bool]],
+) -> FilterSpec:
+    """A contact filter on ``field``: a contact passes when its field's value
+    contains none of the filter values, or when it has no value at all (the
+    trigger keeps ``<field>_id`` NULL exactly when the field is NULL).
+    ``fallback(values, tables)`` is "contains one of" on the contacts themselves."""
+
+    async def prepare(db, values: list[str]) -> list[Matched]:
+        return [await match(db, field, value) for value in values]
+
+    def build(values: list[Matched], t) -> sa.ColumnElement[bool]:
+        id_column = t.contacts.c[f"{field}_id"]
+        excluded = matched_condition(id_column, values, lambda broad: fallback(broad, t))
+        return sa.or_(id_column.is_(None), sa.not_(excluded))
+
+    return FilterSpec(name, "text", build, description, prepare=prepare)

@@ -6,7 +6,9 @@
 LEFT JOINs companies, so contacts without a company are present for the
 exclusions. Filters on the company name use the contact's trigger-maintained
 copy ``company_name`` and need no join, and so do the employees, revenue and
-funding bounds (copies too). Extra filters beyond API.md: ``title_words``
+funding bounds (copies too). ``title``, ``title_words``, ``country`` and
+``exclude_title_contains`` go through the dictionary of distinct values
+(``dictionaries``). Extra filters beyond API.md: ``title_words``
 (Apollo's similar titles) and ``uuid`` (chosen contacts, for exports); and
 ``technologies`` folds ``_``, ``.`` and spaces (``shopify_plus`` matches
 "Shopify Plus").
@@ -15,7 +17,12 @@ funding bounds (copies too). Extra filters beyond API.md: ``title_words``
 import sqlalchemy as sa
 
 from contacts_api.core.filters import FilterSpec
-from contacts_api.plugins.contacts.dictionaries import dictionary_filter, whole, words
+from contacts_api.plugins.contacts.dictionaries import (
+    dictionary_exclusion_filter,
+    dictionary_filter,
+    whole,
+    words,
+)
 from contacts_api.plugins.contacts.filterkit import (
     COMPANY,
     bound_filters,
@@ -248,6 +255,13 @@ def contact_filters() -> list[FilterSpec]:
                 c(t).title, sa.func.lower(c(t).title).in_([sa.func.lower(x) for x in v])
             ),
             "Title equals none of them (case-insensitive, whole title).",
+        ),
+        dictionary_exclusion_filter(
+            "exclude_title_contains",
+            "title",
+            "Title contains none of them (case-insensitive phrase; Apollo's "
+            "personNotTitles[]: intern drops Marketing Intern); contacts without a title pass.",
+            text_condition("title"),
         ),
         FilterSpec(
             "exclude_seniorities",

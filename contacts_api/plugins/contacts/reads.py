@@ -66,7 +66,9 @@ def render(
         .replace(OFFSET, str(int(offset)), 1)
         .replace(ROWS, str(int(limit) + int(offset)))
     )
-    return sql.replace(WHERE, where), {**where_params, **(params or {})}
+    # Parenthesized: the template may AND the marker with its own conditions, and
+    # "a OR b AND c" would bind as "a OR (b AND c)".
+    return sql.replace(WHERE, f"({where})"), {**where_params, **(params or {})}
 
 
 async def _execute(cur: Any, sql: str, params: Any) -> None:

@@ -53,7 +53,7 @@ def unmapped(search: MappedSearch) -> list[tuple[str, list[str], str, str]]:
         (
             "personNotTitles[]=%22intern%22&personNotTitles[]=%E2%80%9Cassistant%E2%80%9D"
             "&personNotTitles[]='sales'&personNotTitles[]=%22%22",
-            {"exclude_titles": ["intern", "assistant", "sales"]},
+            {"exclude_title_contains": ["intern", "assistant", "sales"]},
             [("personNotTitles[]", ['""'], "titles", "empty title")],
         ),
         (
@@ -174,17 +174,14 @@ def unmapped(search: MappedSearch) -> list[tuple[str, list[str], str, str]]:
                 )
             ],
         ),
+        # Apollo's default keyword fields, without keywords: nothing is lost
+        ("includedOrganizationKeywordFields[]=name", {}, []),
         (
-            "includedOrganizationKeywordFields[]=name",
+            "includedOrganizationKeywordFields[]=tags&includedOrganizationKeywordFields[]=name"
+            "&excludedOrganizationKeywordFields[]=tags"
+            "&includedAndedOrganizationKeywordFields[]=name",
             {},
-            [
-                (
-                    "includedOrganizationKeywordFields[]",
-                    ["name"],
-                    "keywords",
-                    "only meaningful with qOrganizationKeywordTags[]",
-                )
-            ],
+            [],
         ),
         (
             "currentlyUsingAnyOfTechnologyUids[]=shopify_plus"
@@ -289,8 +286,12 @@ def test_sorting_is_mapped(query, ordering):
 def test_sort_fields_without_equivalent_are_unmapped(value, reason):
     search = run(f"sortByField={value}&sortAscending=false")
     assert search.ordering is None
-    assert unmapped(search) == [("sortByField", [value], "sorting", reason)]
-    assert search.mapped_names == ["sortAscending"]
+    # the direction of an unmapped sort is lost with it
+    assert unmapped(search) == [
+        ("sortByField", [value], "sorting", reason),
+        ("sortAscending", ["false"], "sorting", "its sortByField has no equivalent here"),
+    ]
+    assert search.mapped_names == []
 
 
 @pytest.mark.parametrize(
@@ -467,7 +468,13 @@ MESSY = {
             "employees_range": ["11,20", "21,50", "51,100"],
             "email_status": ["verified"],
         },
-        ["finderViewId", "sortByField", "prospectedByCurrentTeam[]", "uniqueUrlId"],
+        [
+            "finderViewId",
+            "sortByField",
+            "sortAscending",
+            "prospectedByCurrentTeam[]",
+            "uniqueUrlId",
+        ],
         page=1,
     ),
     "API-style keys": Case(
@@ -560,7 +567,7 @@ MESSY = {
         + STAFFING
         + "&qNotOrganizationKeywordTags[]=agency&currentlyNotUsingAnyOfTechnologyUids[]=hubspot",
         {
-            "exclude_titles": ["intern"],
+            "exclude_title_contains": ["intern"],
             "exclude_contact_locations": ["India"],
             "exclude_company_locations": ["China"],
             "exclude_industries": ["staffing & recruiting"],
@@ -739,7 +746,7 @@ MESSY = {
     ),
     "quoted, smart-quoted and blank exclusions": Case(
         PEOPLE + "personNotTitles[]=%E2%80%9Cassistant%E2%80%9D&personNotTitles[]=+",
-        {"exclude_titles": ["assistant"]},
+        {"exclude_title_contains": ["assistant"]},
         [],
         ["stray whitespace"],
     ),

@@ -123,6 +123,7 @@ CONTACT: dict[str, Pred] = {
     "exclude_titles": lambda c, vs: (
         c.title is None or c.title.lower() not in [v.lower() for v in vs]
     ),
+    "exclude_title_contains": lambda c, vs: not any_has([c.title], vs),
     "exclude_seniorities": lambda c, vs: c.seniority not in [v.lower() for v in vs],
     "exclude_departments": lambda c, vs: not any_has(c.departments, vs),
     "exclude_contact_locations": lambda c, vs: not any_has([c.city, c.state, c.country], vs),

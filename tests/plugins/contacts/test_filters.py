@@ -61,6 +61,9 @@ CASES = [
     [("annual_revenue_max", "1000000")],
     [("total_funding_min", "50000000"), ("total_funding_max", "90000000")],
     [("exclude_titles", "ceo,chief executive officer")],
+    [("exclude_title_contains", "engineer,INTERN")],
+    [("exclude_title_contains", "product"), ("title", "manager")],
+    [("exclude_title_contains", "général,50%")],
     [("exclude_seniorities", "intern,vp")],
     [("exclude_departments", "sales")],
     [("exclude_contact_locations", "united,france")],
@@ -147,3 +150,25 @@ async def test_exclusions_let_empty_fields_through(seeded):
     ):
         kept = matching(seeded.contacts, [(name, "a")])
         assert all(c in kept for c in no_company), name
+    no_title = [c for c in seeded.contacts if c.title is None]
+    assert no_title and all(
+        c in matching(seeded.contacts, [("exclude_title_contains", "a")]) for c in no_title
+    )
+
+
+ORED_FILTERS = [
+    [("title", "engineer,intern")],
+    [("contact_location", "germany,france")],
+    [("exclude_title_contains", "engineer,intern"), ("country", "germany,united")],
+]
+
+
+@pytest.mark.parametrize("ordering", ["title", "-first_name", "company", "-employees", "city"])
+@pytest.mark.parametrize("pairs", ORED_FILTERS, ids=[urlencode(p) for p in ORED_FILTERS])
+async def test_ored_values_under_an_ordering_by_a_nullable_field(api, seeded, pairs, ordering):
+    """The walks of such an ordering AND their own conditions with the filters:
+    values ORed there must stay together (once "a OR b AND NOT NULL" returned the
+    rows matching "a" twice)."""
+    expected = [c.uuid for c in ordered(matching(seeded.contacts, pairs), ordering)]
+    got = await fetch_all(api, "/api/v1/contacts/", [*pairs, ("ordering", ordering)], limit=13)
+    assert [r["uuid"] for r in got] == expected

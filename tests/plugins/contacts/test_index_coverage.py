@@ -201,3 +201,101 @@ async def test_every_company_filter_is_served_by_an_index(api, migrated_database
 )
 def test_full_scans_finds_whole_table_reads(plan, expected):
     assert full_scans(plan, {"contacts"}, frozenset({"a_partial_idx"})) == expected
+
+
+def scans_of(plan: dict, table: str) -> list[tuple[str, str | None]]:
+    """``(node type, index name)`` of every node reading ``table``."""
+    found = []
+    if plan.get("Relation Name") == table:
+        found.append((plan["Node Type"], plan.get("Index Name")))
+    for child in plan.get("Plans", []):
+        found += scans_of(child, table)
+    return found
+
+
+def plans(database_url: str, samples_: list, count_sql, seqscan: bool) -> dict[str, dict]:
+    """``{"name=value": plan}`` of each sample's count."""
+    conn = psycopg2.connect(database_url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f"SET enable_seqscan = {'on' if seqscan else 'off'}")
+            found = {}
+            for label, applied in samples_:
+                sql, params = count_sql(applied)
+                cur.execute("EXPLAIN (FORMAT JSON) " + sql, params)
+                found[label] = cur.fetchone()[0][0]["Plan"]
+            return found
+    finally:
+        conn.close()
+
+
+def seed_vacuumed_contacts(database_url: str, rows: int) -> None:
+    """``rows`` contacts with a few hundred distinct titles, vacuumed and analyzed as
+    a settled table is (its pages all-visible, so an index can answer alone)."""
+    conn = psycopg2.connect(database_url)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "INSERT INTO contacts (first_name, last_name, email, title, city, country) "
+                "SELECT 'First' || i, 'Last' || i, 'p' || i || '@example.com', "
+                "(ARRAY['Software Engineer', 'Marketing Intern', 'Sales Director', 'CEO', "
+                "'Account Executive'])[1 + i %% 5] || ' ' || (i %% 200), "
+                "'City' || (i %% 50), 'Country' || (i %% 20) "
+                "FROM generate_series(1, %(rows)s) AS i",
+                {"rows": rows},
+            )
+            cur.execute("VACUUM ANALYZE contacts")
+            cur.execute("VACUUM ANALYZE contact_field_values")
+    finally:
+        conn.close()
+
+
+async def test_title_exclusion_is_answered_from_the_title_ids(api, migrated_database_url):
+    """``exclude_title_contains`` (Apollo's personNotTitles[]) keeps most rows, so
+    alone it reads every contact; but as a condition on the title ids only, which a
+    settled table answers from the btree of the ids alone (index-only, no heap, no
+    text: a count at 60,000 contacts took 35 ms, measured), and the excluded titles
+    are looked up in the dictionary first."""
+    seed_vacuumed_contacts(migrated_database_url, 3000)
+    db = api.app[RESOURCES].db
+    applied = (
+        await api.app[FILTERS]
+        .contacts.parse([("exclude_title_contains", "intern,assistant")])
+        .prepared(db)
+    )
+    assert "NOT (contacts.title_id = ANY" in repository.contact_count(applied)[0]
+    plan = plans(migrated_database_url, [("alone", applied)], repository.contact_count, True)
+    # an index of the ids: (title_id), or (country_id, title_id) when smaller
+    scans = scans_of(plan["alone"], "contacts")
+    assert [node for node, _ in scans] == ["Index Only Scan"], json.dumps(plan, indent=1)
+    assert scans[0][1] in ("contacts_title_id_idx", "contacts_country_title_idx")
+
+
+@pytest.mark.parametrize("max_ids", [dictionaries.MAX_IDS, 0])
+async def test_title_exclusion_beside_a_selective_filter_uses_its_index(
+    api, migrated_database_url, monkeypatch, max_ids
+):
+    """Beside a selective filter, the exclusion is checked on the rows that filter's
+    index finds, including for values matching too many titles (``max_ids`` 0),
+    which are tested on the title itself."""
+    monkeypatch.setattr(dictionaries, "MAX_IDS", max_ids)
+    db = api.app[RESOURCES].db
+    await seed_dictionary(db)
+    registry = api.app[FILTERS].contacts
+    exclusion = ("exclude_title_contains", "zqxwvy,intern")
+    samples_ = [
+        (label, await registry.parse(pairs).prepared(db))
+        for label, pairs in {
+            "with seniority": [exclusion, ("seniority", "intern")],
+            "with title": [exclusion, ("title", "zqxwvy")],
+            "with country": [exclusion, ("country", "zqxwvy")],
+            "with search": [exclusion, ("search", "zqxwvy")],
+        }.items()
+    ]
+    sql = repository.contact_count(samples_[0][1])[0]
+    assert ("NOT (contacts.title_id = ANY" in sql) == (max_ids > 0), sql
+    scans = whole_table_scans(
+        migrated_database_url, samples_, repository.contact_count, {"contacts"}
+    )
+    assert scans == {}, json.dumps(scans, indent=1)
