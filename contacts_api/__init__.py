@@ -59,6 +59,9 @@ _PUBLIC: dict[str, str] = {
     "TaskSpec": "contacts_api.core.tasks",
     "resources_of": "contacts_api.core.appkeys",
     "settings_of": "contacts_api.core.appkeys",
+    # a plugin's own settings section (register_settings)
+    "Secret": "contacts_api.core.settings",
+    "SettingsSection": "contacts_api.core.settings",
 }
 
 __all__ = sorted(_PUBLIC)

@@ -138,6 +138,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         )
         return 2
     plugins = Plugins.load(settings)
+    settings = plugins.settings
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -169,7 +170,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_config(args: argparse.Namespace) -> int:
-    print(json.dumps(redacted(_settings(args)), indent=2))
+    """Every section, the loaded plugins' included, secrets redacted."""
+    print(json.dumps(redacted(Plugins.load(_settings(args)).settings), indent=2))
     return 0
 
 
@@ -216,7 +218,8 @@ def _plugin_handler(command: Command) -> Callable[[argparse.Namespace], int]:
     def handler(args: argparse.Namespace) -> int:
         settings = _settings(args)
         setup_logging(settings)
-        result = command.run(args, settings, Plugins.load(settings))
+        plugins = Plugins.load(settings)
+        result = command.run(args, plugins.settings, plugins)
         if inspect.isawaitable(result):
             result = asyncio.run(result)
         return int(result or 0)

@@ -205,7 +205,7 @@ class Probe:
 async def test_third_party_auth_plugin_authenticates_through_the_hook(
     make_client, settings_factory, example_plugin_installed
 ):
-    settings = settings_factory(**FAST, CONTACTS_API__PLUGIN_CONFIG__EXAMPLE__TOKEN="tok-12345")
+    settings = settings_factory(**FAST, CONTACTS_API__EXAMPLE__TOKEN="tok-12345")
     api = await make_client(settings, extra_plugins=[("probe", Probe())])
     headers = {"X-Example-Token": "tok-12345", "X-Example-User": "grace"}
     response = await api.get("/t/v1/things", headers=headers)
