@@ -7,6 +7,7 @@ that names a scheme no loaded plugin declares is dropped, so blocking an auth
 plugin leaves no dangling reference.
 """
 
+import copy
 from typing import Any
 
 from contacts_api.core.filters import FilterRegistry, FilterSpec
@@ -140,7 +141,9 @@ def _merge(into: dict[str, Any], fragment: dict[str, Any], where: str, origin: s
         elif key in into and into[key] != value:
             raise ValueError(f"{origin}: OpenAPI fragment disagrees with another at {where}.{key}")
         else:
-            into[key] = value
+            # A copy: later fragments merge into it, and this one may be a
+            # plugin's module-level constant shared by every app.
+            into[key] = copy.deepcopy(value)
 
 
 def _drop_unknown_security(document: dict[str, Any]) -> None:
