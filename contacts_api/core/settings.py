@@ -222,6 +222,8 @@ class Settings:
         """Where embedded PostgreSQL, local files and generated secrets live."""
         if self.embedded.data_dir:
             return Path(self.embedded.data_dir).expanduser().resolve()
+        if os.geteuid() == 0:  # root: a system directory the service user can own
+            return Path(ROOT_DATA_DIR)
         import platformdirs
 
         return Path(platformdirs.user_data_dir("contacts-api", appauthor=False))
@@ -282,6 +284,8 @@ ENV_ALIASES: dict[str, str] = {
     "CONTACTS_API_LOG_LEVEL": "server.log_level",
 }
 ENV_PREFIX = "CONTACTS_API__"
+# Embedded mode's data directory when root runs it without embedded.data_dir.
+ROOT_DATA_DIR = "/var/lib/contacts-api"
 
 
 def _strict_converter() -> cattrs.Converter:
