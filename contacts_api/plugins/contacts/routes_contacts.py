@@ -19,7 +19,6 @@ from contacts_api.plugins.contacts.routes_common import (
 from contacts_api.plugins.contacts.validation import contact_fields
 
 routes = web.RouteTableDef()
-COUNT_PARAMS = ("limit",)
 
 
 async def contact_list(request: web.Request, company_uuid: str | None = None) -> web.Response:
