@@ -32,6 +32,8 @@ _PUBLIC: dict[str, str] = {
     "require_actor": "contacts_api.core.auth",
     "require_admin": "contacts_api.core.auth",
     "require_owner": "contacts_api.core.auth",
+    "require_v1_read": "contacts_api.plugins.auth_write_key.access",
+    "require_v1_write": "contacts_api.plugins.auth_write_key.access",
     # filters
     "FilterSpec": "contacts_api.core.filters",
     "Range": "contacts_api.core.filters",

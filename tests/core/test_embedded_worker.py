@@ -157,3 +157,32 @@ def test_embedded_data_directory_as_root_is_owned_by_the_service_user(
     owner = pwd.getpwuid(data_dir.stat().st_uid).pw_name
     assert owner == "embedded_postgres"
     assert data_dir.parent.stat().st_mode == parent_mode
+
+
+def test_a_parent_the_service_user_cannot_enter_is_reported_not_opened(processes, tmp_path):
+    """Run as root, a data directory below a 0700 parent used to get every
+    parent up to / widened; now the parent is named and left alone."""
+    if os.geteuid() != 0:
+        pytest.skip("only root runs PostgreSQL as another user")
+    locked = Path(tempfile.mkdtemp(prefix="contacts-api-locked-"))  # mode 0700
+    try:
+        log = tmp_path / "migrate.log"
+        data = locked / "data"
+        process = processes(log, "migrate", "--data-dir", str(data), DATABASE_URL="", REDIS_URL="")
+        assert process.wait(60) == 1
+        output = log.read_text()
+        assert f"cannot enter {locked}" in output and "Traceback" not in output
+        assert locked.stat().st_mode & 0o777 == 0o700
+    finally:
+        shutil.rmtree(locked, ignore_errors=True)
+
+
+def test_without_useradd_embedded_mode_as_root_says_so(monkeypatch, tmp_path):
+    from contacts_api.core import embedded
+
+    if os.geteuid() != 0:
+        pytest.skip("only root needs the service user")
+    monkeypatch.setattr(embedded, "SERVICE_USER", "contacts_api_no_such_user")
+    monkeypatch.setenv("PATH", str(tmp_path))  # no useradd on it
+    with pytest.raises(embedded.EmbeddedError, match="`useradd` is not on PATH"):
+        embedded._service_user()
