@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from contacts_api.plugins.apollo.industries import industry_name
-from contacts_api.plugins.contacts.tables import EMAIL_STATUSES, SENIORITIES
+from contacts_api.plugins.contacts.service import EMAIL_STATUSES, SENIORITIES
 
 TitleMatch = Literal["words", "phrase"]
 
