@@ -81,7 +81,8 @@ def register_openapi(settings, filters):
     ``components.securitySchemes``.
     ``filters`` is the app's ``FilterRegistries``: list routes turn the
     registered filters into query parameters with
-    ``core.openapi.filter_parameters(filters.contacts)``, so filters added by
+    ``core.openapi.filter_parameters(filters.contacts)`` (references to
+    ``components/parameters``, which the core fills once), so filters added by
     other plugins appear in the document. Called when ``/openapi.json`` is built.
     """
 
