@@ -244,18 +244,20 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     return 0
 
 
+_DATA_DIR = argparse.ArgumentParser(prog="contacts-api", add_help=False)
+_DATA_DIR.add_argument(
+    "--data-dir", help="embedded mode's data directory (also CONTACTS_API_DATA_DIR)"
+)
+
+
 def build_parser(plugin_commands: list[Command]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="contacts-api", description=__doc__)
     parser.add_argument("--config", help="operator TOML file (also CONTACTS_API_CONFIG)")
-    # Every command accepts --data-dir: any of them may open the embedded data.
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--data-dir", help="embedded mode's data directory (also CONTACTS_API_DATA_DIR)"
-    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     def add(name: str, help: str) -> argparse.ArgumentParser:
-        return sub.add_parser(name, help=help, parents=[common])
+        # Every command accepts --data-dir: any of them may open the embedded data.
+        return sub.add_parser(name, help=help, parents=[_DATA_DIR])
 
     serve = add("serve", "run the HTTP API")
     serve.add_argument("--host")
@@ -298,7 +300,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings(_config_arg(argv))
         commands = Plugins.load(settings).commands()
-        args = build_parser(commands).parse_args(argv)
+        parser = build_parser(commands)
+        args, extra = parser.parse_known_args(argv)
+        # A plugin's nested subcommands (`users create ...`) do not know
+        # --data-dir: accept it after them too.
+        _DATA_DIR.parse_args(extra, namespace=args)
         return args.handler(args)
     except (SettingsError, PluginError) as exc:
         print(f"contacts-api: {exc}", file=sys.stderr)

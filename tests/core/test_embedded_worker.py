@@ -186,3 +186,58 @@ def test_without_useradd_embedded_mode_as_root_says_so(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))  # no useradd on it
     with pytest.raises(embedded.EmbeddedError, match="`useradd` is not on PATH"):
         embedded._service_user()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["serve"],
+        ["worker"],
+        ["migrate"],
+        ["users", "create", "a@example.com"],
+        ["users", "set-role", "a@example.com", "admin"],
+        ["import", "contacts.csv"],
+        ["exports", "purge"],
+        ["config"],
+    ],
+)
+def test_every_command_that_opens_the_data_accepts_data_dir(argv, monkeypatch):
+    from contacts_api.core import cli
+
+    seen = {}
+
+    def capture(args):
+        seen["settings"] = cli._settings(args)
+        return 0
+
+    monkeypatch.setattr(cli.argparse.ArgumentParser, "parse_known_args", _with_handler(capture))
+    assert cli.main([*argv, "--data-dir", "/srv/contacts-data"]) == 0
+    assert str(seen["settings"].data_dir()) == "/srv/contacts-data"
+
+
+def _with_handler(handler):
+    """parse_known_args as usual, but the command's handler replaced."""
+    original = __import__("argparse").ArgumentParser.parse_known_args
+
+    def parse_known_args(self, args=None, namespace=None):
+        parsed, extra = original(self, args, namespace)
+        if getattr(parsed, "handler", None) is not None:
+            parsed.handler = handler
+        return parsed, extra
+
+    return parse_known_args
+
+
+def test_users_command_takes_data_dir_after_its_arguments(data_dir):
+    created = subprocess.run(
+        [sys.executable, "-m", "contacts_api.core.cli", "users", "create", "root@example.com"]
+        + ["--data-dir", str(data_dir)],
+        input="correct horse battery\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=subprocess_env(DATABASE_URL="", REDIS_URL="", JWT_SECRET=""),
+    )
+    assert created.returncode == 0, created.stderr[-3000:]
+    assert "created user root@example.com" in created.stdout
+    assert (data_dir / "pgdata" / "PG_VERSION").is_file()
