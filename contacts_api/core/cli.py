@@ -125,6 +125,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from contacts_api.core.migrations import apply_migrations
 
     requested = _settings(args)
+    Plugins.load(requested)  # a bad plugin set fails before PostgreSQL starts
     settings = prepare_embedded(requested)
     setup_logging(settings)
     data = settings.data_dir() if requested.embedded_database else "external services"
@@ -219,7 +220,9 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     from contacts_api.core.embedded import prepare_embedded
     from contacts_api.core.migrations import apply_migrations, pending_migrations
 
-    settings = prepare_embedded(_settings(args))
+    requested = _settings(args)
+    Plugins.load(requested)  # a bad plugin set fails before PostgreSQL starts
+    settings = prepare_embedded(requested)
     setup_logging(settings)
     folders = Plugins.load(settings).migration_folders()
     url = settings.database.url.reveal()

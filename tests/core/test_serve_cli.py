@@ -73,3 +73,23 @@ def test_migrate_logs_one_line_per_migration(scratch_database):  # noqa: F811
     applied = [line for line in done.stderr.splitlines() if "applied migration" in line]
     assert len(applied) == done.stdout.count(",") + 1 >= 10
     assert all(" INFO contacts_api.migrations: applied migration " in line for line in applied)
+
+
+def test_blocking_contacts_on_a_fresh_data_directory_refuses_before_starting(tmp_path):
+    """It used to print "listening on", then fail with yoyo's raw BadMigration."""
+    data_dir = tmp_path / "fresh"
+    done = _run(
+        "serve",
+        "--data-dir",
+        str(data_dir),
+        DATABASE_URL="",
+        REDIS_URL="",
+        CONTACTS_API__PLUGINS__BLOCKED="contacts",
+    )
+    assert done.returncode == 2
+    assert "listening on" not in done.stdout and "Traceback" not in done.stderr
+    assert done.stderr.strip() == (
+        "contacts-api: plugin apollo requires plugin contacts, which is blocked "
+        "(plugins.blocked): block apollo too, or load contacts"
+    )
+    assert not (data_dir / "pgdata").exists()  # nothing was started
