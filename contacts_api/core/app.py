@@ -43,9 +43,9 @@ def create_app(
 ) -> web.Application:
     """Build the web application. ``extra_plugins`` registers plugin objects by
     name (tests); installed plugins are found through their entry points.
-    The app's settings are ``plugins.settings``: these with the plugins' sections."""
+    The app's settings are these with the plugins' sections typed."""
     plugins = plugins or Plugins.load(settings, extra=extra_plugins)
-    settings = plugins.settings
+    settings = plugins.typed(settings)
     problems = plugins.settings_problems()
     if problems:
         raise PluginError("invalid settings: " + "; ".join(problems))

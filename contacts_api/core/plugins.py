@@ -126,6 +126,12 @@ class Plugins:
         plugins.settings = settings.with_sections(plugins._sections(), ignored=skipped)
         return plugins
 
+    def typed(self, settings: Settings) -> Settings:
+        """``settings`` (say, changed by ``prepare_embedded`` after the plugins
+        loaded) with the loaded plugins' sections typed from its raw values."""
+        declared = {name: type(section) for name, section in self.settings.sections.items()}
+        return settings.with_sections(declared, ignored=settings.raw_sections)
+
     # -- loading ----------------------------------------------------------------
 
     def _check_requires(self, skipped: dict[str, str]) -> None:
