@@ -112,6 +112,8 @@ class Plugins:
                 plugin = loader()
             except Exception as exc:
                 raise PluginError(f"plugin {name}: failed to load: {exc}") from exc
+            if pm.is_registered(plugin):
+                raise PluginError(f"plugin {name}: already loaded as plugin {pm.get_name(plugin)}")
             pm.register(plugin, name=name)
 
         plugins = cls(pm, settings)

@@ -18,6 +18,7 @@ from contacts_api.core.appkeys import FILTERS, RESOURCES
 from contacts_api.core.cli import main
 from contacts_api.core.plugins import PluginError, Plugins
 from contacts_api.core.sql import CartesianProduct, Prepared, compile_sql
+from contacts_api.plugins import apollo as apollo_plugin
 from contacts_api.plugins.contacts.tables import ContactTables, companies, contacts
 from tests.conftest import WRITE_KEY
 
@@ -178,6 +179,7 @@ class DuplicateTask:
             "plugin dicty: register_openapi must return a dict (an OpenAPI fragment), got list",
         ),
         ("clash", DisagreeingOpenapi(), "plugin clash: OpenAPI fragment disagrees"),
+        ("apollo2", apollo_plugin, "plugin apollo2: already loaded as plugin apollo"),
         (
             "twice",
             DuplicateTask(),
