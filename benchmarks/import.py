@@ -208,8 +208,9 @@ def main() -> None:
         }
         if args.batch_size:
             env["CONTACTS_API__IMPORTS__BATCH_SIZE"] = str(args.batch_size)
-        settings = load_settings(environ=env)
-        _apply(url, Plugins.load(settings).migration_folders())
+        plugins = Plugins.load(load_settings(environ=env))
+        settings = plugins.settings  # with the plugins' sections (settings.imports)
+        _apply(url, plugins.migration_folders())
 
         copy_s = copy_reference(url, data, columns)
         copy_rate = args.rows / copy_s

@@ -32,6 +32,8 @@ _PUBLIC: dict[str, str] = {
     "require_actor": "contacts_api.core.auth",
     "require_admin": "contacts_api.core.auth",
     "require_owner": "contacts_api.core.auth",
+    "require_v1_read": "contacts_api.plugins.auth_write_key.access",
+    "require_v1_write": "contacts_api.plugins.auth_write_key.access",
     # filters
     "FilterSpec": "contacts_api.core.filters",
     "Range": "contacts_api.core.filters",
@@ -59,6 +61,9 @@ _PUBLIC: dict[str, str] = {
     "TaskSpec": "contacts_api.core.tasks",
     "resources_of": "contacts_api.core.appkeys",
     "settings_of": "contacts_api.core.appkeys",
+    # a plugin's own settings section (register_settings)
+    "Secret": "contacts_api.core.settings",
+    "SettingsSection": "contacts_api.core.settings",
 }
 
 __all__ = sorted(_PUBLIC)

@@ -117,7 +117,7 @@ async def app_client(
                 _with_database(admin_url, name), Path(tmp), redis_url=redis_url, env=env
             )
             loaded = Plugins.load(settings, extra=plugins)
-            await apply_migrations(settings.database.url, loaded.migration_folders())
+            await apply_migrations(settings.database.url.reveal(), loaded.migration_folders())
             client = PluginTestClient(TestServer(create_app(settings, plugins=loaded)))
             client.write_key = settings.auth.write_key.reveal()
             await client.start_server()

@@ -17,8 +17,8 @@ import redis as redis_sync
 
 from contacts_api.core.app import create_app
 from contacts_api.core.migrations import _apply
-from contacts_api.core.plugins import Plugins
-from contacts_api.core.settings import Settings, load_settings
+from contacts_api.core.plugins import PluginError, Plugins
+from contacts_api.core.settings import Settings, SettingsError, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_PLUGIN_DIR = ROOT / "examples" / "contacts_api_example"
@@ -69,7 +69,8 @@ def redis_url() -> str:
 
 def make_settings(database_url: str, redis_url: str, tmp: Path, **env: str) -> Settings:
     """Test settings: the run's database, Redis under a unique key prefix,
-    local storage in ``tmp``, in-memory broker unless overridden."""
+    local storage in ``tmp``, in-memory broker unless overridden; with the
+    sections of the plugins these settings load (``settings.imports``)."""
     environ = {
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
@@ -82,7 +83,11 @@ def make_settings(database_url: str, redis_url: str, tmp: Path, **env: str) -> S
         "CONTACTS_API__DATABASE__POOL_MAX_SIZE": "10",
         **env,
     }
-    return load_settings(environ=environ)
+    settings = load_settings(environ=environ)
+    try:
+        return Plugins.load(settings).settings
+    except (PluginError, SettingsError):
+        return settings  # a refused configuration: the test's create_app says why
 
 
 @pytest.fixture(scope="session")

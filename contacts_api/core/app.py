@@ -17,7 +17,6 @@ from contacts_api.core.appkeys import (
     SIGNER,
     FilterRegistries,
 )
-from contacts_api.core.filters import FilterRegistry
 from contacts_api.core.middlewares import (
     errors_middleware,
     observe_middleware,
@@ -43,8 +42,10 @@ def create_app(
     plugins: Plugins | None = None,
 ) -> web.Application:
     """Build the web application. ``extra_plugins`` registers plugin objects by
-    name (tests); installed plugins are found through their entry points."""
+    name (tests); installed plugins are found through their entry points.
+    The app's settings are these with the plugins' sections typed."""
     plugins = plugins or Plugins.load(settings, extra=extra_plugins)
+    settings = plugins.typed(settings)
     problems = plugins.settings_problems()
     if problems:
         raise PluginError("invalid settings: " + "; ".join(problems))
@@ -59,8 +60,7 @@ def create_app(
     app[PLUGINS] = plugins
     app[SIGNER] = Signer(settings)
     app[FILTERS] = FilterRegistries(
-        FilterRegistry(plugins.contact_filters(), "contact"),
-        FilterRegistry(plugins.company_filters(), "company"),
+        plugins.filter_registry("contact"), plugins.filter_registry("company")
     )
     resources = Resources(settings=settings, plugins=plugins, role="web")
     app[RESOURCES] = resources

@@ -2,7 +2,9 @@
 
 Authentication methods are plugins (``auth_write_key``, ``auth_jwt``, third
 parties). Routes never read credentials themselves: they call the helpers
-here, so every method applies everywhere the same way.
+here, so every method applies everywhere the same way. What the v1 API
+requires (the write key) lives with the ``auth_write_key`` plugin
+(``require_v1_write``, ``require_v1_read`` in the public surface).
 """
 
 from typing import Any
@@ -10,8 +12,8 @@ from typing import Any
 import attrs
 from aiohttp import web
 
-from contacts_api.core.appkeys import ACTOR, PLUGINS, RESOURCES, SETTINGS
-from contacts_api.core.errors import Forbidden, InvalidWriteKey, NotAuthenticated, NotFound
+from contacts_api.core.appkeys import ACTOR, PLUGINS, RESOURCES
+from contacts_api.core.errors import Forbidden, NotAuthenticated, NotFound
 
 __all__ = [
     "Actor",
@@ -20,8 +22,6 @@ __all__ = [
     "require_actor",
     "require_admin",
     "require_owner",
-    "require_v1_read",
-    "require_v1_write",
 ]
 
 _UNRESOLVED = object()
@@ -72,24 +72,6 @@ async def require_admin(request: web.Request) -> Actor:
     actor = await require_actor(request)
     if not actor.is_admin:
         raise Forbidden("Administrator role required.")
-    return actor
-
-
-async def require_v1_write(request: web.Request) -> Actor:
-    """API.md: every v1 write needs the write key; anything else is 403
-    ``INVALID_WRITE_KEY`` (never open by default, bearer tokens included)."""
-    actor = await get_actor(request)
-    if actor is None or not actor.can_write_v1:
-        raise InvalidWriteKey()
-    return actor
-
-
-async def require_v1_read(request: web.Request) -> Actor | None:
-    """API.md: v1 reads need a credential (write key, read key or bearer token)
-    unless the operator turned public reads on; else 401 ``NOT_AUTHENTICATED``."""
-    actor = await get_actor(request)
-    if actor is None and not request.app[SETTINGS].auth.public_reads:
-        raise NotAuthenticated()
     return actor
 
 

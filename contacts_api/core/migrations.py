@@ -3,18 +3,28 @@
 Applying takes yoyo's lock, so several processes starting together (API
 replicas, workers) apply each migration once; the others wait, then find
 nothing to do. yoyo is synchronous: it runs in a thread.
+
+Each migration applied logs one INFO line (yoyo's own step lines are kept
+at WARNING); one that fails raises ``MigrationError`` naming it.
 """
 
 import asyncio
 import logging
+import time
 from pathlib import Path
 
 from yoyo import get_backend, read_migrations
 
-__all__ = ["apply_migrations", "pending_migrations", "yoyo_url"]
+__all__ = ["MigrationError", "apply_migrations", "pending_migrations", "yoyo_url"]
 
 log = logging.getLogger("contacts_api.migrations")
+# yoyo logs every step of every migration at INFO: 122 lines on a first start.
+logging.getLogger("yoyo").setLevel(logging.WARNING)
 LOCK_TIMEOUT_S = 120
+
+
+class MigrationError(Exception):
+    """A migration could not be applied; the message names it and the cause."""
 
 
 def yoyo_url(database_url: str) -> str:
@@ -25,15 +35,32 @@ def yoyo_url(database_url: str) -> str:
     return database_url
 
 
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def _apply(database_url: str, folders: list[Path]) -> list[str]:
     if not folders:
         return []
     migrations = read_migrations(*(str(folder) for folder in folders))
-    backend = get_backend(yoyo_url(database_url))
+    try:
+        backend = get_backend(yoyo_url(database_url))
+    except Exception as exc:
+        reason = _first_line(exc)
+        raise MigrationError(f"cannot connect to the database to migrate it: {reason}") from exc
     try:
         with backend.lock(timeout=LOCK_TIMEOUT_S):
             todo = backend.to_apply(migrations)
-            backend.apply_migrations(todo)
+            for migration in todo:
+                started = time.monotonic()
+                try:
+                    backend.apply_one(migration)
+                except Exception as exc:
+                    reason = _first_line(exc)
+                    raise MigrationError(f"migration {migration.id} failed: {reason}") from exc
+                took = time.monotonic() - started
+                log.info("applied migration %s (%.1f s)", migration.id, took)
             return [m.id for m in todo]
     finally:
         backend.connection.close()
@@ -51,10 +78,7 @@ def _pending(database_url: str, folders: list[Path]) -> list[str]:
 
 async def apply_migrations(database_url: str, folders: list[Path]) -> list[str]:
     """Apply what is pending; return the ids applied."""
-    applied = await asyncio.to_thread(_apply, database_url, folders)
-    if applied:
-        log.info("applied migrations: %s", ", ".join(applied))
-    return applied
+    return await asyncio.to_thread(_apply, database_url, folders)
 
 
 async def pending_migrations(database_url: str, folders: list[Path]) -> list[str]:

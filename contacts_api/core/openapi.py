@@ -1,6 +1,13 @@
 """The OpenAPI 3.1 document, assembled from every enabled plugin's fragment,
-and helpers plugins use to describe their routes consistently."""
+and helpers plugins use to describe their routes consistently.
 
+The core declares no security scheme: each auth plugin declares its own in
+its fragment (``components.securitySchemes``). A route's security alternative
+that names a scheme no loaded plugin declares is dropped, so blocking an auth
+plugin leaves no dangling reference.
+"""
+
+import copy
 from typing import Any
 
 from contacts_api.core.filters import FilterRegistry, FilterSpec
@@ -9,6 +16,7 @@ __all__ = [
     "ERROR_RESPONSES",
     "assemble",
     "error_response_refs",
+    "filter_parameter_components",
     "filter_parameters",
     "json_body",
     "json_response",
@@ -98,23 +106,63 @@ def _filter_parameter(spec: FilterSpec) -> dict[str, Any]:
     }
 
 
-def filter_parameters(registry: FilterRegistry) -> list[dict[str, Any]]:
-    """OpenAPI query parameters for every filter of a registry (plugins' included)."""
-    return [_filter_parameter(spec) for spec in registry.specs.values()]
+def _component_name(registry: FilterRegistry, spec: FilterSpec) -> str:
+    return f"{registry.resource}Filter.{spec.name}"
 
 
-def _merge(into: dict[str, Any], fragment: dict[str, Any], where: str) -> None:
+def filter_parameters(
+    registry: FilterRegistry, exclude: tuple[str, ...] = ()
+) -> list[dict[str, Any]]:
+    """References to the query parameters of every filter of a registry
+    (plugins' included), for a route's ``parameters``. The parameters
+    themselves are declared once, in ``components/parameters``
+    (``filter_parameter_components``): a document listing 58 filters on a
+    dozen routes stays small. ``exclude``: filter names a route uses otherwise."""
+    return [
+        {"$ref": f"#/components/parameters/{_component_name(registry, spec)}"}
+        for spec in registry.specs.values()
+        if spec.name not in exclude
+    ]
+
+
+def filter_parameter_components(*registries: FilterRegistry) -> dict[str, dict[str, Any]]:
+    """``components/parameters`` entries for every filter of these registries."""
+    return {
+        _component_name(registry, spec): _filter_parameter(spec)
+        for registry in registries
+        for spec in registry.specs.values()
+    }
+
+
+def _merge(into: dict[str, Any], fragment: dict[str, Any], where: str, origin: str) -> None:
     for key, value in fragment.items():
         if isinstance(value, dict) and isinstance(into.get(key), dict):
-            _merge(into[key], value, f"{where}.{key}")
+            _merge(into[key], value, f"{where}.{key}", origin)
         elif key in into and into[key] != value:
-            raise ValueError(f"OpenAPI fragments disagree at {where}.{key}")
+            raise ValueError(f"{origin}: OpenAPI fragment disagrees with another at {where}.{key}")
         else:
-            into[key] = value
+            # A copy: later fragments merge into it, and this one may be a
+            # plugin's module-level constant shared by every app.
+            into[key] = copy.deepcopy(value)
 
 
-def assemble(fragments: list[dict[str, Any]], *, title: str, version: str) -> dict[str, Any]:
-    """Merge fragments into one document (paths and components merged by name)."""
+def _drop_unknown_security(document: dict[str, Any]) -> None:
+    known = set(document["components"].get("securitySchemes", {}))
+    for item in document["paths"].values():
+        for operation in item.values():
+            if not isinstance(operation, dict) or "security" not in operation:
+                continue
+            kept = [alt for alt in operation["security"] if set(alt) <= known]
+            if kept or not operation["security"]:
+                operation["security"] = kept
+
+
+def assemble(
+    fragments: list[tuple[str, dict[str, Any]]], *, title: str, version: str
+) -> dict[str, Any]:
+    """Merge ``(origin, fragment)`` pairs into one document (paths and
+    components merged by name). Fragments that disagree fail with a
+    ``ValueError`` naming the later one's origin (``"plugin contacts"``)."""
     document: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {
@@ -123,20 +171,14 @@ def assemble(fragments: list[dict[str, Any]], *, title: str, version: str) -> di
             "description": "Self-hosted B2B contacts and companies data API.",
         },
         "paths": {},
-        "components": {
-            "schemas": {"Error": ERROR_SCHEMA},
-            "securitySchemes": {
-                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
-                "writeKey": {"type": "apiKey", "in": "header", "name": "X-Contacts-Write-Key"},
-                "readKey": {"type": "apiKey", "in": "header", "name": "X-Contacts-Read-Key"},
-            },
-        },
+        "components": {"schemas": {"Error": ERROR_SCHEMA}},
         "tags": [],
     }
     tags: dict[str, dict[str, Any]] = {}
-    for fragment in fragments:
+    for origin, fragment in fragments:
         for tag in fragment.get("tags", []):
             tags.setdefault(tag["name"], tag)
-        _merge(document, {k: v for k, v in fragment.items() if k != "tags"}, "")
+        _merge(document, {k: v for k, v in fragment.items() if k != "tags"}, "", origin)
     document["tags"] = sorted(tags.values(), key=lambda t: t["name"])
+    _drop_unknown_security(document)
     return document

@@ -12,7 +12,13 @@ from aiohttp import web
 from contacts_api.core.appkeys import FILTERS, OPENAPI, PLUGINS, RESOURCES
 from contacts_api.core.auth import get_actor, is_local
 from contacts_api.core.errors import Forbidden
-from contacts_api.core.openapi import assemble, error_response_refs, json_response
+from contacts_api.core.openapi import (
+    assemble,
+    error_response_refs,
+    filter_parameter_components,
+    json_response,
+)
+from contacts_api.core.plugins import PluginError
 
 __all__ = ["CORE_OPENAPI", "build_openapi_document", "core_routes", "docs_static_path"]
 
@@ -62,8 +68,24 @@ async def openapi(request: web.Request) -> web.Response:
 
 def build_openapi_document(app: web.Application) -> dict[str, Any]:
     """Assemble the document once, at app creation: disagreeing fragments fail boot."""
-    fragments = [CORE_OPENAPI, *app[PLUGINS].openapi_fragments(app[FILTERS])]
-    return assemble(fragments, title="contacts-api", version=_version())
+    filters = app[FILTERS]
+    shared = {
+        "components": {
+            "parameters": filter_parameter_components(filters.contacts, filters.companies)
+        }
+    }
+    fragments = [
+        ("the core", CORE_OPENAPI),
+        ("the core", shared),
+        *(
+            (f"plugin {name}", fragment)
+            for name, fragment in app[PLUGINS].openapi_fragments(filters)
+        ),
+    ]
+    try:
+        return assemble(fragments, title="contacts-api", version=_version())
+    except ValueError as exc:
+        raise PluginError(str(exc)) from None
 
 
 def _version() -> str:

@@ -1,9 +1,14 @@
 """Settings: typed attrs classes, loaded in three layers.
 
-1. ``config/default.toml`` (shipped with the package),
+1. ``config/default.toml`` (shipped with the package) and, for a plugin's
+   section, the defaults of the attrs class the plugin registers,
 2. an optional operator TOML file (``--config FILE`` or ``CONTACTS_API_CONFIG``),
 3. environment variables: the well-known names of ``ENV_ALIASES`` and, for any
    key, ``CONTACTS_API__SECTION__KEY`` (double underscores).
+
+The core's sections are structured by ``load_settings``. A plugin's section
+(``register_settings``) is kept raw until the plugins are loaded;
+``Plugins.load(settings).settings`` is the complete, typed configuration.
 
 Structuring is strict (no silent ``"false"`` -> ``True``), unknown keys are
 refused, and every failure names the offending key. Secrets are ``Secret``
@@ -12,6 +17,7 @@ values: they print as ``'**********'`` and only ``.reveal()`` gives the text.
 
 import os
 import tomllib
+from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -20,7 +26,14 @@ import attrs
 import cattrs
 from cattrs.errors import ClassValidationError
 
-__all__ = ["Secret", "Settings", "SettingsError", "load_settings", "redacted"]
+__all__ = [
+    "Secret",
+    "Settings",
+    "SettingsError",
+    "SettingsSection",
+    "load_settings",
+    "redacted",
+]
 
 
 class SettingsError(Exception):
@@ -124,34 +137,6 @@ class AuthSettings:
 
 
 @attrs.frozen
-class ContactsSettings:
-    list_cache_enabled: bool
-    list_cache_ttl_s: int
-    list_statement_timeout_ms: int
-    max_offset: int
-    max_count_uuids: int
-
-
-@attrs.frozen
-class ImportsSettings:
-    max_upload_bytes: int
-    batch_size: int
-    lease_s: int
-
-
-@attrs.frozen
-class ExportsSettings:
-    link_ttl_s: int
-    max_age_days: int
-    batch_size: int
-
-
-@attrs.frozen
-class ApolloSettings:
-    analysis_cache_ttl_s: int
-
-
-@attrs.frozen
 class PluginSettings:
     enabled: list[str]
     blocked: list[str]
@@ -163,9 +148,34 @@ class EmbeddedSettings:
 
 
 @attrs.frozen
+class SettingsSection:
+    """A plugin's settings section (``register_settings``): ``[name]`` in TOML,
+    ``CONTACTS_API__NAME__KEY`` in the environment, ``settings.name`` in code.
+    ``type`` is an attrs class whose fields all have defaults."""
+
+    name: str
+    type: type = attrs.field(validator=lambda _, __, value: _check_section_type(value))
+
+
+def _check_section_type(value: Any) -> None:
+    if not (isinstance(value, type) and attrs.has(value)):
+        raise TypeError(f"a settings section's type must be an attrs class, got {value!r}")
+
+
+@attrs.frozen
+class EnvText:
+    """A plugin section's value from the environment: text until the section's
+    class says which type it becomes."""
+
+    text: str
+    env_name: str
+
+
+@attrs.frozen
 class Settings:
-    """The whole effective configuration. Plugins read their own section;
-    third-party plugins get a free-form table under ``[plugin_config.<name>]``."""
+    """The whole effective configuration. The core's sections are fields;
+    plugins' sections (``register_settings``) are read the same way,
+    ``settings.contacts``, once ``Plugins.load`` has typed them."""
 
     server: ServerSettings
     database: DatabaseSettings
@@ -174,13 +184,24 @@ class Settings:
     broker: BrokerSettings
     cache: CacheSettings
     auth: AuthSettings
-    contacts: ContactsSettings
-    imports: ImportsSettings
-    exports: ExportsSettings
-    apollo: ApolloSettings
     plugins: PluginSettings
     embedded: EmbeddedSettings
-    plugin_config: dict[str, dict[str, Any]] = attrs.Factory(dict)
+    # Plugins' sections: layered raw values by section (operator file and
+    # environment), and the typed sections of the loaded plugins.
+    raw_sections: dict[str, dict[str, Any]] = attrs.field(factory=dict, repr=False)
+    sections: dict[str, Any] = attrs.field(factory=dict)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only called when no field matches: a plugin's section.
+        if name.startswith("_") or name in ("raw_sections", "sections"):
+            raise AttributeError(name)
+        try:
+            return self.sections[name]
+        except KeyError:
+            raise AttributeError(
+                f"no settings section {name!r}: no loaded plugin declares it "
+                "(plugin sections are typed by Plugins.load(settings).settings)"
+            ) from None
 
     @property
     def embedded_database(self) -> bool:
@@ -201,16 +222,46 @@ class Settings:
         """Where embedded PostgreSQL, local files and generated secrets live."""
         if self.embedded.data_dir:
             return Path(self.embedded.data_dir).expanduser().resolve()
+        if os.geteuid() == 0:  # root: a system directory the service user can own
+            return Path(ROOT_DATA_DIR)
         import platformdirs
 
         return Path(platformdirs.user_data_dir("contacts-api", appauthor=False))
 
     def replace(self, **changes: dict[str, Any]) -> "Settings":
-        """A copy with whole sections' fields changed: ``replace(database={"url": ...})``."""
+        """A copy with some fields of some sections changed, validated again:
+        ``replace(database={"url": ...})``, ``replace(imports={"lease_s": 5})``."""
         raw = unstructure(self)
+        raw_sections = {name: dict(values) for name, values in self.raw_sections.items()}
         for section, values in changes.items():
-            raw[section].update(values)
-        return _structure(raw)
+            if section in raw:
+                raw[section].update(values)
+            elif section in self.sections:
+                raw_sections.setdefault(section, {}).update(values)
+            else:
+                raise SettingsError(f"unknown settings section {section!r}")
+        core = _structure(raw)
+        core = attrs.evolve(core, raw_sections=raw_sections)
+        return core.with_sections({n: type(v) for n, v in self.sections.items()})
+
+    def with_sections(
+        self, declared: dict[str, type], *, ignored: Iterable[str] = ()
+    ) -> "Settings":
+        """These settings with the plugin sections ``declared`` ({name: attrs
+        class}) structured from their raw values. A raw section nobody declares
+        is refused, unless its name is in ``ignored`` (a plugin that is not
+        loaded: blocked, or left out of ``plugins.enabled``)."""
+        ignored = set(ignored)
+        for name in self.raw_sections:
+            if name not in declared and name not in ignored:
+                raise SettingsError(
+                    f"unknown settings section [{name}]: no loaded plugin declares it"
+                )
+        sections = {
+            name: _structure_section(name, kind, self.raw_sections.get(name, {}))
+            for name, kind in declared.items()
+        }
+        return attrs.evolve(self, sections=sections)
 
 
 # Environment variable names users expect, mapped to dotted keys.
@@ -233,6 +284,8 @@ ENV_ALIASES: dict[str, str] = {
     "CONTACTS_API_LOG_LEVEL": "server.log_level",
 }
 ENV_PREFIX = "CONTACTS_API__"
+# Embedded mode's data directory when root runs it without embedded.data_dir.
+ROOT_DATA_DIR = "/var/lib/contacts-api"
 
 
 def _strict_converter() -> cattrs.Converter:
@@ -270,13 +323,19 @@ def _strict_converter() -> cattrs.Converter:
 _converter = _strict_converter()
 
 
+_PLUGIN_FIELDS = ("raw_sections", "sections")
+CORE_SECTIONS = tuple(f.name for f in attrs.fields(Settings) if f.name not in _PLUGIN_FIELDS)
+
+
 def unstructure(settings: Settings) -> dict[str, Any]:
-    """Settings as plain nested dicts, secrets revealed (for re-structuring only)."""
-    return _converter.unstructure(settings)
+    """The core sections as plain nested dicts, secrets revealed (for
+    re-structuring only)."""
+    return {name: _converter.unstructure(getattr(settings, name)) for name in CORE_SECTIONS}
 
 
 def redacted(settings: Settings) -> dict[str, Any]:
-    """Settings as nested dicts with every secret replaced by ``"**********"``."""
+    """Every section, the plugins' included, as nested dicts with every secret
+    replaced by ``"**********"``."""
 
     def walk(obj: Any) -> Any:
         if isinstance(obj, Secret):
@@ -284,15 +343,12 @@ def redacted(settings: Settings) -> dict[str, Any]:
         if attrs.has(type(obj)):
             return {f.name: walk(getattr(obj, f.name)) for f in attrs.fields(type(obj))}
         if isinstance(obj, dict):
-            return {k: ("**********" if _looks_secret(k) else walk(v)) for k, v in obj.items()}
+            return {k: walk(v) for k, v in obj.items()}
         return obj
 
-    return walk(settings)
-
-
-def _looks_secret(key: str) -> bool:
-    key = key.lower()
-    return any(word in key for word in ("secret", "password", "token", "key"))
+    view = {name: walk(getattr(settings, name)) for name in CORE_SECTIONS}
+    view.update((name, walk(section)) for name, section in sorted(settings.sections.items()))
+    return view
 
 
 # Settings restricted to a few words, checked after structuring so the
@@ -324,23 +380,52 @@ def _check_values(settings: "Settings") -> None:
 
 
 def _structure(raw: dict[str, Any]) -> Settings:
+    """The core sections of ``raw`` (other top-level tables are plugins')."""
+    core = {name: raw[name] for name in CORE_SECTIONS if name in raw}
+    raw_sections = {name: value for name, value in raw.items() if name not in CORE_SECTIONS}
     try:
-        settings = _converter.structure(raw, Settings)
+        settings = _converter.structure(core, Settings)
     except ClassValidationError as exc:
         messages = cattrs.transform_error(exc, path="settings")
         raise SettingsError("invalid settings: " + "; ".join(messages)) from None
     except (TypeError, ValueError) as exc:
         raise SettingsError(f"invalid settings: {exc}") from None
     _check_values(settings)
-    return settings
+    return attrs.evolve(settings, raw_sections=raw_sections)
+
+
+def _structure_section(name: str, kind: type, raw: dict[str, Any]) -> Any:
+    """A plugin's section: environment texts converted by their field's type,
+    then the same strict structuring as the core's sections."""
+    attrs.resolve_types(kind)
+    fields = {f.name: f for f in attrs.fields(kind)}
+    values = {}
+    for key, value in raw.items():
+        if isinstance(value, EnvText):
+            field = fields.get(key)
+            if field is None:
+                raise SettingsError(
+                    f"unknown setting {name}.{key} (from environment variable {value.env_name})"
+                )
+            value = _parse_env_text(f"{name}.{key}", field.type, value.text, value.env_name)
+        values[key] = value
+    try:
+        return _converter.structure(values, kind)
+    except ClassValidationError as exc:
+        messages = cattrs.transform_error(exc, path=f"settings.{name}")
+        raise SettingsError("invalid settings: " + "; ".join(messages)) from None
+    except (TypeError, ValueError) as exc:
+        raise SettingsError(f"invalid settings in [{name}]: {exc}") from None
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any], where: str) -> None:
     for key, value in override.items():
         dotted = f"{where}.{key}".lstrip(".")
+        in_plugin_section = dotted.partition(".")[0] not in CORE_SECTIONS
         if isinstance(value, dict) and isinstance(base.get(key), dict):
             _merge(base[key], value, dotted)
-        elif key in base or dotted.startswith("plugin_config."):
+        elif key in base or (in_plugin_section and (where or isinstance(value, dict))):
+            # A plugin's section takes any key: the plugin's class checks them.
             base[key] = value
         else:
             raise SettingsError(f"unknown setting {dotted}")
@@ -349,7 +434,7 @@ def _merge(base: dict[str, Any], override: dict[str, Any], where: str) -> None:
 def _field_type(dotted: str) -> type | None:
     section, _, key = dotted.partition(".")
     section_fields = {f.name: f for f in attrs.fields(Settings)}
-    if section not in section_fields or section == "plugin_config":
+    if section not in CORE_SECTIONS:
         return None
     fields = {f.name: f for f in attrs.fields(section_fields[section].type)}
     field = fields.get(key)
@@ -361,6 +446,10 @@ def _parse_env_value(dotted: str, text: str, env_name: str) -> Any:
     kind = _field_type(dotted)
     if kind is None:
         raise SettingsError(f"unknown setting {dotted} (from environment variable {env_name})")
+    return _parse_env_text(dotted, kind, text, env_name)
+
+
+def _parse_env_text(dotted: str, kind: Any, text: str, env_name: str) -> Any:
     kind_name = kind if isinstance(kind, str) else getattr(kind, "__name__", str(kind))
     try:
         if kind_name == "bool":
@@ -391,9 +480,9 @@ def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
     ]
     for env_name, dotted in pairs:
         section, _, key = dotted.partition(".")
-        if section == "plugin_config":  # free-form: CONTACTS_API__PLUGIN_CONFIG__NAME__KEY
-            plugin, _, plugin_key = key.partition(".")
-            overrides.setdefault(section, {}).setdefault(plugin, {})[plugin_key] = environ[env_name]
+        if section not in CORE_SECTIONS and key and "." not in key:
+            # A plugin's section: typed when the plugin declares its class.
+            overrides.setdefault(section, {})[key] = EnvText(environ[env_name], env_name)
             continue
         value = _parse_env_value(dotted, environ[env_name], env_name)
         overrides.setdefault(section, {})[key] = value

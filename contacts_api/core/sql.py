@@ -8,16 +8,41 @@ applied so that e.g. JSONB dicts are adapted) and executed as text by
 Compiling costs ~0.1-1 ms per statement. For statements whose *shape* is
 fixed (only values change), build them once with ``sqlalchemy.bindparam`` and
 wrap them in ``Prepared``: they compile once and run from cached SQL text.
+
+Every statement is compiled with SQLAlchemy's FROM linting: a SELECT whose
+FROM list holds a table nothing joins to the others (a WHERE on ``companies``
+over ``FROM contacts``: a filter whose join was forgotten) is refused with
+``CartesianProduct`` instead of silently counting every pair of rows.
 """
 
+import warnings
 from typing import Any
 
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.exc import SAWarning
 from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import FROM_LINTING
 
-__all__ = ["DIALECT", "Prepared", "compile_sql"]
+__all__ = ["DIALECT", "CartesianProduct", "Prepared", "compile_sql"]
 
 DIALECT = postgresql.psycopg2.dialect()  # type: ignore[attr-defined]
+
+
+class CartesianProduct(Exception):
+    """A statement joins tables without a join condition: a bug in the code
+    that built it (for filters: a join their ``needs`` asks for is missing)."""
+
+
+def _compile(statement: ClauseElement, **kwargs: Any) -> Any:
+    with warnings.catch_warnings():
+        # Compiling is synchronous: no other code runs while the filter is set.
+        warnings.filterwarnings("error", message=".*cartesian product", category=SAWarning)
+        try:
+            return statement.compile(dialect=DIALECT, linting=FROM_LINTING, **kwargs)
+        except SAWarning as warning:
+            raise CartesianProduct(
+                f"refusing SQL with a cartesian product: {warning} (a filter's join missing?)"
+            ) from None
 
 
 def _processors(compiled: Any) -> dict[str, Any]:
@@ -30,8 +55,9 @@ def _processors(compiled: Any) -> dict[str, Any]:
 
 
 def compile_sql(statement: ClauseElement) -> tuple[str, dict[str, Any]]:
-    """Compile a statement to ``(sql, params)`` ready for ``cursor.execute``."""
-    compiled = statement.compile(dialect=DIALECT, compile_kwargs={"render_postcompile": True})
+    """Compile a statement to ``(sql, params)`` ready for ``cursor.execute``;
+    ``CartesianProduct`` for a SELECT missing a join."""
+    compiled = _compile(statement, compile_kwargs={"render_postcompile": True})
     params = dict(compiled.params)
     for name, processor in _processors(compiled).items():
         if name in params:
@@ -49,7 +75,7 @@ class Prepared:
     __slots__ = ("sql", "_defaults", "_processors")
 
     def __init__(self, statement: ClauseElement):
-        compiled = statement.compile(dialect=DIALECT)
+        compiled = _compile(statement)
         self.sql = str(compiled)
         self._defaults = {k: v for k, v in compiled.params.items() if v is not None}
         self._processors = _processors(compiled)

@@ -82,6 +82,6 @@ async def run_worker(
 def __getattr__(name: str) -> Any:
     # `taskiq worker contacts_api.workers.broker:broker`: built on first access, not at import.
     if name == "broker":
-        settings = load_settings()
-        return build_worker_broker(settings, Plugins.load(settings))
+        plugins = Plugins.load(load_settings())
+        return build_worker_broker(plugins.settings, plugins)
     raise AttributeError(name)

@@ -1,6 +1,7 @@
 """The OpenAPI document and the meta-tests of the plugin contract."""
 
 import inspect
+import json
 import re
 from pathlib import Path
 
@@ -81,3 +82,15 @@ def test_every_hookspec_is_exercised_by_a_test(name):
 def test_core_builds_without_any_plugin(settings_factory):
     app = create_app(settings_factory(CONTACTS_API__PLUGINS__ENABLED="nothing"))
     assert ("get", "/health") in _route_paths(app)
+
+
+async def test_filter_parameters_are_declared_once_and_referenced(client):
+    """58 filters on every list, count and attribute route made 424 KB."""
+    raw = await (await client.get("/openapi.json")).read()
+    document = json.loads(raw)
+    declared = document["components"]["parameters"]
+    assert "contactFilter.title" in declared and "companyFilter.name" in declared
+    listed = document["paths"]["/api/v1/contacts/"]["get"]["parameters"]
+    assert {"$ref": "#/components/parameters/contactFilter.title"} in listed
+    assert not any(p.get("name") == "title" for p in listed)
+    assert len(raw) < 250_000, len(raw)

@@ -2,6 +2,8 @@
 through its ``contacts_api`` entry point (see ``example_plugin_installed``)."""
 
 import asyncio
+import json
+import re
 import types
 
 import pytest
@@ -12,6 +14,7 @@ from contacts_api.core.appkeys import FILTERS, RESOURCES
 from contacts_api.core.cli import main
 from contacts_api.core.hookspecs import hookimpl
 from contacts_api.core.plugins import PluginError, Plugins
+from contacts_api.core.settings import SettingsError, load_settings
 from contacts_api.core.sql import compile_sql
 
 TOKEN = "example-token-123"
@@ -21,7 +24,7 @@ HEADERS = {"X-Example-Token": TOKEN, "X-Example-User": "ada"}
 @pytest.fixture
 def example_settings(settings_factory, example_plugin_installed):
     return settings_factory(
-        CONTACTS_API__PLUGIN_CONFIG__EXAMPLE__TOKEN=TOKEN,
+        CONTACTS_API__EXAMPLE__TOKEN=TOKEN,
         CONTACTS_API__DATABASE__MIGRATE_ON_STARTUP="true",
     )
 
@@ -113,7 +116,7 @@ def test_hook_register_commands(example_plugin_installed, capsys):
 
 
 def test_hook_check_settings_aborts_startup(settings_factory, example_plugin_installed):
-    settings = settings_factory(CONTACTS_API__PLUGIN_CONFIG__EXAMPLE__TOKEN="short")
+    settings = settings_factory(CONTACTS_API__EXAMPLE__TOKEN="short")
     with pytest.raises(PluginError, match="at least 8 characters"):
         create_app(settings)
 
@@ -151,8 +154,9 @@ class DuplicateFilter:
         return [FilterSpec(name="has_linkedin", kind="boolean", build=lambda v, t: sa.true())]
 
 
-def test_two_plugins_declaring_one_filter_fail_at_boot(example_settings):
-    with pytest.raises(ValueError, match="has_linkedin"):
+def test_two_plugins_declaring_one_filter_fail_at_boot_naming_both(example_settings):
+    message = "plugin dup: contact filter 'has_linkedin' is declared twice (also by plugin example)"
+    with pytest.raises(PluginError, match=re.escape(message)):
         create_app(example_settings, extra_plugins=[("dup", DuplicateFilter())])
 
 
@@ -171,3 +175,40 @@ async def test_plugin_list_is_local_or_admin_only(make_client, example_settings)
     assert "example" in [p["name"] for p in (await local.json())["plugins"]]
     proxied = await client.get("/-/plugins", headers={"X-Forwarded-For": "203.0.113.9"})
     assert proxied.status == 403 and (await proxied.json())["error_code"] == "FORBIDDEN"
+
+
+def test_hook_register_settings_types_a_toml_list_and_an_environment_string(
+    settings_factory, example_plugin_installed, tmp_path, capsys
+):
+    """A third-party plugin's section is structured by the same converter as the
+    core's: a TOML list and an environment string both arrive as ``list[str]``."""
+    from_env = settings_factory(
+        CONTACTS_API__EXAMPLE__TOKEN=TOKEN, CONTACTS_API__EXAMPLE__ALLOWED_USERS="ada, bob"
+    )
+    assert from_env.example.allowed_users == ["ada", "bob"]
+    assert from_env.example.token.reveal() == TOKEN
+    config = tmp_path / "operator.toml"
+    config.write_text('[example]\ntoken = "abcdefgh-123"\nallowed_users = ["ada"]\n')
+    from_file = settings_factory(CONTACTS_API_CONFIG=str(config))
+    assert from_file.example.allowed_users == ["ada"]
+    with pytest.raises(SettingsError, match=r"settings\.example\.allowed_users"):
+        config.write_text("[example]\nallowed_users = 3\n")
+        Plugins.load(load_settings(config, environ={}))
+    # `contacts-api config` documents the section, its secret redacted
+    assert main(["--config", str(config.with_name("ok.toml")), "config"]) == 2  # no such file
+    config.write_text('[example]\ntoken = "abcdefgh-123"\n')
+    assert main(["--config", str(config), "config"]) == 0
+    shown = json.loads(capsys.readouterr().out)["example"]
+    assert shown == {"token": "**********", "allowed_users": []}
+
+
+async def test_example_settings_restrict_who_signs_in(
+    make_client, settings_factory, example_plugin_installed
+):
+    settings = settings_factory(
+        CONTACTS_API__EXAMPLE__TOKEN=TOKEN, CONTACTS_API__EXAMPLE__ALLOWED_USERS="ada"
+    )
+    client = await make_client(settings)
+    assert (await client.get("/api/v2/example/notes", headers=HEADERS)).status == 200
+    other = {**HEADERS, "X-Example-User": "eve"}
+    assert (await client.get("/api/v2/example/notes", headers=other)).status == 401

@@ -2,11 +2,14 @@
 
 import json
 import logging
+import re
 
 import pytest
 
 from contacts_api.core.cli import main
+from contacts_api.core.plugins import Plugins
 from contacts_api.core.settings import Secret, SettingsError, load_settings, redacted
+from contacts_api.plugins.contacts.settings import ContactsSettings
 
 
 def test_defaults_load_without_environment():
@@ -64,7 +67,6 @@ def test_bad_environment_values_name_the_key(environ, key):
         ('[server]\nport = "80"\n', "server.port"),
         ("[server]\naccess_log = 1\n", "server.access_log"),
         ("[database]\nconnect_timeout_s = true\n", "database.connect_timeout_s"),
-        ("[nonsense]\nx = 1\n", "nonsense"),
         ("[server]\nhost = 5\n", "server.host"),
     ],
 )
@@ -73,6 +75,55 @@ def test_bad_file_values_name_the_key(tmp_path, toml, key):
     config.write_text(toml)
     with pytest.raises(SettingsError, match=key.replace(".", r"\.")):
         load_settings(config, environ={})
+
+
+def _typed(config=None, environ=None):
+    """The complete settings: the core's and the loaded plugins' sections."""
+    return Plugins.load(load_settings(config, environ=environ or {})).settings
+
+
+def test_plugin_sections_come_from_the_plugins_with_their_defaults():
+    settings = _typed()
+    assert isinstance(settings.contacts, ContactsSettings)
+    assert settings.imports.batch_size == 2_000  # the attrs class's default
+    assert set(redacted(settings)) >= {"contacts", "imports", "exports", "apollo", "server"}
+    with pytest.raises(AttributeError, match="no settings section 'nope'"):
+        settings.nope  # noqa: B018
+
+
+def test_plugin_sections_are_typed_from_file_and_environment(tmp_path):
+    config = tmp_path / "operator.toml"
+    config.write_text("[imports]\nbatch_size = 500\n[contacts]\nlist_cache_enabled = true\n")
+    settings = _typed(config, {"CONTACTS_API__IMPORTS__LEASE_S": "90"})
+    assert settings.imports.batch_size == 500 and settings.imports.lease_s == 90
+    assert settings.contacts.list_cache_enabled is True
+    changed = settings.replace(imports={"lease_s": 5}, server={"port": 1234})
+    assert (changed.imports.lease_s, changed.imports.batch_size) == (5, 500)
+    assert changed.server.port == 1234
+
+
+@pytest.mark.parametrize(
+    "toml, environ, key",
+    [
+        ("[nonsense]\nx = 1\n", {}, "[nonsense]"),
+        ("[imports]\nbatch_size = 500\nnope = 1\n", {}, "nope"),
+        ('[imports]\nbatch_size = "500"\n', {}, "settings.imports.batch_size"),
+        ("", {"CONTACTS_API__IMPORTS__BATCH_SIZE": "many"}, "imports.batch_size"),
+        ("", {"CONTACTS_API__IMPORTS__NOPE": "1"}, "imports.nope"),
+    ],
+)
+def test_bad_plugin_settings_name_the_key(tmp_path, toml, environ, key):
+    config = tmp_path / "bad.toml"
+    config.write_text(toml)
+    with pytest.raises(SettingsError, match=re.escape(key)):
+        _typed(config, environ)
+
+
+def test_sections_of_a_blocked_plugin_are_ignored(tmp_path):
+    config = tmp_path / "operator.toml"
+    config.write_text('[plugins]\nblocked = ["apollo"]\n[apollo]\nanalysis_cache_ttl_s = 5\n')
+    settings = _typed(config)
+    assert "apollo" not in settings.sections
 
 
 def test_invalid_toml_and_missing_file_are_reported(tmp_path):
@@ -108,9 +159,11 @@ def test_secrets_never_show_in_repr_str_or_redacted_view():
 def test_config_command_prints_redacted_settings(monkeypatch, capsys):
     for name, value in SECRETS.items():
         monkeypatch.setenv(name, value)
+    monkeypatch.setenv("CONTACTS_API__EXPORTS__LINK_TTL_S", "60")
     assert main(["config"]) == 0
     out = capsys.readouterr().out
     assert json.loads(out)["auth"]["write_key"] == "**********"
+    assert json.loads(out)["exports"]["link_ttl_s"] == 60  # plugins' sections too
     for value in SECRETS.values():
         assert value not in out
 

@@ -90,6 +90,7 @@ def outside_tmp():
     """A directory outside pytest's tmp root: pytest resets that root to mode 0700
     when another session starts, locking out the embedded server's own user."""
     path = Path(tempfile.mkdtemp(prefix="contacts-api-embedded-"))
+    path.chmod(0o755)  # run as root, the server's own user must reach the data below
     yield path
     shutil.rmtree(path, ignore_errors=True)
 

@@ -145,8 +145,9 @@ def attach(res: Resources, name: str, value: Any) -> None:
 async def open_resources(
     settings: Settings, plugins: "Plugins", *, role: str = "worker", broker: Any = None
 ) -> AsyncIterator[Resources]:
-    """Open every resource (as the worker does) and close them in reverse order."""
-    res = Resources(settings=settings, plugins=plugins, role=role)
+    """Open every resource (as the worker does) and close them in reverse order.
+    ``resources.settings`` has the plugins' sections whatever ``settings`` was."""
+    res = Resources(settings=plugins.typed(settings), plugins=plugins, role=role)
     async with AsyncExitStack() as stack:
         for spec in resource_specs(res, broker):
             attach(res, spec.name, await stack.enter_async_context(spec.open(res)))

@@ -1,5 +1,5 @@
-"""Hooks the apollo plugin adds to the contract (registered by the core's plugin
-manager because this module is the plugin's ``hookspecs`` attribute)."""
+"""Hooks the apollo plugin adds to the contract (its ``register_hookspecs``
+returns this module)."""
 
 from contacts_api.core.hookspecs import hookspec
 

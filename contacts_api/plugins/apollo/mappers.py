@@ -30,7 +30,7 @@ from typing import Literal
 
 from contacts_api.plugins.apollo.industries import industry_name
 from contacts_api.plugins.apollo.locations import LocationTable, default_locations
-from contacts_api.plugins.contacts.tables import EMAIL_STATUSES, SENIORITIES
+from contacts_api.plugins.contacts.service import EMAIL_STATUSES, SENIORITIES
 
 TitleMatch = Literal["words", "phrase"]
 

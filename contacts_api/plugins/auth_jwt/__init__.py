@@ -8,13 +8,14 @@ Registers:
   with their OpenAPI description;
 - migrations ``migrations/auth_jwt`` and the tables ``users``, ``user_profiles``,
   ``refresh_tokens``;
+- the OpenAPI security scheme ``bearer``;
 - an auth method: ``Authorization: Bearer <access token>`` authenticates as
   ``Actor(kind="user", id=<user id>, role=<the user's current role>)``;
 - a settings check (``auth.jwt_secret`` long enough, bcrypt cost, limits);
 - the command ``contacts-api users create|set-role``.
 """
 
-from pathlib import Path
+from importlib import resources
 
 from contacts_api.core.hookspecs import hookimpl
 from contacts_api.plugins.auth_jwt import cli, openapi, routes, tables
@@ -22,7 +23,8 @@ from contacts_api.plugins.auth_jwt.checks import settings_problems
 from contacts_api.plugins.auth_jwt.service import auth_service
 from contacts_api.plugins.auth_jwt.tokens import ACCESS
 
-MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations" / "auth_jwt"
+# The OpenAPI security scheme of this auth method.
+SECURITY_SCHEMES = {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
 
 
 @hookimpl
@@ -32,12 +34,14 @@ def register_routes(settings):
 
 @hookimpl
 def register_openapi(settings, filters):
-    return openapi.fragment()
+    fragment = openapi.fragment()
+    fragment.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
+    return fragment
 
 
 @hookimpl
 def register_migrations():
-    return [MIGRATIONS]
+    return [resources.files("contacts_api.migrations") / "auth_jwt"]
 
 
 @hookimpl

@@ -16,6 +16,8 @@ Registers one auth method in two ``actor_from_request`` implementations:
   ``INVALID_TOKEN`` (a credential was presented and refused;
   ``NOT_AUTHENTICATED`` is kept for "no credential at all").
 
+It also declares their OpenAPI security schemes, ``writeKey`` and ``readKey``.
+
 Keys are compared in constant time (``hmac.compare_digest`` over SHA-256
 digests, so not even the key's length leaks).
 """
@@ -31,6 +33,10 @@ WRITE_HEADER = "X-Contacts-Write-Key"
 READ_HEADER = "X-Contacts-Read-Key"
 WRITE_ACTOR = Actor(id="write_key", kind="write_key", role="admin", can_write_v1=True)
 READ_ACTOR = Actor(id="read_key", kind="read_key")
+SECURITY_SCHEMES = {
+    "writeKey": {"type": "apiKey", "in": "header", "name": WRITE_HEADER},
+    "readKey": {"type": "apiKey", "in": "header", "name": READ_HEADER},
+}
 
 
 def _matches(presented: str, expected: str) -> bool:
@@ -65,3 +71,8 @@ def read_key_actor(request, resources):
     if not _matches(presented, resources.settings.auth.read_key.reveal()):
         raise InvalidToken("Invalid read key.")
     return READ_ACTOR
+
+
+@hookimpl
+def register_openapi(settings, filters):
+    return {"components": {"securitySchemes": SECURITY_SCHEMES}}

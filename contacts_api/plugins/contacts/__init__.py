@@ -2,6 +2,7 @@
 
 Registers:
 
+- the settings section ``[contacts]`` (``plugins.contacts.settings``);
 - the ``contacts``/``companies`` tables and their migrations (``migrations/contacts``:
   schema, trigger-maintained company copies on contacts, trigram/btree indexes);
 - routes (API.md "Contacts and companies"): v1 contacts and companies (list, CRUD,
@@ -15,17 +16,22 @@ Other plugins call ``plugins.contacts.service`` (reads) and
 ``plugins.contacts.writes`` (writes).
 """
 
-from pathlib import Path
+from importlib import resources
 
 from contacts_api.core.hookspecs import hookimpl
+from contacts_api.core.settings import SettingsSection
+from contacts_api.plugins.contacts.settings import ContactsSettings
 from contacts_api.plugins.contacts.tables import ALL_TABLES
 
-MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations" / "contacts"
+
+@hookimpl
+def register_settings():
+    return [SettingsSection("contacts", ContactsSettings)]
 
 
 @hookimpl
 def register_migrations():
-    return [MIGRATIONS]
+    return [resources.files("contacts_api.migrations") / "contacts"]
 
 
 @hookimpl

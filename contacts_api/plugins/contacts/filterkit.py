@@ -54,14 +54,6 @@ def search_words(key, values):
     return sa.or_(*(sa.and_(*(contains(key, w) for w in v.split())) for v in values))
 
 
-def fields_contain(cols, values):
-    return sa.or_(*(contains(col, v) for col in cols for v in values))
-
-
-def fields_contain_none(cols, values):
-    return sa.and_(*(none_of(col, contains_any(col, values)) for col in cols))
-
-
 def contact_location(t):
     return [t.contacts.c.city, t.contacts.c.state, t.contacts.c.country]
 

@@ -252,11 +252,11 @@ def fragment(filters) -> dict[str, Any]:
             "Default -count.",
         ),
     ]
-    for kind, names, params in (
-        ("contacts", attributes.CONTACT_ATTRIBUTES, cf),
-        ("companies", attributes.COMPANY_ATTRIBUTES, kf),
+    for kind, names, registry in (
+        ("contacts", attributes.CONTACT_ATTRIBUTES, filters.contacts),
+        ("companies", attributes.COMPANY_ATTRIBUTES, filters.companies),
     ):
-        own = [p for p in params if p["name"] != "search"]
+        own = filter_parameters(registry, exclude=("search",))
         for name in names:
             add(
                 f"/api/v1/{kind}/{name}/",

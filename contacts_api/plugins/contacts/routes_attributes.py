@@ -4,8 +4,8 @@ plugins' paths, and an unknown attribute is simply 404."""
 
 from aiohttp import web
 
+from contacts_api import require_v1_read
 from contacts_api.core.appkeys import FILTERS
-from contacts_api.core.auth import require_v1_read
 from contacts_api.plugins.contacts import attributes, service
 from contacts_api.plugins.contacts.routes_common import list_page_params, offset_links, resources
 

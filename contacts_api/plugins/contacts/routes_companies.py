@@ -2,8 +2,8 @@
 
 from aiohttp import web
 
+from contacts_api import require_actor, require_v1_read, require_v1_write
 from contacts_api.core.appkeys import FILTERS, SETTINGS
-from contacts_api.core.auth import require_actor, require_v1_read, require_v1_write
 from contacts_api.core.requests import query_int, read_json
 from contacts_api.plugins.contacts import service, writes
 from contacts_api.plugins.contacts.ordering import COMPANY_ORDERING, parse_ordering

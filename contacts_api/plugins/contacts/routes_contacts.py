@@ -2,8 +2,8 @@
 
 from aiohttp import web
 
+from contacts_api import require_actor, require_v1_read, require_v1_write
 from contacts_api.core.appkeys import FILTERS, SETTINGS
-from contacts_api.core.auth import require_actor, require_v1_read, require_v1_write
 from contacts_api.core.requests import read_json
 from contacts_api.plugins.contacts import service, writes
 from contacts_api.plugins.contacts.ordering import CONTACT_ORDERING, parse_ordering
@@ -19,7 +19,6 @@ from contacts_api.plugins.contacts.routes_common import (
 from contacts_api.plugins.contacts.validation import contact_fields
 
 routes = web.RouteTableDef()
-COUNT_PARAMS = ("limit",)
 
 
 async def contact_list(request: web.Request, company_uuid: str | None = None) -> web.Response:

@@ -44,6 +44,7 @@ from contacts_api.core.errors import NotFound
 from contacts_api.core.filters import AppliedFilters
 from contacts_api.core.sql import compile_sql
 from contacts_api.plugins.contacts import attributes, cache, dictionaries, reads, repository
+from contacts_api.plugins.contacts.normalize import normalize_domain
 from contacts_api.plugins.contacts.ordering import (
     COMPANY_ORDERING,
     CONTACT_ORDERING,
@@ -58,8 +59,23 @@ from contacts_api.plugins.contacts.pagination import (
 )
 from contacts_api.plugins.contacts.serialize import company, contact, simple_contact
 
+# The vocabulary and limits of contact fields, and the company-name lock, for
+# plugins that validate or write contacts their own way (apollo, imports).
+from contacts_api.plugins.contacts.tables import (
+    COMPANY_NAME_LOCK,
+    EMAIL_STATUSES,
+    MAX_LONG_TEXT,
+    MAX_TEXT,
+    SENIORITIES,
+)
+
 __all__ = [
+    "COMPANY_NAME_LOCK",
+    "EMAIL_STATUSES",
     "LIST_PARAMS",
+    "MAX_LONG_TEXT",
+    "MAX_TEXT",
+    "SENIORITIES",
     "Page",
     "attribute_values",
     "contact_uuid_list",
@@ -72,6 +88,7 @@ __all__ = [
     "iter_contact_rows",
     "list_companies",
     "list_contacts",
+    "normalize_domain",
     "parse_contact_query",
     "run_read",
 ]

@@ -1,19 +1,29 @@
 """The exports plugin: CSV exports of contacts to storage (API.md "Export").
 
-Registers the routes under ``/api/v2/exports`` and their OpenAPI description,
+Requires the ``contacts`` plugin. Registers the settings section ``[exports]``,
+the routes under ``/api/v2/exports`` and their OpenAPI description,
 the ``exports`` table and its migration (``migrations/exports``), the task
 ``exports.run`` on the ``exports`` queue, and the command
 ``contacts-api exports purge``.
 """
 
-from pathlib import Path
+from importlib import resources
 
 from contacts_api.core.hookspecs import hookimpl
+from contacts_api.core.settings import SettingsSection
 from contacts_api.core.tasks import TaskSpec
 from contacts_api.plugins.exports import openapi, purge, routes, task
+from contacts_api.plugins.exports.settings import ExportsSettings
 from contacts_api.plugins.exports.tables import exports
 
-MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations" / "exports"
+# Exports select contacts. An ``apollo_url`` selection also uses the apollo
+# plugin when it is loaded (a 422 says so when it is not).
+requires = ["contacts"]
+
+
+@hookimpl
+def register_settings():
+    return [SettingsSection("exports", ExportsSettings)]
 
 
 @hookimpl
@@ -28,7 +38,7 @@ def register_openapi(settings, filters):
 
 @hookimpl
 def register_migrations():
-    return [MIGRATIONS]
+    return [resources.files("contacts_api.migrations") / "exports"]
 
 
 @hookimpl

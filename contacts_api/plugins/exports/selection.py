@@ -64,7 +64,7 @@ def _apollo(plugins: Plugins, registry: FilterRegistry, url: Any) -> dict[str, A
         )
     if not isinstance(url, str) or not url.strip():
         raise ValidationError.single(("body", "apollo_url"), "a non-empty string is required")
-    from contacts_api.plugins.apollo.search import contact_filters_for_url
+    from contacts_api.plugins.apollo.service import contact_filters_for_url
 
     filters = contact_filters_for_url(plugins, url)  # 422 for a non-search URL
     return {

@@ -1,7 +1,8 @@
 """CSV import and export of contacts with their companies (CSV_FORMAT.md).
 
-The ``imports`` built-in plugin registers:
+The ``imports`` built-in plugin requires the ``contacts`` plugin and registers:
 
+- the settings section ``[imports]`` (``settings``);
 - routes ``POST/GET /api/v1/contacts/import/``, ``GET /api/v1/contacts/import/{job_id}/``
   and ``GET /api/v1/contacts/import/{job_id}/errors/`` (``routes``), with their OpenAPI
   description (``openapi``);
@@ -19,12 +20,23 @@ shared with the export.
 """
 
 import logging
-from pathlib import Path
+from importlib import resources
 
 from contacts_api.core.hookspecs import hookimpl
+from contacts_api.core.settings import SettingsSection
 from contacts_api.core.tasks import TaskSpec
 
 log = logging.getLogger("contacts_api.imports")
+
+# Imported rows become contacts and companies.
+requires = ["contacts"]
+
+
+@hookimpl
+def register_settings():
+    from contacts_api.plugins.imports.settings import ImportsSettings
+
+    return [SettingsSection("imports", ImportsSettings)]
 
 
 @hookimpl
@@ -43,7 +55,7 @@ def register_openapi(settings, filters):
 
 @hookimpl
 def register_migrations():
-    return [Path(__file__).resolve().parents[2] / "migrations" / "imports"]
+    return [resources.files("contacts_api.migrations") / "imports"]
 
 
 @hookimpl

@@ -16,12 +16,12 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
-from contacts_api.plugins.contacts.normalize import normalize_domain
-from contacts_api.plugins.contacts.tables import (
+from contacts_api.plugins.contacts.service import (
     EMAIL_STATUSES,
     MAX_LONG_TEXT,
     MAX_TEXT,
     SENIORITIES,
+    normalize_domain,
 )
 from contacts_api.plugins.imports.columns import (
     FIRST_PHONE,

@@ -7,8 +7,8 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
+from contacts_api import require_v1_read, require_v1_write
 from contacts_api.core.appkeys import RESOURCES
-from contacts_api.core.auth import require_v1_read, require_v1_write
 from contacts_api.core.errors import BadRequest, NotFound
 from contacts_api.core.requests import absolute_url, path_uuid, query_int
 from contacts_api.plugins.imports import repository as repo

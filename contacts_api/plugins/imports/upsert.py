@@ -28,7 +28,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from contacts_api.plugins.contacts.tables import COMPANY_NAME_LOCK
+from contacts_api.plugins.contacts.service import COMPANY_NAME_LOCK
 from contacts_api.plugins.imports import upsert_sql as q
 from contacts_api.plugins.imports.normalize import ImportRow, RowError
 

@@ -6,8 +6,12 @@ through the ``contacts_api`` entry point. It registers:
 - routes ``GET``/``POST /api/v2/example/notes`` and their OpenAPI description;
 - a migration creating ``example_notes`` and that table's SQLAlchemy object;
 - a task ``example.save_note`` (queue ``example``) that the POST route kicks;
-- an auth method: header ``X-Example-Token`` equal to
-  ``[plugin_config.example] token`` authenticates as ``X-Example-User``;
+- its settings section ``[example]`` (``ExampleSettings``: ``token``, a
+  secret, and ``allowed_users``, a list; ``CONTACTS_API__EXAMPLE__TOKEN``);
+- an auth method: header ``X-Example-Token`` equal to ``[example] token``
+  authenticates as ``X-Example-User`` (one of ``allowed_users`` when that
+  list is not empty), with its OpenAPI security scheme;
+- a hook of its own, ``example_greeting``, that other plugins may implement;
 - a contact filter ``has_linkedin`` and a company filter ``min_headcount``;
 - a resource ``example_stats``, a ``startup`` hook, a settings check and the
   command ``contacts-api example-hello``.
@@ -15,7 +19,7 @@ through the ``contacts_api`` entry point. It registers:
 
 import hmac
 from contextlib import asynccontextmanager
-from pathlib import Path
+from importlib import resources
 
 import attrs
 import sqlalchemy as sa
@@ -27,10 +31,13 @@ from contacts_api import (
     FilterSpec,
     InvalidToken,
     ResourceSpec,
+    Secret,
+    SettingsSection,
     TaskSpec,
     ValidationError,
     error_response_refs,
     hookimpl,
+    hookspec,
     json_body,
     json_response,
     read_json,
@@ -48,6 +55,24 @@ notes = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True)),
 )
 routes = web.RouteTableDef()
+
+
+@attrs.frozen
+class ExampleSettings:
+    """``[example]``: typed like the core's sections, from TOML or the environment."""
+
+    # The value of the X-Example-Token header (CONTACTS_API__EXAMPLE__TOKEN).
+    token: Secret = Secret("")
+    # Who may sign in with the token; empty: anyone ("a,b" in the environment).
+    allowed_users: list[str] = attrs.Factory(list)
+
+
+class ExampleHookspecs:
+    """The hook this plugin adds to the contract (``register_hookspecs``)."""
+
+    @hookspec
+    def example_greeting(self, name):
+        """Return a greeting for ``name``; the first plugin to answer wins."""
 
 
 @attrs.define
@@ -90,6 +115,21 @@ async def save_note(resources, *, author: str, body: str) -> None:
 
 
 @hookimpl
+def register_settings():
+    return [SettingsSection("example", ExampleSettings)]
+
+
+@hookimpl
+def register_hookspecs():
+    return [ExampleHookspecs]
+
+
+@hookimpl(trylast=True)
+def example_greeting(name):
+    return f"hello {name} from the example plugin"
+
+
+@hookimpl
 def register_routes(settings):
     return list(routes)
 
@@ -99,18 +139,25 @@ def register_openapi(settings, filters):
     note = {"type": "object", "properties": {"body": {"type": "string"}}, "required": ["body"]}
     return {
         "tags": [{"name": "example", "description": "The example plugin."}],
+        "components": {
+            "securitySchemes": {
+                "exampleToken": {"type": "apiKey", "in": "header", "name": "X-Example-Token"}
+            }
+        },
         "paths": {
             "/api/v2/example/notes": {
                 "get": {
                     "tags": ["example"],
                     "operationId": "exampleListNotes",
                     "summary": "Notes saved so far",
+                    "security": [{"exampleToken": []}],
                     "responses": {"200": json_response("Notes"), **error_response_refs(401)},
                 },
                 "post": {
                     "tags": ["example"],
                     "operationId": "exampleAddNote",
                     "summary": "Save a note in the background",
+                    "security": [{"exampleToken": []}],
                     "requestBody": json_body(note),
                     "responses": {
                         "202": json_response("Queued"),
@@ -124,7 +171,7 @@ def register_openapi(settings, filters):
 
 @hookimpl
 def register_migrations():
-    return [Path(__file__).parent / "migrations"]
+    return [resources.files(__name__) / "migrations"]
 
 
 @hookimpl
@@ -150,12 +197,15 @@ def register_resources(settings):
 @hookimpl
 def actor_from_request(request, resources):
     token = request.headers.get("X-Example-Token")
-    expected = resources.settings.plugin_config.get("example", {}).get("token", "")
-    if token is None or not expected:
+    settings = resources.settings.example
+    if token is None or not settings.token:
         return None
-    if not hmac.compare_digest(token.encode(), expected.encode()):
+    if not hmac.compare_digest(token.encode(), settings.token.reveal().encode()):
         raise InvalidToken("Invalid example token.")
-    return Actor(id=request.headers.get("X-Example-User", "example-user"), kind="example")
+    user = request.headers.get("X-Example-User", "example-user")
+    if settings.allowed_users and user not in settings.allowed_users:
+        raise InvalidToken(f"{user} may not use the example token.")
+    return Actor(id=user, kind="example")
 
 
 @hookimpl
@@ -189,7 +239,8 @@ def register_company_filters(settings):
 
 
 def _hello(args, settings, plugins):
-    print(f"hello {args.name} from the example plugin")
+    # The first answer of the plugin's own hook (other plugins may implement it).
+    print(plugins.hook("example_greeting")(name=args.name)[0])
     return 0
 
 
@@ -207,9 +258,9 @@ def register_commands():
 
 @hookimpl
 def check_settings(settings):
-    token = settings.plugin_config.get("example", {}).get("token", "")
+    token = settings.example.token.reveal()
     if token and len(token) < 8:
-        return ["plugin_config.example.token must be at least 8 characters"]
+        return ["example.token must be at least 8 characters"]
     return []
 
 

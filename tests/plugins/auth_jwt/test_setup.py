@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
+from contacts_api import require_v1_read
 from contacts_api.core.app import create_app
 from contacts_api.core.appkeys import RESOURCES
-from contacts_api.core.auth import require_actor, require_owner, require_v1_read
+from contacts_api.core.auth import require_actor, require_owner
 from contacts_api.core.cli import main
 from contacts_api.core.hookspecs import hookimpl
 from contacts_api.core.plugins import PluginError
@@ -164,6 +165,7 @@ def embedded_dir():
     """A data directory outside pytest's (0700, re-tightened by every pytest
     start) so the embedded server's own system user can reach it."""
     path = Path(tempfile.mkdtemp(prefix="contacts-api-auth-test-"))
+    path.chmod(0o755)  # run as root, the server's own user must reach the data below
     yield path / "data"
     shutil.rmtree(path, ignore_errors=True)
 
@@ -205,7 +207,7 @@ class Probe:
 async def test_third_party_auth_plugin_authenticates_through_the_hook(
     make_client, settings_factory, example_plugin_installed
 ):
-    settings = settings_factory(**FAST, CONTACTS_API__PLUGIN_CONFIG__EXAMPLE__TOKEN="tok-12345")
+    settings = settings_factory(**FAST, CONTACTS_API__EXAMPLE__TOKEN="tok-12345")
     api = await make_client(settings, extra_plugins=[("probe", Probe())])
     headers = {"X-Example-Token": "tok-12345", "X-Example-User": "grace"}
     response = await api.get("/t/v1/things", headers=headers)

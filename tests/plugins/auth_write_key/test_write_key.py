@@ -4,7 +4,8 @@ apply the v1 policy the way every v1 route does (``core.auth``)."""
 import pytest
 from aiohttp import web
 
-from contacts_api.core.auth import get_actor, require_admin, require_v1_read, require_v1_write
+from contacts_api import require_v1_read, require_v1_write
+from contacts_api.core.auth import get_actor, require_admin
 from contacts_api.core.hookspecs import hookimpl
 from tests.conftest import WRITE_KEY
 from tests.plugins.auth_jwt import FAST, bearer, raw_get, register

@@ -1,0 +1,10 @@
+"""The apollo plugin's public API, for plugins that build on it (exports):
+
+    filters = contact_filters_for_url(plugins, url)  # {"person_titles": [...], ...}
+
+raises ``ValidationError`` (422) for a URL that is not an Apollo people search.
+"""
+
+from contacts_api.plugins.apollo.search import contact_filters_for_url
+
+__all__ = ["contact_filters_for_url"]
