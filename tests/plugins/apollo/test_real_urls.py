@@ -445,8 +445,14 @@ async def test_a_sort_companies_do_not_have_is_unmapped_for_companies(api):
 async def test_the_contract_is_in_the_openapi_document(api):
     document = await (await api.get("/openapi.json")).json()
     paths = document["paths"]
+    declared = document["components"]["parameters"]
+
+    def resolve(parameter):  # filter parameters are declared once and referenced
+        ref = parameter.get("$ref")
+        return declared[ref.rsplit("/", 1)[1]] if ref else parameter
+
     for path in ("/api/v1/contacts/", "/api/v2/contacts/", "/api/v1/contacts/count/"):
-        params = {p["name"]: p for p in paths[path]["get"]["parameters"]}
+        params = {p["name"]: p for p in map(resolve, paths[path]["get"]["parameters"])}
         assert "personNotTitles" in params["exclude_title_contains"]["description"], path
     search = paths["/api/v2/apollo/contacts"]["post"]
     answer = search["responses"]["200"]["content"]["application/json"]["schema"]
