@@ -27,6 +27,7 @@ PUBLIC_COLUMNS = [
     users.c.is_active,
     users.c.last_sign_in_at,
     users.c.created_at,
+    users.c.tokens_valid_after,  # read by the service, never serialized
     *(user_profiles.c[name] for name in PROFILE_FIELDS),
 ]
 WITH_PROFILE = users.outerjoin(user_profiles, user_profiles.c.user_id == users.c.id)

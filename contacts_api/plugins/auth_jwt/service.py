@@ -8,6 +8,8 @@ spec because it opens nothing: it only wraps the core's pools.)
 """
 
 import asyncio
+import datetime as dt
+import time
 from typing import Any
 
 from contacts_api.core.auth import Actor
@@ -75,7 +77,7 @@ class AuthService:
         if row is None or not row["is_active"]:
             raise InvalidToken("The token's user is unknown or deactivated.")
         valid_after = row["tokens_valid_after"]
-        if valid_after is not None and claims.issued_at < valid_after.timestamp():
+        if valid_after is not None and claims.issued_at <= valid_after.timestamp():
             raise InvalidToken("The token was revoked by a sign-out or a password change.")
         return Actor(
             id=str(row["id"]),
@@ -174,6 +176,7 @@ class AuthService:
         row = await self.users.get(user_id)
         if row is None:  # deleted meanwhile
             raise InvalidToken("The token's user is unknown or deactivated.")
+        await _after_cutoff(row["tokens_valid_after"])
         return {
             "user": user_json(row),
             "access_token": self.tokens.issue(user_id, ACCESS).token,
@@ -181,6 +184,16 @@ class AuthService:
             "token_type": "bearer",
             "expires_in": self.tokens.access_ttl_s,
         }
+
+
+async def _after_cutoff(valid_after: dt.datetime | None) -> None:
+    """Access tokens count from the second after ``tokens_valid_after`` (``iat``
+    is in whole seconds): a sign-in in the very second of a logout waits for
+    the next one, or its new token would be refused too."""
+    if valid_after is not None:
+        wait = valid_after.timestamp() + 1 - time.time()
+        if wait > 0:
+            await asyncio.sleep(wait)
 
 
 def auth_service(resources: Resources) -> AuthService:

@@ -39,8 +39,8 @@ def _at(epoch_s: int) -> dt.datetime:
 
 def access_cutoff() -> dt.datetime:
     """Now, in whole seconds of this server's clock (the clock and precision of
-    a token's ``iat``): a token issued in this very second, after the cutoff,
-    still counts."""
+    a token's ``iat``). Access tokens issued in this second or before are
+    refused; ``AuthService`` issues new ones from the next second on."""
     return _at(int(time.time()))
 
 

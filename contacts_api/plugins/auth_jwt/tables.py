@@ -32,7 +32,8 @@ users = sa.Table(
     _time("last_sign_in_at"),
     _now("created_at"),
     _now("updated_at"),
-    # Access tokens issued (iat) before it are refused: see sessions.access_cutoff.
+    # Access tokens issued (iat) in this second or before are refused: see
+    # sessions.access_cutoff.
     _time("tokens_valid_after"),
 )
 

@@ -8,6 +8,7 @@ import pytest
 from yarl import URL
 
 from contacts_api.core.appkeys import RESOURCES
+from contacts_api.plugins.auth_jwt.service import auth_service
 from tests.plugins.auth_jwt import (
     FAST,
     PASSWORD,
@@ -72,6 +73,27 @@ async def test_duplicate_email_in_another_case_is_a_conflict(api):
     assert await api.app[RESOURCES].db.fetch_val("SELECT count(*) FROM users") == 1
     # and logging in is case-insensitive too
     assert (await login(api, "Ada@EXAMPLE.com")).status == 200
+
+
+async def test_a_taken_email_is_refused_before_hashing(api):
+    """Hashing is the costly part of a registration: a taken email must not cost it."""
+    await register(api, "ada@example.com")
+    passwords = auth_service(api.app[RESOURCES]).passwords
+    hashed: list[str] = []
+    real_hash = passwords.hash
+
+    async def counting_hash(password: str) -> str:
+        hashed.append(password)
+        return await real_hash(password)
+
+    passwords.hash = counting_hash
+    response = await api.post(
+        "/api/v2/auth/register", json={"email": "ADA@example.com", "password": PASSWORD}
+    )
+    await expect_error(response, 409, "CONFLICT")
+    assert hashed == []
+    await register(api, "bob@example.com")
+    assert hashed == [PASSWORD]
 
 
 @pytest.mark.parametrize(
