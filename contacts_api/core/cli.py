@@ -91,6 +91,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     where = f"http://{settings.server.host}:{settings.server.port}"
     data = settings.data_dir() if requested.embedded_database else "external services"
     print(f"contacts-api listening on {where} (data: {data})", flush=True)
+    if requested.embedded_database and not settings.auth.registration_open:
+        data_env = f"CONTACTS_API_DATA_DIR={data} " if getattr(args, "data_dir", None) else ""
+        print(
+            "Registration is closed (auth.registration_open = false): create the first "
+            f"user with `{data_env}contacts-api users create EMAIL --admin`",
+            flush=True,
+        )
     workers = settings.server.workers
     if workers == 1:
         _serve_one(settings, reuse_port=False)

@@ -362,7 +362,6 @@ CHOICES: dict[str, tuple[str, ...]] = {
 POSITIVE = (
     "server.workers",
     "server.max_connections",
-    "server.body_read_timeout_s",
     "database.pool_max_size",
     "cache.memory_max_entries",
 )
@@ -387,6 +386,8 @@ def _check_values(settings: "Settings") -> None:
                 f"invalid value for server.trusted_proxies: {entry!r} is not an IP address "
                 "or network"
             ) from None
+    if not settings.server.body_read_timeout_s > 0:
+        raise SettingsError("invalid value for server.body_read_timeout_s: must be above 0")
     if not 0 <= settings.server.port <= 65535:
         raise SettingsError("invalid value for server.port: must be between 0 and 65535")
 
