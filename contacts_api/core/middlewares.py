@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 import psycopg2
 import redis.exceptions
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.streams import EmptyStreamReader, StreamReader
 from aiohttp.web_protocol import RequestPayloadError
 
@@ -100,6 +101,10 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         return error_response(
             BadRequest("The request body could not be decoded (check its Content-Encoding).")
         )
+    except HttpProcessingError as exc:  # e.g. a multipart part with malformed headers
+        if not 400 <= (exc.code or 400) < 500:
+            raise
+        return error_response(BadRequest(f"Malformed request: {type(exc).__name__}."))
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
