@@ -113,6 +113,12 @@ def _merge(into: dict[str, Any], fragment: dict[str, Any], where: str) -> None:
             into[key] = value
 
 
+V1_ONLY = (
+    "A v1 credential only: on a v2 route (/api/v2/...) it is not a credential at all "
+    "(401 NOT_AUTHENTICATED where one is needed)."
+)
+
+
 def assemble(fragments: list[dict[str, Any]], *, title: str, version: str) -> dict[str, Any]:
     """Merge fragments into one document (paths and components merged by name)."""
     document: dict[str, Any] = {
@@ -127,8 +133,18 @@ def assemble(fragments: list[dict[str, Any]], *, title: str, version: str) -> di
             "schemas": {"Error": ERROR_SCHEMA},
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
-                "writeKey": {"type": "apiKey", "in": "header", "name": "X-Contacts-Write-Key"},
-                "readKey": {"type": "apiKey", "in": "header", "name": "X-Contacts-Read-Key"},
+                "writeKey": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "X-Contacts-Write-Key",
+                    "description": V1_ONLY,
+                },
+                "readKey": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "X-Contacts-Read-Key",
+                    "description": V1_ONLY,
+                },
             },
         },
         "tags": [],
