@@ -154,6 +154,10 @@ class BodyIdleTimer:
         self._handle: asyncio.TimerHandle | None = None
         self._cancelling = 0
 
+    @property
+    def fired(self) -> bool:
+        return self._fired
+
     def assert_timeout(self) -> None:
         if self._fired:
             raise RequestTimeout()
@@ -187,9 +191,16 @@ def body_timeout_middleware(timeout_s: float) -> Callable:
     @web.middleware
     async def body_timeout(request: web.Request, handler: Handler) -> web.StreamResponse:
         stream = request.content
-        if type(stream) is StreamReader and not isinstance(stream, EmptyStreamReader):
-            stream._timer = BodyIdleTimer(timeout_s)  # see BodyIdleTimer
-        return await handler(request)
+        if type(stream) is not StreamReader or isinstance(stream, EmptyStreamReader):
+            return await handler(request)
+        timer = BodyIdleTimer(timeout_s)
+        previous, stream._timer = stream._timer, timer  # see BodyIdleTimer
+        try:
+            return await handler(request)
+        finally:
+            stream._timer = previous  # aiohttp drains an unread body itself, under its own limit
+            if timer.fired:  # ... but not this one: nothing more will come; the 408 closes
+                stream.feed_eof()
 
     return body_timeout
 

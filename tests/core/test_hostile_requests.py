@@ -6,6 +6,7 @@ X-Forwarded-For only through trusted proxies."""
 import asyncio
 import gzip
 import json
+import logging
 
 import pytest
 from aiohttp import web
@@ -139,7 +140,7 @@ async def _raw_request(port: int, head: bytes, body: bytes) -> tuple[bytes, floa
 
 
 async def test_an_unfinished_body_times_out_with_408_and_a_closed_connection(
-    make_client, settings_factory
+    make_client, settings_factory, caplog
 ):
     settings = settings_factory(CONTACTS_API__SERVER__BODY_READ_TIMEOUT_S="0.5")
     client = await make_client(settings, extra_plugins=[("echo", Echo())])
@@ -151,6 +152,7 @@ async def test_an_unfinished_body_times_out_with_408_and_a_closed_connection(
     assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
     assert json.loads(answer.partition(b"\r\n\r\n")[2])["error_code"] == "REQUEST_TIMEOUT"
     assert 0.4 < took < 5  # reader.read() returned: the server closed the connection
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]  # an answer, not a crash
 
 
 async def test_a_slow_but_steady_body_is_not_cut(make_client, settings_factory):
