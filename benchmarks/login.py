@@ -105,6 +105,7 @@ async def run(database_url: str, prefix: str, data_dir: str) -> bool:
             "CONTACTS_API__SERVER__ACCESS_LOG": "false",
             "CONTACTS_API__BROKER__BACKEND": "memory",
             "CONTACTS_API__EMBEDDED__DATA_DIR": data_dir,
+            "CONTACTS_API__AUTH__REGISTRATION_OPEN": "true",  # closed by default
         }
     )
     runner = web.AppRunner(create_app(settings))

@@ -6,8 +6,10 @@
 
     async def test_hello():
         async with app_client([("hello", my_plugin)]) as client:
-            response = await client.get("/api/v2/hello", headers=client.write_key_headers)
-            assert response.status == 200
+            response = await client.post("/api/v1/hello", headers=client.write_key_headers)
+            assert response.status == 201
+
+(The write key is a v1 credential only: a v2 route answers 401 to it.)
 
 ``app_client`` creates a database named ``contacts_api_test_<random>`` through
 an admin connection (``TEST_DATABASE_URL``, else ``DATABASE_URL``, else the

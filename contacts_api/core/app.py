@@ -18,6 +18,7 @@ from contacts_api.core.appkeys import (
     FilterRegistries,
 )
 from contacts_api.core.middlewares import (
+    body_timeout_middleware,
     errors_middleware,
     observe_middleware,
     stamp_headers,
@@ -27,6 +28,7 @@ from contacts_api.core.migrations import apply_migrations
 from contacts_api.core.plugins import PluginError, Plugins
 from contacts_api.core.resources import Resources, ResourceSpec, attach, resource_specs
 from contacts_api.core.routes import build_openapi_document, core_routes, docs_static_path
+from contacts_api.core.serving import serve_with_limits
 from contacts_api.core.settings import Settings
 from contacts_api.core.signing import Signer
 
@@ -50,12 +52,16 @@ def create_app(
     if problems:
         raise PluginError("invalid settings: " + "; ".join(problems))
 
-    middlewares = [observe_middleware(settings.server)]
+    middlewares = [
+        observe_middleware(settings.server),
+        body_timeout_middleware(settings.server.body_read_timeout_s),
+    ]
     if settings.server.trusted_hosts:
         middlewares.append(trusted_hosts_middleware(settings.server.trusted_hosts))
     middlewares.append(errors_middleware)
 
     app = web.Application(middlewares=middlewares, client_max_size=settings.server.max_body_bytes)
+    serve_with_limits(app, settings)  # connection cap, JSON answers to unparsable requests
     app[SETTINGS] = settings
     app[PLUGINS] = plugins
     app[SIGNER] = Signer(settings)

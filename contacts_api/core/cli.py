@@ -130,6 +130,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     setup_logging(settings)
     data = settings.data_dir() if requested.embedded_database else "external services"
     listening = f"contacts-api listening on {_where(settings)} (data: {data})"
+    if requested.embedded_database and not settings.auth.registration_open:
+        data_arg = f" --data-dir {data}" if getattr(args, "data_dir", None) else ""
+        listening += (
+            "\nRegistration is closed (auth.registration_open = false): create the first "
+            f"user with `contacts-api users create EMAIL --admin{data_arg}`"
+        )
     workers = settings.server.workers
     if workers == 1:
         asyncio.run(_serve(settings, False, lambda: print(listening, flush=True)))

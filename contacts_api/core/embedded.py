@@ -13,6 +13,7 @@ would widen the permissions of every parent of the data directory, up to
 ``/``, and of its own binaries. Here it changes nothing outside the data
 directory: the data directory (``/var/lib/contacts-api`` by default for root)
 is given to that user, and a parent it cannot traverse is reported instead.
+The data directory is private: 0700 (``_private_dir``).
 """
 
 import contextlib
@@ -91,7 +92,7 @@ def _no_permission_changes_outside(data_dir: Path) -> Iterator[None]:
     user = _service_user()
     data_dir.mkdir(parents=True, exist_ok=True)
     os.chown(data_dir, user.pw_uid, user.pw_gid)
-    data_dir.chmod(0o750)
+    data_dir.chmod(0o700)  # its owner (PostgreSQL's user) and root only
 
     def check_prefix(path: Path) -> None:
         _check_reachable(path, user)
@@ -152,6 +153,17 @@ def _kept_secret(path: Path) -> str:
     return value
 
 
+def _private_dir(path: Path) -> None:
+    """The data directory holds the database, stored files and secrets: only
+    its owner may list or read it (0700, also for one made by an older version
+    with the default 0755). Run as root, its owner is PostgreSQL's service user
+    (``_no_permission_changes_outside``), and root reaches it anyway;
+    everything inside stays private (``files`` 0700, secrets 0600)."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.stat().st_mode & 0o777 != 0o700:
+        path.chmod(0o700)
+
+
 def prepare_embedded(settings: Settings) -> Settings:
     """Start what embedded mode needs and return settings that point at it.
 
@@ -160,8 +172,9 @@ def prepare_embedded(settings: Settings) -> Settings:
     if not settings.embedded_database:
         return settings
     data_dir = settings.data_dir()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    _private_dir(data_dir)
     url = _start_postgres(data_dir)
+    _private_dir(data_dir)  # again: the start may have created or handed it over
     # "auto" means: migrate with the embedded database. Decide it here, before the
     # URL is filled in and the settings stop looking embedded.
     migrate = "true" if settings.migrate_on_startup else "false"

@@ -22,6 +22,7 @@ __all__ = [
     "NotFound",
     "PayloadTooLarge",
     "RateLimited",
+    "RequestTimeout",
     "ServiceUnavailable",
     "ValidationError",
     "field_error",
@@ -36,6 +37,9 @@ class ApiError(Exception):
     status: int = 500
     error_code: str = "INTERNAL_ERROR"
     default_detail: str = "Internal server error."
+
+    # The connection cannot serve another request (e.g. a body left half-read).
+    close_connection: bool = False
 
     def __init__(self, detail: str | None = None, *, headers: dict[str, str] | None = None):
         self.detail = detail or self.default_detail
@@ -80,6 +84,14 @@ class MethodNotAllowed(ApiError):
 
 class Conflict(ApiError):
     status, error_code, default_detail = 409, "CONFLICT", "Conflict with stored data."
+
+
+class RequestTimeout(ApiError):
+    """The client stopped sending its body (``server.body_read_timeout_s``)."""
+
+    status, error_code = 408, "REQUEST_TIMEOUT"
+    default_detail = "The request body did not arrive in time."
+    close_connection = True
 
 
 class PayloadTooLarge(ApiError):

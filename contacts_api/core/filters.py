@@ -131,6 +131,8 @@ _INT = re.compile(r"[+-]?\d+")
 
 def _parse_value(spec: FilterSpec, text: str) -> Any:
     kind = spec.kind
+    if "\x00" in text:  # PostgreSQL text cannot hold it, whatever the kind
+        raise ValueError("must not contain NUL characters")
     if kind == "text":
         return unicodedata.normalize("NFC", text)
     if kind == "choice":
@@ -179,10 +181,13 @@ def parse_time_bound(text: str) -> TimeBound:
             start = dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
             return TimeBound(start, start + dt.timedelta(days=1), True)
         moment = dt.datetime.fromisoformat(text.replace("z", "Z"))
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=dt.UTC)
+        moment.astimezone(dt.UTC)  # 9999-12-31T23:00-05:00 is past the last datetime
     except ValueError:
         raise ValueError(f"not a date or RFC 3339 timestamp: {text!r}") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
+    except OverflowError:  # the day after 9999-12-31
+        raise ValueError(f"out of range (the last day is 9999-12-30): {text!r}") from None
     return TimeBound(moment, moment, False)
 
 

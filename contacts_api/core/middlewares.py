@@ -1,7 +1,7 @@
 """Middlewares, one concern each. Order (outermost first):
 
-``observe`` (request id, timing header, access log, gzip) ->
-``trusted_hosts`` -> ``errors`` (innermost, so the others see JSON errors).
+``observe`` (request id, timing header, access log, gzip) -> ``body_timeout``
+-> ``trusted_hosts`` -> ``errors`` (innermost, so the others see JSON errors).
 CORS is handled by aiohttp-cors on the routes themselves (``core.app``).
 """
 
@@ -16,12 +16,23 @@ from collections.abc import Awaitable, Callable
 import psycopg2
 import redis.exceptions
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.streams import EmptyStreamReader, StreamReader
+from aiohttp.web_protocol import RequestPayloadError
 
 from contacts_api.core.appkeys import REQUEST_ID, STARTED
-from contacts_api.core.errors import ApiError, BadRequest, InternalError, ServiceUnavailable
+from contacts_api.core.errors import (
+    ApiError,
+    BadRequest,
+    InternalError,
+    RequestTimeout,
+    ServiceUnavailable,
+)
+from contacts_api.core.requests import client_address
 from contacts_api.core.settings import ServerSettings
 
 __all__ = [
+    "body_timeout_middleware",
     "error_response",
     "errors_middleware",
     "observe_middleware",
@@ -57,7 +68,10 @@ _HTTP_DETAILS = {
 
 
 def error_response(error: ApiError) -> web.Response:
-    return web.json_response(error.body(), status=error.status, headers=error.headers)
+    response = web.json_response(error.body(), status=error.status, headers=error.headers)
+    if error.close_connection:
+        response.force_close()
+    return response
 
 
 def _unavailable(exc: BaseException) -> str | None:
@@ -83,6 +97,14 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         return await handler(request)
     except ApiError as error:
         return error_response(error)
+    except RequestPayloadError:  # a body aiohttp cannot decode, read outside read_json
+        return error_response(
+            BadRequest("The request body could not be decoded (check its Content-Encoding).")
+        )
+    except HttpProcessingError as exc:  # e.g. a multipart part with malformed headers
+        if not 400 <= (exc.code or 400) < 500:
+            raise
+        return error_response(BadRequest(f"Malformed request: {type(exc).__name__}."))
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -110,6 +132,77 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
             request.get(REQUEST_ID, "-"),
         )
         return error_response(InternalError())
+
+
+class BodyIdleTimer:
+    """Bounds each wait of a request body stream for more bytes.
+
+    aiohttp reads a body with no timeout of its own: a client that sends the
+    headers and one byte of a promised body holds its connection (and a file
+    descriptor) forever. aiohttp's ``StreamReader`` enters its ``_timer`` around
+    every wait for data (the client side uses it for read timeouts); this
+    timer cancels a wait that lasts ``timeout_s`` and turns it into 408
+    ``REQUEST_TIMEOUT`` (the connection is then closed). Like nginx's
+    ``client_body_timeout``, it bounds the silence between two reads, not the
+    whole upload, so a slow but steady 1 GB upload is fine.
+    """
+
+    def __init__(self, timeout_s: float):
+        self.timeout_s = timeout_s
+        self._fired = False
+        self._task: asyncio.Task | None = None
+        self._handle: asyncio.TimerHandle | None = None
+        self._cancelling = 0
+
+    @property
+    def fired(self) -> bool:
+        return self._fired
+
+    def assert_timeout(self) -> None:
+        if self._fired:
+            raise RequestTimeout()
+
+    def __enter__(self) -> "BodyIdleTimer":
+        self.assert_timeout()
+        self._task = asyncio.current_task()
+        if self._task is not None:
+            self._cancelling = self._task.cancelling()
+            self._handle = asyncio.get_running_loop().call_later(self.timeout_s, self._fire)
+        return self
+
+    def _fire(self) -> None:
+        self._fired = True
+        if self._task is not None:
+            self._task.cancel()
+
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+        if exc_type is asyncio.CancelledError and self._fired and self._task is not None:
+            if self._task.uncancel() > self._cancelling:
+                return  # cancelled from outside too (shutdown): let that through
+            raise RequestTimeout()
+
+
+def body_timeout_middleware(timeout_s: float) -> Callable:
+    """Every request body is read under a ``BodyIdleTimer``."""
+
+    @web.middleware
+    async def body_timeout(request: web.Request, handler: Handler) -> web.StreamResponse:
+        stream = request.content
+        if type(stream) is not StreamReader or isinstance(stream, EmptyStreamReader):
+            return await handler(request)
+        timer = BodyIdleTimer(timeout_s)
+        previous, stream._timer = stream._timer, timer  # see BodyIdleTimer
+        try:
+            return await handler(request)
+        finally:
+            stream._timer = previous  # aiohttp drains an unread body itself, under its own limit
+            if timer.fired:  # ... but not this one: nothing more will come; the 408 closes
+                stream.feed_eof()
+
+    return body_timeout
 
 
 def trusted_hosts_middleware(trusted: list[str]) -> Callable:
@@ -181,7 +274,7 @@ def _log_access(
         "path": request.path,
         "status": status,
         "duration_ms": round(seconds * 1000, 2),
-        "remote": request.remote,
+        "remote": client_address(request),
     }
     if as_json:
         access_log.info(json.dumps(fields))

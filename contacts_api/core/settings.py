@@ -15,12 +15,14 @@ refused, and every failure names the offending key. Secrets are ``Secret``
 values: they print as ``'**********'`` and only ``.reveal()`` gives the text.
 """
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import attrs
 import cattrs
@@ -32,6 +34,7 @@ __all__ = [
     "SettingsError",
     "SettingsSection",
     "load_settings",
+    "redact_url",
     "redacted",
 ]
 
@@ -72,6 +75,11 @@ class ServerSettings:
     max_body_bytes: int
     # Signs cursors and local download links; see core.signing for the fallbacks.
     signing_secret: Secret
+    # Security (README "Security"): peers whose X-Forwarded-For is believed,
+    # open connections per process, and the longest wait for the next body bytes.
+    trusted_proxies: list[str] = attrs.Factory(list)
+    max_connections: int = 1000
+    body_read_timeout_s: float = 30.0
 
 
 @attrs.frozen
@@ -134,6 +142,15 @@ class AuthSettings:
     bcrypt_rounds: int
     login_max_failures: int
     login_window_s: int
+    # Failed logins from one address on every account, before 429.
+    login_address_max_failures: int = 100
+    # Failed logins of one account (from anywhere) before its logins slow down,
+    # and the longest such delay (no hard lock-out: see plugins/auth_jwt/ratelimit.py).
+    login_delay_after_failures: int = 10
+    login_max_delay_s: float = 10.0
+    # Registrations per client address and window.
+    registration_max_per_address: int = 5
+    registration_window_s: int = 3600
 
 
 @attrs.frozen
@@ -333,22 +350,71 @@ def unstructure(settings: Settings) -> dict[str, Any]:
     return {name: _converter.unstructure(getattr(settings, name)) for name in CORE_SECTIONS}
 
 
+REDACTED = "**********"
+# A key containing one of these words holds a credential (plugin_config is free-form).
+SECRET_WORDS = (
+    "secret",
+    "password",
+    "passwd",
+    "token",
+    "key",
+    "dsn",
+    "credential",
+    "auth",
+    "private",
+)
+
+
 def redacted(settings: Settings) -> dict[str, Any]:
     """Every section, the plugins' included, as nested dicts with every secret
-    replaced by ``"**********"``."""
+    replaced by ``"**********"``: ``Secret`` values, the password of any URL
+    (``s3://user:password@host``), and, in plugins' sections (third-party
+    plugins may type a credential as plain text), any value under a field or
+    key whose name names a credential."""
 
-    def walk(obj: Any) -> Any:
+    def walk(obj: Any, by_name: bool) -> Any:
         if isinstance(obj, Secret):
-            return "**********" if obj else ""
+            return REDACTED if obj else ""
         if attrs.has(type(obj)):
-            return {f.name: walk(getattr(obj, f.name)) for f in attrs.fields(type(obj))}
-        if isinstance(obj, dict):
-            return {k: walk(v) for k, v in obj.items()}
-        return obj
+            items = ((f.name, getattr(obj, f.name)) for f in attrs.fields(type(obj)))
+        elif isinstance(obj, dict):
+            items = obj.items()
+        elif isinstance(obj, list):
+            return [walk(item, by_name) for item in obj]
+        elif isinstance(obj, str):
+            return redact_url(obj)
+        else:
+            return obj
+        return {
+            k: (REDACTED if by_name and v and _looks_secret(k) else walk(v, by_name))
+            for k, v in items
+        }
 
-    view = {name: walk(getattr(settings, name)) for name in CORE_SECTIONS}
-    view.update((name, walk(section)) for name, section in sorted(settings.sections.items()))
+    view = {name: walk(getattr(settings, name), False) for name in CORE_SECTIONS}
+    view.update((name, walk(section, True)) for name, section in sorted(settings.sections.items()))
     return view
+
+
+def _looks_secret(key: str) -> bool:
+    key = key.lower()
+    return any(word in key for word in SECRET_WORDS)
+
+
+def redact_url(text: str) -> str:
+    """``text`` with the password of a URL's ``user:password@`` part replaced;
+    anything that is not such a URL is returned as it is."""
+    if "@" not in text or "://" not in text:
+        return text
+    try:
+        parts = urlsplit(text)
+        password = parts.password
+    except ValueError:  # not a URL after all (e.g. an unclosed IPv6 bracket)
+        return text
+    if not password:
+        return text
+    userinfo, _, host = parts.netloc.rpartition("@")
+    user = userinfo.partition(":")[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:{REDACTED}@{host}"))
 
 
 # Settings restricted to a few words, checked after structuring so the
@@ -361,7 +427,12 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "auth.jwt_algorithm": ("HS256", "HS384", "HS512"),
     "server.log_level": ("DEBUG", "INFO", "WARNING", "ERROR"),
 }
-POSITIVE = ("server.workers", "database.pool_max_size", "cache.memory_max_entries")
+POSITIVE = (
+    "server.workers",
+    "server.max_connections",
+    "database.pool_max_size",
+    "cache.memory_max_entries",
+)
 
 
 def _check_values(settings: "Settings") -> None:
@@ -375,6 +446,16 @@ def _check_values(settings: "Settings") -> None:
         section, key = dotted.split(".")
         if getattr(getattr(settings, section), key) < 1:
             raise SettingsError(f"invalid value for {dotted}: must be at least 1")
+    for entry in settings.server.trusted_proxies:
+        try:
+            ipaddress.ip_network(entry.strip(), strict=False)
+        except ValueError:
+            raise SettingsError(
+                f"invalid value for server.trusted_proxies: {entry!r} is not an IP address "
+                "or network"
+            ) from None
+    if not settings.server.body_read_timeout_s > 0:
+        raise SettingsError("invalid value for server.body_read_timeout_s: must be above 0")
     if not 0 <= settings.server.port <= 65535:
         raise SettingsError("invalid value for server.port: must be between 0 and 65535")
 

@@ -4,11 +4,20 @@ import json
 import logging
 import re
 
+import attrs
 import pytest
 
 from contacts_api.core.cli import main
+from contacts_api.core.hookspecs import hookimpl
 from contacts_api.core.plugins import Plugins
-from contacts_api.core.settings import Secret, SettingsError, load_settings, redacted
+from contacts_api.core.settings import (
+    Secret,
+    SettingsError,
+    SettingsSection,
+    load_settings,
+    redact_url,
+    redacted,
+)
 from contacts_api.plugins.contacts.settings import ContactsSettings
 
 
@@ -196,3 +205,74 @@ def test_signer_round_trips_and_refuses_tampering_and_other_purposes():
     other = Signer(load_settings(environ={"SIGNING_SECRET": "t" * 40}))
     with pytest.raises(BadSignature):
         other.unsign(token, "cursor")
+
+
+@attrs.frozen
+class CrmSettings:
+    """A third-party plugin's section that types its credentials as plain text."""
+
+    dsn: str = ""
+    credentials: str = ""
+    auth_header: str = ""
+    private_pem: str = ""
+    smtp_passwd: str = ""
+    webhook: str = ""
+    region: str = ""
+
+
+class CrmPlugin:
+    @hookimpl
+    def register_settings(self):
+        return [SettingsSection("crm", CrmSettings)]
+
+
+def test_config_redacts_url_passwords_and_credential_like_plugin_keys():
+    """Issue 14: an endpoint URL with ``user:password@`` and plugin settings
+    named like credentials used to be printed as they are."""
+    hidden = {
+        "S3_ENDPOINT_URL": "https://minio:url-pass-1@s3.internal:9000/",
+        "CONTACTS_API__CRM__DSN": "mysql://crm:dsn-pass-2@crm/db",
+        "CONTACTS_API__CRM__CREDENTIALS": "cred-value-3",
+        "CONTACTS_API__CRM__AUTH_HEADER": "Basic auth-value-4",
+        "CONTACTS_API__CRM__PRIVATE_PEM": "pem-value-5",
+        "CONTACTS_API__CRM__SMTP_PASSWD": "passwd-value-6",
+        "CONTACTS_API__CRM__WEBHOOK": "https://hook:hook-pass-7@hooks.example/x",
+    }
+    environ = {**hidden, "CONTACTS_API__CRM__REGION": "eu-west-1"}
+    plugins = Plugins.load(load_settings(environ=environ), extra=[("crm", CrmPlugin())])
+    out = json.dumps(redacted(plugins.settings))
+    for secret in ("url-pass-1", "dsn-pass-2", "cred-value-3", "auth-value-4", "pem-value-5"):
+        assert secret not in out
+    assert "passwd-value-6" not in out and "hook-pass-7" not in out
+    printed = json.loads(out)
+    assert printed["storage"]["s3_endpoint_url"] == "https://minio:**********@s3.internal:9000/"
+    assert printed["crm"]["webhook"] == "https://hook:**********@hooks.example/x"
+    assert printed["crm"]["region"] == "eu-west-1"  # not a credential
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("https://s3.example.com", "https://s3.example.com"),
+        ("https://user@host/", "https://user@host/"),
+        ("postgresql://u:p@h/db", "postgresql://u:**********@h/db"),
+        ("http://[::1:bad@x", "http://[::1:bad@x"),  # not a URL: left alone, no crash
+        ("a@b.com", "a@b.com"),
+    ],
+)
+def test_redact_url(text, expected):
+    assert redact_url(text) == expected
+
+
+def test_trusted_proxies_must_be_addresses_or_networks():
+    settings = load_settings(environ={"CONTACTS_API__SERVER__TRUSTED_PROXIES": "10.0.0.0/8, ::1"})
+    assert settings.server.trusted_proxies == ["10.0.0.0/8", "::1"]
+    with pytest.raises(SettingsError, match="server.trusted_proxies"):
+        load_settings(environ={"CONTACTS_API__SERVER__TRUSTED_PROXIES": "proxy.internal"})
+
+
+def test_secure_defaults():
+    settings = load_settings(environ={})
+    assert settings.auth.registration_open is False
+    assert settings.server.trusted_proxies == []
+    assert settings.server.max_connections >= 100 and 0 < settings.server.body_read_timeout_s

@@ -89,3 +89,19 @@ async def test_check_fails_for_a_missing_bucket(s3_endpoint, tmp_path):
     async with open_storage(settings.storage, tmp_path) as storage:
         with pytest.raises(Exception, match="404|Not ?Found|NoSuchBucket"):
             await storage.check()
+
+
+async def test_local_files_are_private(tmp_path):
+    """Uploads and exports hold personal data: 0600 files in 0700 directories."""
+    from contacts_api.core.resources.storage import LocalStorage
+
+    root = tmp_path / "new" / "files"
+    storage = LocalStorage(root)
+
+    async def chunks():
+        yield b"email\nada@example.com\n"
+
+    await storage.write("exports/2026/one.csv", chunks())
+    assert (root / "exports/2026/one.csv").stat().st_mode & 0o777 == 0o600
+    for directory in (root, root / "exports", root / "exports/2026"):
+        assert directory.stat().st_mode & 0o777 == 0o700, directory

@@ -111,18 +111,20 @@ def test_embedded_mode_starts_from_an_empty_directory(serve, outside_tmp):
     took = _wait_healthy(process, port, timeout=30)
     status, ready = _get(port, "/ready")
     assert status == 200 and ready["checks"]["database"] == "ok"
-    registered = _post(
-        port,
-        "/api/v2/auth/register",
-        {"email": "first@example.com", "password": "correct horse battery"},
-    )
-    assert registered[0] == 201, registered  # the users table exists: migrations ran
+    # registration is closed by default; a login reads the users table: migrations ran
+    credentials = {"email": "first@example.com", "password": "correct horse battery"}
+    assert _post(port, "/api/v2/auth/register", credentials)[0] == 403
+    assert _post(port, "/api/v2/auth/login", credentials)[0] == 401
     assert (data_dir / "pgdata" / "PG_VERSION").is_file()
     assert (data_dir / "files").is_dir()
+    # personal data is private: traversal only for PostgreSQL's own user (root runs)
+    assert data_dir.stat().st_mode & 0o777 == 0o700
+    assert (data_dir / "files").stat().st_mode & 0o777 == 0o700
     process.send_signal(signal.SIGTERM)
     assert process.wait(30) == 0
     output = process.stdout.read().decode()
     assert f"listening on http://127.0.0.1:{port}" in output and str(data_dir) in output
+    assert "contacts-api users create EMAIL --admin" in output
     print(f"embedded mode answered /health after {took:.1f} s")
 
 

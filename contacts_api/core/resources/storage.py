@@ -63,12 +63,29 @@ async def _limited(chunks: AsyncIterable[bytes], max_bytes: int | None) -> Async
         yield chunk
 
 
+# Stored files hold personal data: readable by the server's user only.
+FILE_MODE, DIR_MODE = 0o600, 0o700
+
+
+def _private_dirs(path: Path) -> None:
+    """``mkdir -p`` where every directory it creates is ``DIR_MODE`` (``Path.mkdir``
+    gives missing parents the default mode)."""
+    missing = []
+    while not path.exists():
+        missing.append(path)
+        path = path.parent
+    for directory in reversed(missing):
+        directory.mkdir(mode=DIR_MODE, exist_ok=True)
+
+
 class LocalStorage:
+    """Files under ``root``: 0600 in 0700 directories (made so when created here)."""
+
     kind = "local"
 
     def __init__(self, root: Path):
         self.root = root
-        self.root.mkdir(parents=True, exist_ok=True)
+        _private_dirs(self.root)
 
     def path(self, key: str) -> Path:
         path = (self.root / key).resolve()
@@ -78,11 +95,12 @@ class LocalStorage:
 
     async def write(self, key, chunks, *, max_bytes=None, content_type="") -> int:
         path = self.path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _private_dirs(path.parent)
         tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
         size = 0
         try:
-            with open(tmp, "wb") as out:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+            with os.fdopen(fd, "wb") as out:
                 async for chunk in _limited(chunks, max_bytes):
                     await asyncio.to_thread(out.write, chunk)
                     size += len(chunk)

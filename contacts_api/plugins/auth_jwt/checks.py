@@ -29,7 +29,13 @@ def settings_problems(settings: Settings, *, need_secret: bool = True) -> list[s
         "refresh_token_ttl_s",
         "login_max_failures",
         "login_window_s",
+        "login_address_max_failures",
+        "login_delay_after_failures",
+        "registration_max_per_address",
+        "registration_window_s",
     ):
         if getattr(auth, key) < 1:
             problems.append(f"auth.{key} must be at least 1")
+    if auth.login_max_delay_s < 0:
+        problems.append("auth.login_max_delay_s must not be negative")
     return problems

@@ -7,7 +7,7 @@ from contacts_api.core.openapi import error_response_refs, json_body, json_respo
 __all__ = ["fragment"]
 
 BEARER = [{"bearer": []}]
-ADMIN = [{"bearer": []}, {"writeKey": []}]  # an admin user, or the operator's write key
+ADMIN = [{"bearer": []}]  # an admin user's token (the write key is not a v2 credential)
 NULLABLE_TEXT = {"type": ["string", "null"]}
 
 
@@ -107,6 +107,13 @@ LIST_PARAMETERS = [
 ]
 
 
+ADMIN_ONLY = (
+    "Needs the bearer token of a user with the admin role. The v1 write key is not a "
+    "v2 credential (401); the first administrator is made with "
+    "`contacts-api users create EMAIL --admin`."
+)
+
+
 def _op(
     op_id: str,
     summary: str,
@@ -151,7 +158,14 @@ def fragment() -> dict[str, Any]:
                     403,
                     409,
                     422,
+                    429,
                     security=None,
+                    description="Closed by default (`auth.registration_open`): 403 "
+                    "`FORBIDDEN` then, and accounts are made with `contacts-api users create`. "
+                    "When open, each client address may register "
+                    "`auth.registration_max_per_address` times per "
+                    "`auth.registration_window_s` (429 `RATE_LIMITED` after); a taken email "
+                    "is 409.",
                     body=json_body(
                         _obj(
                             {
@@ -174,6 +188,11 @@ def fragment() -> dict[str, Any]:
                     422,
                     429,
                     security=None,
+                    description="Failed logins are counted per (account, client address): "
+                    "429 from `auth.login_max_failures` on, for that pair only; per address on "
+                    "every account (429 from `auth.login_address_max_failures`); and per account "
+                    "from everywhere, which slows its logins down (1, 2, 4 ... s, at most "
+                    "`auth.login_max_delay_s`) but never refuses them.",
                     body=json_body(
                         _obj(
                             {"email": {"type": "string"}, "password": {"type": "string"}},
@@ -197,7 +216,8 @@ def fragment() -> dict[str, Any]:
             "/api/v2/auth/logout": {
                 "post": _op(
                     "authLogout",
-                    "Revoke a refresh token (and its sign-in)",
+                    "Revoke a refresh token (and its sign-in); the user's access tokens "
+                    "issued until now stop working",
                     NO_CONTENT,
                     400,
                     401,
@@ -222,7 +242,8 @@ def fragment() -> dict[str, Any]:
             "/api/v2/users/me/password": {
                 "post": _op(
                     "usersChangePassword",
-                    "Change the caller's password; signs out every refresh token",
+                    "Change the caller's password; signs out every session (refresh and "
+                    "access tokens)",
                     NO_CONTENT,
                     400,
                     401,
@@ -247,6 +268,7 @@ def fragment() -> dict[str, Any]:
                     422,
                     security=ADMIN,
                     parameters=LIST_PARAMETERS,
+                    description=ADMIN_ONLY,
                 )
             },
             "/api/v2/users/{id}": {
@@ -259,6 +281,7 @@ def fragment() -> dict[str, Any]:
                     404,
                     security=ADMIN,
                     parameters=[USER_ID],
+                    description=ADMIN_ONLY,
                 ),
                 "patch": _op(
                     "usersUpdate",
@@ -271,6 +294,7 @@ def fragment() -> dict[str, Any]:
                     422,
                     security=ADMIN,
                     parameters=[USER_ID],
+                    description=ADMIN_ONLY,
                     body=json_body(
                         _obj(
                             {

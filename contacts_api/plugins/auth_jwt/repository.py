@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from contacts_api.core.errors import Conflict
 from contacts_api.core.resources.database import Database
 from contacts_api.core.sql import Prepared
+from contacts_api.plugins.auth_jwt.sessions import access_cutoff
 from contacts_api.plugins.auth_jwt.tables import (
     PROFILE_FIELDS,
     refresh_tokens,
@@ -26,15 +27,16 @@ PUBLIC_COLUMNS = [
     users.c.is_active,
     users.c.last_sign_in_at,
     users.c.created_at,
+    users.c.tokens_valid_after,  # read by the service, never serialized
     *(user_profiles.c[name] for name in PROFILE_FIELDS),
 ]
 WITH_PROFILE = users.outerjoin(user_profiles, user_profiles.c.user_id == users.c.id)
 
 # Hot paths (every bearer request, every login): compiled once.
 _ACTOR = Prepared(
-    sa.select(users.c.id, users.c.email, users.c.role, users.c.is_active).where(
-        users.c.id == sa.bindparam("id")
-    )
+    sa.select(
+        users.c.id, users.c.email, users.c.role, users.c.is_active, users.c.tokens_valid_after
+    ).where(users.c.id == sa.bindparam("id"))
 )
 _BY_EMAIL = Prepared(
     sa.select(users.c.id, users.c.password_hash, users.c.is_active).where(
@@ -55,6 +57,13 @@ class UserRepository:
 
     async def credentials(self, email: str) -> Row | None:
         return await self.db.fetch_one(_BY_EMAIL.sql, _BY_EMAIL.params(email=email))
+
+    async def email_taken(self, email: str) -> bool:
+        """Whether a user has this email (compared as the unique index does)."""
+        found = await self.db.fetch_val(
+            sa.select(users.c.id).where(sa.func.lower(users.c.email) == sa.func.lower(email))
+        )
+        return found is not None
 
     async def get(self, user_id: str) -> Row | None:
         query = sa.select(*PUBLIC_COLUMNS).select_from(WITH_PROFILE).where(users.c.id == user_id)
@@ -99,12 +108,16 @@ class UserRepository:
         )
 
     async def set_password(self, user_id: str, password_hash: str) -> None:
-        """New password; every refresh token of the user stops working."""
+        """New password; every refresh and access token of the user stops working."""
         async with self.db.transaction() as tx:
             await tx.execute(
                 sa.update(users)
                 .where(users.c.id == user_id)
-                .values(password_hash=password_hash, updated_at=sa.func.now())
+                .values(
+                    password_hash=password_hash,
+                    updated_at=sa.func.now(),
+                    tokens_valid_after=access_cutoff(),
+                )
             )
             await tx.execute(_revoke_all(user_id, "password_change"))
 

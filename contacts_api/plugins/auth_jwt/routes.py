@@ -5,7 +5,7 @@ from aiohttp import web
 from contacts_api.core.appkeys import RESOURCES, SETTINGS
 from contacts_api.core.auth import Actor, require_actor, require_admin
 from contacts_api.core.errors import Forbidden, ValidationError, field_error
-from contacts_api.core.requests import path_uuid, query_int, read_json
+from contacts_api.core.requests import client_address, path_uuid, query_int, read_json
 from contacts_api.plugins.auth_jwt.accounts import UserQuery
 from contacts_api.plugins.auth_jwt.service import AuthService, auth_service
 from contacts_api.plugins.auth_jwt.validation import ROLES, Body
@@ -41,7 +41,8 @@ async def register(request: web.Request) -> web.Response:
     body = Body(await read_json(request), ("email", "password", "full_name"))
     email, password, profile = body.email(), body.password("password"), body.profile()
     body.done()
-    return web.json_response(await _service(request).register(email, password, profile), status=201)
+    signed_in = await _service(request).register(email, password, profile, client_address(request))
+    return web.json_response(signed_in, status=201)
 
 
 @routes.post("/api/v2/auth/login")
@@ -49,7 +50,8 @@ async def login(request: web.Request) -> web.Response:
     body = Body(await read_json(request), ("email", "password"))
     email, password = body.string("email"), body.string("password")
     body.done()
-    return web.json_response(await _service(request).login(email.strip(), password, request.remote))
+    address = client_address(request)
+    return web.json_response(await _service(request).login(email.strip(), password, address))
 
 
 @routes.post("/api/v2/auth/refresh")
@@ -88,7 +90,7 @@ async def change_password(request: web.Request) -> web.Response:
     body = Body(await read_json(request), ("current_password", "new_password"))
     current, new = body.string("current_password"), body.password("new_password")
     body.done()
-    await _service(request).change_password(actor, current, new, request.remote)
+    await _service(request).change_password(actor, current, new, client_address(request))
     return web.Response(status=204)
 
 

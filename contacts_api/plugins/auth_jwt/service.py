@@ -7,14 +7,30 @@ rate-limit counters when there is no Redis. (It is not a ``register_resources``
 spec because it opens nothing: it only wraps the core's pools.)
 """
 
+import asyncio
+import datetime as dt
+import time
 from typing import Any
 
 from contacts_api.core.auth import Actor
-from contacts_api.core.errors import Forbidden, InvalidCredentials, InvalidToken, ValidationError
+from contacts_api.core.errors import (
+    Conflict,
+    Forbidden,
+    InvalidCredentials,
+    InvalidToken,
+    ValidationError,
+)
 from contacts_api.core.resources import Resources
 from contacts_api.plugins.auth_jwt.accounts import Accounts
 from contacts_api.plugins.auth_jwt.passwords import Passwords
-from contacts_api.plugins.auth_jwt.ratelimit import LoginLimiter, MemoryCounters, RedisCounters
+from contacts_api.plugins.auth_jwt.ratelimit import (
+    LoginLimiter,
+    LoginLimits,
+    MemoryCounters,
+    RedisCounters,
+    RegistrationLimiter,
+    account_key,
+)
 from contacts_api.plugins.auth_jwt.repository import UserRepository
 from contacts_api.plugins.auth_jwt.serialize import user_json
 from contacts_api.plugins.auth_jwt.sessions import Rotation, SessionRepository
@@ -47,14 +63,22 @@ class AuthService:
             if resources.redis is None
             else RedisCounters(resources.redis, resources.settings.redis.key_prefix + ":")
         )
-        self.limiter = LoginLimiter(counters, auth.login_max_failures, auth.login_window_s)
+        self.limiter = LoginLimiter(counters, LoginLimits.from_settings(auth))
+        self.registrations = RegistrationLimiter(
+            counters, auth.registration_max_per_address, auth.registration_window_s
+        )
 
     async def actor(self, claims: Claims) -> Actor:
         """The user of a valid access token, checked against its row on every
-        request: a deactivated or deleted user is refused at once."""
+        request: a deactivated or deleted user is refused at once, and so is a
+        token issued before the user's last logout, password change or
+        refresh-token reuse (``users.tokens_valid_after``)."""
         row = await self.users.actor_row(claims.user_id)
         if row is None or not row["is_active"]:
             raise InvalidToken("The token's user is unknown or deactivated.")
+        valid_after = row["tokens_valid_after"]
+        if valid_after is not None and claims.issued_at <= valid_after.timestamp():
+            raise InvalidToken("The token was revoked by a sign-out or a password change.")
         return Actor(
             id=str(row["id"]),
             kind="user",
@@ -67,8 +91,15 @@ class AuthService:
         if not self.auth.registration_open:
             raise Forbidden("Registration is closed on this server.")
 
-    async def register(self, email: str, password: str, profile: dict[str, Any]) -> dict:
+    async def register(
+        self, email: str, password: str, profile: dict[str, Any], address: str | None
+    ) -> dict:
+        """A new user, signed in. Throttled per client address; a taken email is
+        refused before the (deliberately slow) password hashing."""
         self.check_registration_open()
+        await self.registrations.attempt(address)
+        if await self.users.email_taken(email):
+            raise Conflict("A user with this email already exists.")
         password_hash = await self.passwords.hash(password)
         user_id = await self.users.create(email, password_hash, "user", profile, signed_in=True)
         return await self._signed_in(user_id)
@@ -77,8 +108,9 @@ class AuthService:
         """Same answer, in body and time, for an unknown email and a wrong password."""
         row = await self.users.credentials(email)
         stored = None if row is None else row["password_hash"]
+        account = account_key(None if row is None else str(row["id"]), email)
         if not await self._limited_check(
-            email, address, password, stored, active=row is not None and row["is_active"]
+            account, address, password, stored, active=row is not None and row["is_active"]
         ):
             raise InvalidCredentials()
         rehashed = (
@@ -110,25 +142,29 @@ class AuthService:
         """Guessing the current password with a stolen access token counts as
         failed logins of the account."""
         stored = await self.users.password_hash(actor.id)
-        if not await self._limited_check(actor.attributes["email"], address, current, stored):
+        if not await self._limited_check(account_key(actor.id, ""), address, current, stored):
             raise ValidationError.single(("body", "current_password"), "is not correct")
         await self.users.set_password(actor.id, await self.passwords.hash(new))
 
     async def _limited_check(
         self,
-        email: str,
+        account: str,
         address: str | None,
         password: str,
         stored: str | None,
         active: bool = True,
     ) -> bool:
-        """Check a password under the login rate limits. The limit is checked and
-        the outcome counted while holding a hashing slot, so parallel guesses
-        overshoot the limit by fewer than ``passwords.workers`` per process."""
+        """Check a password under the login rate limits (``ratelimit``). The
+        account's delay is waited first, without a hashing slot; the limits are
+        checked and the outcome counted while holding one, so parallel guesses
+        overshoot a limit by fewer than ``passwords.workers`` per process."""
+        delay = await self.limiter.delay_s(account)
+        if delay:
+            await asyncio.sleep(delay)
         async with self.passwords.slot():
-            await self.limiter.check(email, address)
+            await self.limiter.check(account, address)
             ok = await self.passwords.check(password, stored) and active
-            await (self.limiter.succeeded if ok else self.limiter.failed)(email, address)
+            await (self.limiter.succeeded if ok else self.limiter.failed)(account, address)
         return ok
 
     async def _signed_in(self, user_id: str) -> dict:
@@ -140,6 +176,7 @@ class AuthService:
         row = await self.users.get(user_id)
         if row is None:  # deleted meanwhile
             raise InvalidToken("The token's user is unknown or deactivated.")
+        await _after_cutoff(row["tokens_valid_after"])
         return {
             "user": user_json(row),
             "access_token": self.tokens.issue(user_id, ACCESS).token,
@@ -147,6 +184,16 @@ class AuthService:
             "token_type": "bearer",
             "expires_in": self.tokens.access_ttl_s,
         }
+
+
+async def _after_cutoff(valid_after: dt.datetime | None) -> None:
+    """Access tokens count from the second after ``tokens_valid_after`` (``iat``
+    is in whole seconds): a sign-in in the very second of a logout waits for
+    the next one, or its new token would be refused too."""
+    if valid_after is not None:
+        wait = valid_after.timestamp() + 1 - time.time()
+        if wait > 0:
+            await asyncio.sleep(wait)
 
 
 def auth_service(resources: Resources) -> AuthService:

@@ -5,10 +5,16 @@ revokes the presented token (``rotated``) and issues its successor in the
 same family. Presenting a ``rotated`` token again means it leaked (or two
 clients share it): the whole family is revoked (``reuse``), so the thief and
 the victim both have to sign in again.
+
+Access tokens are not recorded, so they are ended per user: a logout, a
+password change or a detected reuse sets ``users.tokens_valid_after`` to
+``access_cutoff()``, and access tokens issued before it are refused on their
+next request (``AuthService.actor``); the user's other sign-ins refresh theirs.
 """
 
 import datetime as dt
 import enum
+import time
 import uuid
 
 import sqlalchemy as sa
@@ -16,7 +22,7 @@ import sqlalchemy as sa
 from contacts_api.core.resources.database import Database
 from contacts_api.plugins.auth_jwt.tables import refresh_tokens, users
 
-__all__ = ["Rotation", "SessionRepository"]
+__all__ = ["Rotation", "SessionRepository", "access_cutoff", "end_access_tokens"]
 
 
 class Rotation(enum.Enum):
@@ -29,6 +35,18 @@ class Rotation(enum.Enum):
 
 def _at(epoch_s: int) -> dt.datetime:
     return dt.datetime.fromtimestamp(epoch_s, dt.UTC)
+
+
+def access_cutoff() -> dt.datetime:
+    """Now, in whole seconds of this server's clock (the clock and precision of
+    a token's ``iat``). Access tokens issued in this second or before are
+    refused; ``AuthService`` issues new ones from the next second on."""
+    return _at(int(time.time()))
+
+
+def end_access_tokens(user_id: str) -> sa.Update:
+    """Every access token of the user issued before now stops working."""
+    return sa.update(users).where(users.c.id == user_id).values(tokens_valid_after=access_cutoff())
 
 
 class SessionRepository:
@@ -71,6 +89,7 @@ class SessionRepository:
             family = row["family_id"]
             if row["revoked_reason"] == "rotated":
                 await tx.execute(_revoke(refresh_tokens.c.family_id == family, "reuse"))
+                await tx.execute(end_access_tokens(user_id))
                 return Rotation.REUSED
             if row["revoked_at"] is not None:
                 return Rotation.REVOKED
@@ -85,7 +104,8 @@ class SessionRepository:
         return Rotation.ROTATED
 
     async def end(self, user_id: str, jti_hash: str) -> bool:
-        """Logout: revoke the family of this token. False when it is not the user's."""
+        """Logout: revoke the family of this token and the user's access tokens.
+        False when the token is not the user's."""
         family = await self.db.fetch_val(
             sa.select(refresh_tokens.c.family_id).where(
                 refresh_tokens.c.jti_hash == jti_hash, refresh_tokens.c.user_id == user_id
@@ -93,7 +113,9 @@ class SessionRepository:
         )
         if family is None:
             return False
-        await self.db.execute(_revoke(refresh_tokens.c.family_id == family, "logout"))
+        async with self.db.transaction() as tx:
+            await tx.execute(_revoke(refresh_tokens.c.family_id == family, "logout"))
+            await tx.execute(end_access_tokens(user_id))
         return True
 
 

@@ -32,6 +32,9 @@ users = sa.Table(
     _time("last_sign_in_at"),
     _now("created_at"),
     _now("updated_at"),
+    # Access tokens issued (iat) in this second or before are refused: see
+    # sessions.access_cutoff.
+    _time("tokens_valid_after"),
 )
 
 PROFILE_FIELDS = ("full_name", "job_title", "company", "timezone", "avatar_url", "bio")

@@ -18,6 +18,11 @@ Registers one auth method in two ``actor_from_request`` implementations:
 
 It also declares their OpenAPI security schemes, ``writeKey`` and ``readKey``.
 
+Both keys are v1 credentials only (API.md "Users"): on a v2 route
+(``/api/v2/...``) the headers are ignored, so a v2 route that needs a caller
+answers 401 ``NOT_AUTHENTICATED`` to them, and user administration needs an
+admin user's bearer token (or the ``contacts-api users`` command).
+
 Keys are compared in constant time (``hmac.compare_digest`` over SHA-256
 digests, so not even the key's length leaks).
 """
@@ -33,10 +38,19 @@ WRITE_HEADER = "X-Contacts-Write-Key"
 READ_HEADER = "X-Contacts-Read-Key"
 WRITE_ACTOR = Actor(id="write_key", kind="write_key", role="admin", can_write_v1=True)
 READ_ACTOR = Actor(id="read_key", kind="read_key")
+V1_ONLY = (
+    "A v1 credential only: on a v2 route (/api/v2/...) it is not a credential at all "
+    "(401 NOT_AUTHENTICATED where one is needed)."
+)
 SECURITY_SCHEMES = {
-    "writeKey": {"type": "apiKey", "in": "header", "name": WRITE_HEADER},
-    "readKey": {"type": "apiKey", "in": "header", "name": READ_HEADER},
+    "writeKey": {"type": "apiKey", "in": "header", "name": WRITE_HEADER, "description": V1_ONLY},
+    "readKey": {"type": "apiKey", "in": "header", "name": READ_HEADER, "description": V1_ONLY},
 }
+V2_PREFIX = "/api/v2/"
+
+
+def _is_v2(request) -> bool:
+    return (request.path.rstrip("/") + "/").startswith(V2_PREFIX)
 
 
 def _matches(presented: str, expected: str) -> bool:
@@ -52,7 +66,7 @@ def _matches(presented: str, expected: str) -> bool:
 @hookimpl(tryfirst=True)
 def actor_from_request(request, resources):
     presented = request.headers.get(WRITE_HEADER)
-    if presented is None:
+    if presented is None or _is_v2(request):
         return None
     if not _matches(presented, resources.settings.auth.write_key.reveal()):
         if not resources.settings.auth.write_key:
@@ -66,7 +80,7 @@ def actor_from_request(request, resources):
 @hookimpl(trylast=True, specname="actor_from_request")
 def read_key_actor(request, resources):
     presented = request.headers.get(READ_HEADER)
-    if presented is None:
+    if presented is None or _is_v2(request):
         return None
     if not _matches(presented, resources.settings.auth.read_key.reveal()):
         raise InvalidToken("Invalid read key.")

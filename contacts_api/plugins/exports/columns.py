@@ -60,8 +60,9 @@ _SOURCES: dict[str, ColumnElement] = {
 }
 assert set(_SOURCES) == set(EXPORT_COLUMNS), "every export column needs a source"
 
-# The characters that make spreadsheets evaluate a cell (=, +, -, @, tab, CR).
-_FORMULA_START = "^[=+@\t\r-]"
+# OWASP "CSV Injection": a cell a spreadsheet may evaluate starts with =, +, -, @,
+# tab or CR, possibly after spaces and separator-like characters (";=cmd", ", @x").
+_FORMULA_START = "^[\\s;,]*[=+@\t\r-]"
 
 
 def _cell(column: ColumnElement) -> ColumnElement:

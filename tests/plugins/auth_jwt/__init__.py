@@ -10,8 +10,14 @@ import jwt
 from contacts_api.core.appkeys import RESOURCES
 from tests.conftest import JWT_SECRET
 
-# bcrypt cost 4 keeps the suite fast; one test checks the default cost (12).
-FAST = {"CONTACTS_API__AUTH__BCRYPT_ROUNDS": "4"}
+# Registration is closed by default: tests that register users open it, without
+# the per-address limit (every test client is 127.0.0.1).
+OPEN_REGISTRATION = {
+    "CONTACTS_API__AUTH__REGISTRATION_OPEN": "true",
+    "CONTACTS_API__AUTH__REGISTRATION_MAX_PER_ADDRESS": "10000",
+}
+# bcrypt cost 4 keeps the suite fast; one test checks the default cost (11).
+FAST = {"CONTACTS_API__AUTH__BCRYPT_ROUNDS": "4", **OPEN_REGISTRATION}
 PASSWORD = "correct horse battery staple"
 
 

@@ -15,6 +15,7 @@ from tests.plugins.auth_jwt import (
 
 REFRESH, LOGOUT = "/api/v2/auth/refresh", "/api/v2/auth/logout"
 PASSWORD_ROUTE = "/api/v2/users/me/password"
+ME = "/api/v2/users/me"
 
 
 @pytest.fixture
@@ -64,8 +65,12 @@ async def test_reuse_of_a_rotated_token_revokes_its_family_only(api):
     assert "already used" in body["detail"]
     # the legitimate successor dies with it ...
     await expect_error(await _refresh(api, current["refresh_token"]), 401, "INVALID_TOKEN")
+    # ... and so do the access tokens issued until now, the thief's included
+    for access in (stolen["access_token"], current["access_token"]):
+        await expect_error(await api.get(ME, headers=bearer(access)), 401, "INVALID_TOKEN")
     # ... but another sign-in of the same user (another family) lives on
-    assert (await _refresh(api, other_login["refresh_token"])).status == 200
+    renewed = await _refreshed(api, other_login["refresh_token"])
+    assert (await api.get(ME, headers=bearer(renewed["access_token"]))).status == 200
 
 
 async def test_refresh_refused_for_a_deactivated_user(api):
@@ -92,8 +97,13 @@ async def test_logout_revokes_the_refresh_token(api):
     assert response.status == 204
     body = await expect_error(await _refresh(api, signed_in["refresh_token"]), 401, "INVALID_TOKEN")
     assert "revoked" in body["detail"]
+    # the access token of the session dies with it (issue 14: it used to live on)
+    await expect_error(await api.get(ME, headers=headers), 401, "INVALID_TOKEN")
+    # a new sign-in, even in the same second, gets a working token
+    fresh = bearer((await (await login(api, "ada@example.com")).json())["access_token"])
+    assert (await api.get(ME, headers=fresh)).status == 200
     again = await api.post(
-        LOGOUT, json={"refresh_token": signed_in["refresh_token"]}, headers=headers
+        LOGOUT, json={"refresh_token": signed_in["refresh_token"]}, headers=fresh
     )
     assert again.status == 204  # idempotent
 
@@ -125,8 +135,15 @@ async def test_password_change_revokes_refresh_tokens_and_old_password(api):
     assert response.status == 204
     for signed_in in (first, second):
         await expect_error(await _refresh(api, signed_in["refresh_token"]), 401, "INVALID_TOKEN")
+        # access tokens too, on their next request
+        await expect_error(
+            await api.get(ME, headers=bearer(signed_in["access_token"])), 401, "INVALID_TOKEN"
+        )
     await expect_error(await login(api, "ada@example.com"), 401, "INVALID_CREDENTIALS")
-    assert (await login(api, "ada@example.com", new)).status == 200
+    relogged = await login(api, "ada@example.com", new)
+    assert relogged.status == 200
+    headers = bearer((await relogged.json())["access_token"])
+    assert (await api.get(ME, headers=headers)).status == 200
 
 
 async def test_password_change_checks_the_current_password_and_the_rules(api):

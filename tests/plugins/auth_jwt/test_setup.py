@@ -21,7 +21,15 @@ from contacts_api.core.cli import main
 from contacts_api.core.hookspecs import hookimpl
 from contacts_api.core.plugins import PluginError
 from tests.conftest import subprocess_env
-from tests.plugins.auth_jwt import FAST, PASSWORD, bearer, expect_error, login, register
+from tests.plugins.auth_jwt import (
+    FAST,
+    OPEN_REGISTRATION,
+    PASSWORD,
+    bearer,
+    expect_error,
+    login,
+    register,
+)
 
 
 @pytest.mark.parametrize(
@@ -55,7 +63,7 @@ async def _stored_hash(api, email: str) -> str:
 
 async def test_default_cost_and_hashing_off_the_event_loop(make_client, settings_factory):
     """Cost 11 by default; logins hash in threads, so /health stays responsive."""
-    api = await make_client(settings_factory())
+    api = await make_client(settings_factory(**OPEN_REGISTRATION))
     await register(api, "ada@example.com")
     assert (await _stored_hash(api, "ada@example.com")).startswith("$2b$11$")
     latencies: list[float] = []

@@ -5,7 +5,7 @@ import pytest
 from aiohttp import web
 
 from contacts_api import require_v1_read, require_v1_write
-from contacts_api.core.auth import get_actor, require_admin
+from contacts_api.core.auth import get_actor, require_actor, require_admin
 from contacts_api.core.hookspecs import hookimpl
 from tests.conftest import WRITE_KEY
 from tests.plugins.auth_jwt import FAST, bearer, raw_get, register
@@ -50,6 +50,10 @@ class Probe:
         @routes.get("/t/whoami")
         async def whoami(request):
             return web.json_response(_who(await get_actor(request)))
+
+        @routes.get("/api/v2/t/whoami")
+        async def v2_whoami(request):
+            return web.json_response(_who(await require_actor(request)))
 
         return list(routes)
 
@@ -179,3 +183,24 @@ async def test_non_utf8_key_headers_are_wrong_keys_not_crashes(probe_client, hea
         expected,
         "INVALID_WRITE_KEY" if expected == 403 else "INVALID_TOKEN",
     )
+
+
+async def test_the_keys_are_not_v2_credentials(probe_client):
+    """API.md: v2 routes take a bearer token; a v1 key there, right or wrong,
+    is no credential at all (401 ``NOT_AUTHENTICATED``)."""
+    client = await probe_client(CONTACTS_READ_KEY=READ_KEY)
+    for headers in (WRITE, READ, {"X-Contacts-Write-Key": "wrong"}, {"X-Contacts-Read-Key": "x"}):
+        await _error(
+            await client.get("/api/v2/t/whoami", headers=headers), 401, "NOT_AUTHENTICATED"
+        )
+        await _error(
+            await client.get("/api/v2/t/whoami/", headers=headers), 401, "NOT_AUTHENTICATED"
+        )
+    token = (await register(client, "ada@example.com"))["access_token"]
+    response = await client.get("/api/v2/t/whoami", headers={**WRITE, **bearer(token)})
+    assert (await response.json())["actor"]["kind"] == "user"
+    # v1 (and non-versioned operator routes) still take the write key as before
+    assert (await (await client.get("/t/whoami", headers=WRITE)).json())["actor"]["kind"] == (
+        "write_key"
+    )
+    assert (await client.post("/t/v1/things", headers=WRITE)).status == 201

@@ -41,6 +41,12 @@ def stand_ins() -> list[tuple[str, object]]:
 
 
 @pytest.fixture
+def settings(settings_factory):
+    """Registration is closed by default; the ``bearer`` fixture registers a user."""
+    return settings_factory(CONTACTS_API__AUTH__REGISTRATION_OPEN="true")
+
+
+@pytest.fixture
 def make_api(make_client):
     async def factory(settings, extra_plugins=()):
         return await make_client(settings, extra_plugins=[*stand_ins(), *extra_plugins])

@@ -174,6 +174,24 @@ async def test_formula_cells_are_neutralized(export_client, settings):
     assert row["email"] == "evil@x.io"
 
 
+async def test_formulas_behind_spaces_and_separators_are_neutralized(export_client, settings):
+    """OWASP: a formula may hide behind leading spaces or a separator-like prefix."""
+    client = await export_client(settings)
+    hidden = {
+        "first_name": ";=cmd|' /C calc'!A0",
+        "last_name": " =1+1",
+        "title": ", @SUM(A1)",
+        "city": ";;  -2+3",
+        "country": "Plain; =not at the start",
+    }
+    ids = await seed(client, [{"email": "hidden@x.io", **hidden}])
+    export = await _export(client, {"contact_uuids": [str(ids[0])]})
+    row = parse_csv(await _download(client, export["id"]))[0]
+    for key in ("first_name", "last_name", "title", "city"):
+        assert row[key] == "'" + hidden[key], key
+    assert row["country"] == hidden["country"]  # a formula char in the middle is harmless
+
+
 @pytest.mark.parametrize(
     "body, loc",
     [
