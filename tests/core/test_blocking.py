@@ -38,6 +38,7 @@ def blocked_client(fresh_database, redis_url, tmp_path, make_client):
             tmp_path,
             CONTACTS_API__PLUGINS__BLOCKED=",".join(blocked),
             CONTACTS_API__DATABASE__MIGRATE_ON_STARTUP="true",
+            CONTACTS_API__AUTH__REGISTRATION_OPEN="true",
         )
         client = await make_client(settings)
         assert not set(blocked) & set(client.app[PLUGINS_KEY].names())

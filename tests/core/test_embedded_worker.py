@@ -30,12 +30,16 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _call(port: int, method: str, path: str, body=None) -> tuple[int, bytes]:
+def _call(port: int, method: str, path: str, body=None, token: str = "") -> tuple[int, bytes]:
+    """v1 routes with the write key; v2 routes (which refuse it) with ``token``."""
+    credential = (
+        {"Authorization": f"Bearer {token}"} if token else {"X-Contacts-Write-Key": WRITE_KEY}
+    )
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}{path}",
         method=method,
         data=None if body is None else json.dumps(body).encode(),
-        headers={"Content-Type": "application/json", "X-Contacts-Write-Key": WRITE_KEY},
+        headers={"Content-Type": "application/json", **credential},
     )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
@@ -101,6 +105,7 @@ def test_worker_in_embedded_mode_runs_an_export_end_to_end(
         "CONTACTS_API__REDIS__KEY_PREFIX": f"ctest_{secrets.token_hex(4)}",
         "CONTACTS_WRITE_KEY": WRITE_KEY,
         "CONTACTS_API__SERVER__ACCESS_LOG": "false",
+        "CONTACTS_API__AUTH__REGISTRATION_OPEN": "true",
         # whatever a machine's own PostgreSQL would be reached by libpq defaults
         "PGHOST": "127.0.0.1",
         "PGUSER": "postgres",
@@ -123,18 +128,21 @@ def test_worker_in_embedded_mode_runs_an_export_end_to_end(
     )
     assert status == 201, body
     selection = {"contact_uuids": [json.loads(body)["uuid"]]}
-    status, body = _call(port, "POST", "/api/v2/exports/contacts/export", selection)
+    account = {"email": "owner@example.com", "password": "correct-horse-battery-1"}
+    assert _call(port, "POST", "/api/v2/auth/register", account)[0] == 201
+    token = json.loads(_call(port, "POST", "/api/v2/auth/login", account)[1])["access_token"]
+    status, body = _call(port, "POST", "/api/v2/exports/contacts/export", selection, token)
     assert status == 202, body
     export_id = json.loads(body)["id"]
 
     def finished():
         assert worker.poll() is None, worker_log.read_text()
-        export = json.loads(_call(port, "GET", f"/api/v2/exports/{export_id}")[1])
+        export = json.loads(_call(port, "GET", f"/api/v2/exports/{export_id}", token=token)[1])
         return export if export["status"] in ("completed", "failed") else None
 
     export = _wait_for(finished, "the export", 60, [server_log, worker_log])
     assert export["status"] == "completed" and export["row_count"] == 1, export
-    link = json.loads(_call(port, "GET", f"/api/v2/exports/{export_id}/download")[1])
+    link = json.loads(_call(port, "GET", f"/api/v2/exports/{export_id}/download", token=token)[1])
     path = link["download_url"][link["download_url"].index("/api/") :]
     status, csv_bytes = _call(port, "GET", path)
     assert status == 200 and b"ada@example.com" in csv_bytes
