@@ -69,15 +69,16 @@ class BatchReader:
 
     def next_batch(self, start_row: int) -> Batch | None:
         """The next batch (after record ``start_row``), or None at the end of the file."""
-        batch = Batch(start_row=start_row)
+        batch = Batch(start_row=start_row, row_object=self._row_object)
         header_map, size = self.header_map, self.batch_size
+        add = batch.items.append
         for row_number, cells in self.rows:
             try:
                 if "\x00" in "".join(cells):
                     raise RowError("the row holds a NUL character")
                 row = normalize_row(header_map, cells)
                 check_row(row)
-                batch.add(row)
+                add((row_number, row, cells))
             except RowError as error:
                 cleaned = [cell.replace("\x00", "") for cell in cells]
                 batch.errors.append((row_number, str(error), self._row_object(cleaned)))

@@ -26,7 +26,7 @@ from contacts_api.plugins.contacts.service import invalidate_lists
 from contacts_api.plugins.imports import repository as repo
 from contacts_api.plugins.imports.parsing import BatchReader, bridge_chunks
 from contacts_api.plugins.imports.reading import CsvFileError
-from contacts_api.plugins.imports.upsert import Batch, write_batch, write_errors
+from contacts_api.plugins.imports.upsert import Batch, write_errors, write_rows
 
 log = logging.getLogger("contacts_api.imports")
 
@@ -192,8 +192,19 @@ class _Run:
                 return  # the failed attempt did commit; only its answer was lost
             if resume_row != self.resume_row:
                 raise LeaseLost()
-            written = await write_batch(tx, batch)
-            await write_errors(tx, self.job_id, batch)
+            written = await write_rows(tx, batch)
+            if written.refused:
+                first = written.refused[0]
+                log.warning(
+                    "import %s: the database refused %d row(s) of the batch after row %s "
+                    "(row %s: %s)",
+                    self.job_id,
+                    len(written.refused),
+                    batch.start_row,
+                    first[0],
+                    first[1],
+                )
+            await write_errors(tx, self.job_id, batch.errors + written.refused)
             await repo.commit_batch(
                 tx,
                 self.job_id,
@@ -203,7 +214,7 @@ class _Run:
                 rows=batch.rows,
                 created=written.created,
                 updated=written.updated,
-                errors=len(batch.errors),
+                errors=len(batch.errors) + len(written.refused),
             )
 
     async def _finish(self, status: str, warnings: list[str], **fields: Any) -> dict | None:
