@@ -75,7 +75,7 @@ async def run_import(resources: Any, job_id: str) -> None:
         with contextlib.suppress(Exception):  # let the next delivery take over at once
             await asyncio.shield(repo.release_lease(resources.db, job_id, owner))
         raise
-    except Exception:
+    except Exception as error:
         log.exception("import %s failed", job_id)
         await repo.finish_job(
             resources.db,
@@ -83,8 +83,15 @@ async def run_import(resources: Any, job_id: str) -> None:
             owner,
             status="failed",
             warnings=[],
-            error="The import stopped on an unexpected error.",
+            error=f"The import stopped on an unexpected error: {describe(error)}",
         )
+
+
+def describe(error: BaseException) -> str:
+    """An error's class and first line, for the job's ``error`` (the log has the rest)."""
+    lines = str(error).strip().splitlines()
+    text = f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
+    return text if len(text) <= 500 else text[:499] + "…"
 
 
 class _Run:
