@@ -6,6 +6,8 @@ lease. A worker killed mid-file leaves the job at its last committed batch; the
 redelivered message (or, in embedded mode, the startup re-kick) resumes from there.
 A delivery that finds another worker's live lease waits until that lease is released
 or expires, or the job ends, so that one message always outlives a dying holder.
+A stopping worker (SIGTERM) finishes the batch it is writing, releases the lease and
+hands the task back to the queue (``TaskInterrupted``): another worker resumes at once.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 import psycopg2.errors
 
 from contacts_api.core.resources.database import CONFLICTS, is_transient
+from contacts_api.core.tasks import TaskInterrupted
 from contacts_api.plugins.contacts.service import invalidate_lists
 from contacts_api.plugins.imports import repository as repo
 from contacts_api.plugins.imports.parsing import BatchReader, bridge_chunks
@@ -47,8 +50,10 @@ def _owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
 
 
-async def _acquire(db: Any, job_id: str, owner: str, lease_s: float) -> dict | None:
-    """Take the job's lease, waiting while another live worker holds it."""
+async def _acquire(resources: Any, job_id: str, owner: str, lease_s: float) -> dict | None:
+    """Take the job's lease, waiting while another live worker holds it (a stopping
+    worker hands the task back instead of waiting)."""
+    db = resources.db
     while True:
         job = await repo.take_lease(db, job_id, owner, lease_s)
         if job is not None:
@@ -56,6 +61,8 @@ async def _acquire(db: Any, job_id: str, owner: str, lease_s: float) -> dict | N
         current = await repo.get_job(db, job_id)
         if current is None or current["status"] in ("completed", "failed"):
             return None
+        if resources.tasks.stopping.is_set():
+            raise TaskInterrupted()
         await asyncio.sleep(min(max(lease_s / 10, 0.2), 1.0))
 
 
@@ -63,7 +70,7 @@ async def run_import(resources: Any, job_id: str) -> None:
     """Task ``imports.run``: run (or resume) the import job ``job_id``."""
     lease_s = resources.settings.imports.lease_s
     owner = _owner()
-    job = await _acquire(resources.db, job_id, owner, lease_s)
+    job = await _acquire(resources, job_id, owner, lease_s)
     if job is None:
         return
     log.info("import %s: started by %s from row %s", job_id, owner, job["resume_row"])
@@ -71,6 +78,10 @@ async def run_import(resources: Any, job_id: str) -> None:
         await _Run(resources, job, owner).run()
     except LeaseLost:
         log.warning("import %s: lease lost to another worker; stopping", job_id)
+    except TaskInterrupted:
+        await repo.release_lease(resources.db, job_id, owner)  # the next worker takes it
+        log.info("import %s: stopped for the worker's shutdown; handed back", job_id)
+        raise
     except asyncio.CancelledError:
         with contextlib.suppress(Exception):  # let the next delivery take over at once
             await asyncio.shield(repo.release_lease(resources.db, job_id, owner))
@@ -136,6 +147,10 @@ class _Run:
                     return
                 if batch is None:
                     break
+                if self.resources.tasks.stopping.is_set():
+                    # The worker is stopping: between two batches is a transaction
+                    # boundary; the next worker resumes after the last commit.
+                    raise TaskInterrupted()
                 # Parse the next batch in a thread while this one is written.
                 pending = asyncio.ensure_future(asyncio.to_thread(reader.next_batch, batch.end_row))
                 await self._write(batch)
