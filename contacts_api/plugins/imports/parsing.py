@@ -56,6 +56,10 @@ class BatchReader:
             self.stream.skip(resume_row)
         self.rows = iter(self.stream)
 
+    def estimate_rows(self, file_size: int) -> tuple[int, bool]:
+        """The file's data rows, and whether the count is exact (else estimated)."""
+        return self.stream.estimate_rows(file_size)
+
     @property
     def warnings(self) -> list[str]:
         header_warning = self.header_map.warning

@@ -134,6 +134,8 @@ class _Run:
             except CsvFileError as error:
                 await self._finish("failed", [], error=f"The file cannot be imported: {error}")
                 return
+            total, exact = reader.estimate_rows(self.job["file_size"])
+            await repo.set_total_rows(self.db, self.job_id, self.owner, total, not exact)
             pending = asyncio.ensure_future(asyncio.to_thread(reader.next_batch, self.resume_row))
             while True:
                 try:
