@@ -181,7 +181,7 @@ class Written:
 class _Company:
     """A company as the batch sees it while resolving its rows in file order."""
 
-    __slots__ = ("uuid", "domain", "lname", "order", "new", "gains_domain", "values", "meta")
+    __slots__ = ("uuid", "domain", "lname", "order", "new", "values", "meta")
 
     def __init__(self, uuid: str | None, domain: str | None, lname: str | None, order: tuple):
         self.uuid = uuid
@@ -189,7 +189,6 @@ class _Company:
         self.lname = lname
         self.order = order  # (0, created_at, uuid) stored; (1, n) n-th created by the batch
         self.new = uuid is None
-        self.gains_domain = False
         self.values: dict[str, Any] | None = None  # merged over its rows (copy on write)
         self.meta: dict[str, Any] | None = None
 
@@ -244,7 +243,7 @@ class _CompanyResolver:
                 homeless = [c for c in self.by_name.get(lname, ()) if c.domain is None]
                 if homeless:  # the company named so, until now without a domain
                     company = min(homeless, key=_by_name_rank)
-                    company.domain, company.gains_domain = domain, True
+                    company.domain = domain  # written by UPDATE_COMPANIES
                     self.by_domain[domain] = company
                 else:
                     company = self._new(domain, lname)
