@@ -121,6 +121,7 @@ class BrokerSettings:
     backend: str
     redelivery_idle_s: int = 600
     max_concurrent_tasks: int = 4
+    shutdown_grace_s: int = 30
 
 
 @attrs.frozen

@@ -11,8 +11,16 @@ acknowledged only after its task finished, so a task whose worker died is
 delivered again (after ``broker.redelivery_idle_s``); tasks must therefore be
 idempotent or resumable. Without Redis, an ``InMemoryBroker`` runs tasks in
 the API process.
+
+A worker that is told to stop (SIGTERM) sets ``TaskQueue.stopping``: a long task
+checks it at its safe points (a transaction boundary), leaves its work resumable and
+raises :class:`TaskInterrupted`; the task is then kicked again with the same payload,
+so that another worker takes it over at once instead of after
+``broker.redelivery_idle_s``.
 """
 
+import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
@@ -21,7 +29,15 @@ from taskiq import AsyncBroker, Context, InMemoryBroker, TaskiqDepends
 
 from contacts_api.core.settings import Settings
 
-__all__ = ["TaskQueue", "TaskSpec", "make_broker"]
+__all__ = ["TaskInterrupted", "TaskQueue", "TaskSpec", "make_broker"]
+
+log = logging.getLogger("contacts_api.tasks")
+
+
+class TaskInterrupted(Exception):
+    """Raised by a task that stopped at a safe point because its process is stopping
+    (``TaskQueue.stopping``): its work is resumable, so it is handed back to the queue
+    with the same payload."""
 
 
 @attrs.frozen
@@ -83,18 +99,51 @@ def make_broker(
 
 def _bind_resources(func: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
     async def run(payload: dict[str, Any], context: Context = TaskiqDepends()) -> Any:
-        return await func(context.state.resources, **payload)
+        resources = context.state.resources
+        queue: TaskQueue = resources.tasks
+        name = context.message.task_name
+        current = asyncio.current_task()
+        if current is not None:
+            queue.running.add(current)
+        try:
+            return await func(resources, **payload)
+        except TaskInterrupted:
+            # Handed back: a new message, taken at once by a worker that is not stopping
+            # (this one reads no more); the message of this run is acknowledged.
+            await queue.kick(name, **payload)
+            log.info("task %s handed back to the queue: this worker is stopping", name)
+            return None
+        except asyncio.CancelledError:
+            if not queue.stopping.is_set() or current is None:
+                raise
+            # Cancelled by the worker at the end of its grace period: hand the task back
+            # and end as a task that stopped (the receiver acknowledges its message),
+            # not as one that failed.
+            current.uncancel()
+            await queue.kick(name, **payload)
+            log.warning("task %s cancelled at the end of the grace period; handed back", name)
+            return None
+        finally:
+            if current is not None:
+                queue.running.discard(current)
 
     run.__name__ = run.__qualname__ = getattr(func, "__name__", "task")
     return run
 
 
 class TaskQueue:
-    """What plugins use to start background work: ``await tasks.kick(name, **payload)``."""
+    """What plugins use to start background work: ``await tasks.kick(name, **payload)``.
+
+    ``stopping`` is set when this process stops running tasks (a worker's SIGTERM):
+    long tasks check it at their safe points and raise :class:`TaskInterrupted`.
+    ``running`` holds the asyncio tasks running a task of this process.
+    """
 
     def __init__(self, broker: AsyncBroker, names: Iterable[str]):
         self.broker = broker
         self.names = frozenset(names)
+        self.stopping = asyncio.Event()
+        self.running: set[asyncio.Task] = set()
 
     async def kick(self, name: str, **payload: Any) -> None:
         if name not in self.names:

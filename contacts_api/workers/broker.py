@@ -9,15 +9,18 @@ them to tasks; it never fakes a web request.
 import asyncio
 import logging
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack
 from typing import Any
 
 from taskiq import AsyncBroker, TaskiqEvents, TaskiqState
+from taskiq.acks import AcknowledgeType
+from taskiq.receiver import Receiver
 
 from contacts_api.core.plugins import Plugins
 from contacts_api.core.resources import open_resources
 from contacts_api.core.settings import Settings, load_settings
-from contacts_api.core.tasks import make_broker
+from contacts_api.core.tasks import TaskQueue, make_broker
 
 __all__ = ["build_worker_broker", "run_worker"]
 
@@ -53,30 +56,71 @@ async def run_worker(
     stop: asyncio.Event | None = None,
 ) -> None:
     """Consume tasks until ``stop`` is set (or the task is cancelled), then shut
-    down cleanly. A task is acknowledged only once it has finished."""
-    from taskiq.acks import AcknowledgeType
-    from taskiq.api import run_receiver_task
+    down cleanly. A task is acknowledged only once it has finished.
 
+    The shutdown (SIGTERM): stop taking tasks; set ``tasks.stopping`` so that running
+    tasks stop at their next safe point and hand themselves back to the queue; cancel
+    those still running near the end of ``broker.shutdown_grace_s`` (they hand
+    themselves back too); close the shared resources only then.
+    """
     broker = build_worker_broker(settings, plugins, queues)
     broker.is_worker_process = True
     await broker.startup()
-    receiver = asyncio.create_task(
-        run_receiver_task(
-            broker,
+    finish = asyncio.Event()  # the receiver takes no more messages once set
+    with ThreadPoolExecutor() as executor:
+        receiver = Receiver(
+            broker=broker,
+            executor=executor,
             run_startup=False,
-            ack_time=AcknowledgeType.WHEN_EXECUTED,
             max_async_tasks=settings.broker.max_concurrent_tasks,
+            ack_type=AcknowledgeType.WHEN_EXECUTED,
         )
-    )
-    try:
-        if stop is None:
-            await receiver
-        else:
-            await stop.wait()
-    finally:
-        receiver.cancel()
-        await asyncio.gather(receiver, return_exceptions=True)
-        await broker.shutdown()
+        listening = asyncio.create_task(_listen(receiver, finish))
+        stopped = asyncio.ensure_future((stop or asyncio.Event()).wait())
+        try:
+            await asyncio.wait({listening, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopped.cancel()
+            await _drain(broker.state.resources.tasks, finish, listening, settings)
+            await broker.shutdown()
+
+
+async def _listen(receiver: Receiver, finish: asyncio.Event) -> None:
+    """Run the receiver until ``finish``; a broker failure restarts it (as taskiq's
+    own ``run_receiver_task`` does)."""
+    while not finish.is_set():
+        try:
+            await receiver.listen(finish)
+        except Exception:
+            log.warning("the task receiver failed; listening again", exc_info=True)
+            await asyncio.sleep(1)
+
+
+async def _drain(
+    queue: TaskQueue, finish: asyncio.Event, listening: asyncio.Task, settings: Settings
+) -> None:
+    """Stop taking tasks and let the running ones stop within the grace period."""
+    loop = asyncio.get_running_loop()
+    grace = settings.broker.shutdown_grace_s
+    deadline = loop.time() + grace
+    queue.stopping.set()
+    finish.set()
+    if queue.running:
+        log.info("worker stopping: waiting up to %s s for %d task(s)", grace, len(queue.running))
+    # Leave the last part of the grace period to the cancelled tasks' hand-back.
+    cancel_at = deadline - min(5.0, grace / 4)
+    if queue.running:
+        await asyncio.wait(set(queue.running), timeout=max(0.0, cancel_at - loop.time()))
+    if queue.running:
+        log.warning("worker stopping: cancelling %d task(s) still running", len(queue.running))
+        for task in queue.running:
+            task.cancel()
+        await asyncio.wait(set(queue.running), timeout=max(0.1, deadline - loop.time()))
+    # The receiver returns once its tasks are done and its last read is closed.
+    done, _ = await asyncio.wait({listening}, timeout=max(0.1, deadline - loop.time()))
+    if not done:
+        listening.cancel()
+    await asyncio.gather(listening, return_exceptions=True)
 
 
 def __getattr__(name: str) -> Any:

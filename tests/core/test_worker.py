@@ -80,14 +80,17 @@ async def test_in_process_worker_runs_a_task_kicked_by_the_web_app(make_client, 
         await asyncio.wait_for(worker, 15)
 
 
-def _start_worker(settings, site, *extra):
+def _start_worker(settings, site, *extra, **environ):
     env = subprocess_env(
         site,
         DATABASE_URL=settings.database.url.reveal(),
         REDIS_URL=settings.redis.url.reveal(),
-        CONTACTS_API__REDIS__KEY_PREFIX=settings.redis.key_prefix,
-        CONTACTS_API__BROKER__REDELIVERY_IDLE_S="1",
-        CONTACTS_API__STORAGE__LOCAL_PATH=settings.storage.local_path,
+        **{
+            "CONTACTS_API__REDIS__KEY_PREFIX": settings.redis.key_prefix,
+            "CONTACTS_API__BROKER__REDELIVERY_IDLE_S": "1",
+            "CONTACTS_API__STORAGE__LOCAL_PATH": settings.storage.local_path,
+            **environ,
+        },
     )
     return subprocess.Popen(
         [sys.executable, "-m", "contacts_api.core.cli", "worker", *extra],
@@ -152,6 +155,41 @@ def test_idle_worker_stops_on_sigterm(redis_settings, probe_installed):
         assert time.monotonic() - started < 10
     finally:
         _stop(process)
+
+
+async def test_a_task_still_running_after_the_grace_period_is_handed_back(
+    make_client, redis_settings, probe_installed
+):
+    """SIGTERM: the worker exits within its grace period, cancelling a task that did
+    not stop by itself; the task goes back to the queue at once (not after the
+    redelivery timeout, 10 minutes here), and another worker runs it."""
+    client = await make_client(redis_settings)
+    key = f"{redis_settings.redis.key_prefix}:{uuid.uuid4().hex}"
+    deploy = {
+        "CONTACTS_API__BROKER__REDELIVERY_IDLE_S": "600",
+        "CONTACTS_API__BROKER__SHUTDOWN_GRACE_S": "4",
+    }
+    first = _start_worker(redis_settings, probe_installed, "--queue", "probe", **deploy)
+    second = None
+    try:
+        _wait_ready(first)
+        await client.app[RESOURCES].tasks.kick("probe.sleepy", key=key, seconds=60)
+        await _wait_for(
+            redis_settings, key, lambda log: any(e.startswith("start 1") for e in log), 20
+        )
+        started = time.monotonic()
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(10) == 0
+        assert time.monotonic() - started < 4 + 1  # the grace period, and Python's exit
+        output = first.stdout.read().decode()
+        assert "cancelled at the end of the grace period" in output, output
+        assert "Traceback" not in output and "ERROR" not in output, output
+        second = _start_worker(redis_settings, probe_installed, **deploy)
+        log = await _wait_for(redis_settings, key, lambda log: "done 2" in log, 30)
+        assert "done 1" not in log
+    finally:
+        _stop(first)
+        _stop(second)
 
 
 def test_worker_refuses_to_start_without_redis(settings_factory):

@@ -15,7 +15,7 @@ The ``imports`` built-in plugin requires the ``contacts`` plugin and registers:
 - a ``startup`` hook that, with the in-memory broker (no Redis), re-starts the jobs a
   crashed process left unfinished.
 
-The pure CSV logic (``columns``, ``reading``, ``normalize``, ``export_format``) is
+The pure CSV logic (``columns``, ``reading``, ``normalize``) is
 shared with the export.
 """
 

@@ -24,14 +24,21 @@ from contacts_api.plugins.contacts.service import (
     normalize_domain,
 )
 from contacts_api.plugins.imports.columns import (
+    COMPANY,
+    COMPANY_METADATA,
+    CONTACT,
+    CONTACT_METADATA,
     FIRST_PHONE,
     ID_COLUMNS,
+    IMPORT_COLUMNS,
+    STORED_AS,
     SUB_DEPARTMENTS,
     canonical_header,
+    split_list,
+    unneutralize,
 )
 
 # The export prefixes these cells with "'" so that spreadsheets do not run them.
-_NEUTRALIZED = ("'=", "'+", "'-", "'@", "'\t", "'\r")
 _DOMAIN = r"[\w-]+(?:\.[\w-]+)*\.[\w-]{2,}"
 _EMAIL = re.compile(r"[^@\s\"(),:;<>\[\]\\]+@" + _DOMAIN)
 # Apollo writes this instead of an email it has not unlocked: not a real address, and
@@ -155,52 +162,65 @@ def _date(value: str, column_name: str) -> str:
     return normalize_date(value)
 
 
-# Where each column goes: (dict, key, converter).
-# Dicts are indexes into the list normalize_row fills; _EXTRA holds the input-only
-# columns, which are merged into others once the whole row is read.
-_CONTACT, _CONTACT_META, _COMPANY, _COMPANY_META, _EXTRA = range(5)
-_COLUMNS: dict[str, tuple[int, str, Converter | None]] = {
-    "first_name": (_CONTACT, "first_name", _text),
-    "last_name": (_CONTACT, "last_name", _text),
-    "email": (_CONTACT, "email", _email),
-    "title": (_CONTACT, "title", _text),
-    "seniority": (_CONTACT, "seniority", _seniority),
-    "departments": (_CONTACT, "departments", _lower_list),
-    SUB_DEPARTMENTS: (_EXTRA, SUB_DEPARTMENTS, _lower_list),
-    "email_status": (_CONTACT, "email_status", _email_status),
-    "mobile_phone": (_CONTACT, "mobile_phone", _phone),
-    "work_direct_phone": (_CONTACT_META, "work_direct_phone", _phone),
-    "home_phone": (_CONTACT_META, "home_phone", _phone),
-    "other_phone": (_CONTACT_META, "other_phone", _phone),
-    FIRST_PHONE: (_EXTRA, FIRST_PHONE, _phone),
-    "person_linkedin_url": (_CONTACT, "linkedin_url", _text),
-    "facebook_url": (_CONTACT_META, "facebook_url", _long_text),
-    "twitter_url": (_CONTACT_META, "twitter_url", _long_text),
-    "stage": (_CONTACT_META, "stage", _long_text),
-    "city": (_CONTACT, "city", _text),
-    "state": (_CONTACT, "state", _text),
-    "country": (_CONTACT, "country", _text),
-    "company": (_COMPANY, "name", _text),
-    "company_name_for_emails": (_COMPANY_META, "company_name_for_emails", _long_text),
-    "website": (_COMPANY_META, "website", _long_text),
-    "company_linkedin_url": (_COMPANY_META, "linkedin_url", _long_text),
-    "employees": (_COMPANY, "employees_count", _integer),
+# Each column's converter; where its value goes is columns.STORED_AS.
+_CONVERTERS: dict[str, Converter] = {
+    "first_name": _text,
+    "last_name": _text,
+    "email": _email,
+    "title": _text,
+    "seniority": _seniority,
+    "departments": _lower_list,
+    "email_status": _email_status,
+    "mobile_phone": _phone,
+    "work_direct_phone": _phone,
+    "home_phone": _phone,
+    "other_phone": _phone,
+    "person_linkedin_url": _text,
+    "facebook_url": _long_text,
+    "twitter_url": _long_text,
+    "stage": _long_text,
+    "city": _text,
+    "state": _text,
+    "country": _text,
+    "company": _text,
+    "company_name_for_emails": _long_text,
+    "website": _long_text,
+    "company_linkedin_url": _long_text,
+    "employees": _integer,
     # industries are a lower-case taxonomy (as Apollo writes them); keywords and
     # technologies keep their spelling ("HubSpot").
-    "industry": (_COMPANY, "industries", _lower_list),
-    "keywords": (_COMPANY, "keywords", _list),
-    "technologies": (_COMPANY, "technologies", _list),
-    "company_address": (_COMPANY, "address", _text),
-    "company_city": (_COMPANY, "city", _text),
-    "company_state": (_COMPANY, "state", _text),
-    "company_country": (_COMPANY, "country", _text),
-    "company_phone": (_COMPANY_META, "phone_number", _phone),
-    "annual_revenue": (_COMPANY, "annual_revenue", _integer),
-    "total_funding": (_COMPANY, "total_funding", _integer),
-    "latest_funding_amount": (_COMPANY_META, "latest_funding_amount", _integer),
-    "latest_funding": (_COMPANY_META, "latest_funding", _long_text),
-    "last_raised_at": (_COMPANY_META, "last_raised_at", _date),
+    "industry": _lower_list,
+    "keywords": _list,
+    "technologies": _list,
+    "company_address": _text,
+    "company_city": _text,
+    "company_state": _text,
+    "company_country": _text,
+    "company_phone": _phone,
+    "annual_revenue": _integer,
+    "total_funding": _integer,
+    "latest_funding_amount": _integer,
+    "latest_funding": _long_text,
+    "last_raised_at": _date,
 }
+assert set(_CONVERTERS) == set(IMPORT_COLUMNS), "every import column needs a converter"
+
+# Where each column goes: (dict, key, converter). Dicts are indexes into the list
+# normalize_row fills; _EXTRA holds the input-only columns, which are merged into
+# others once the whole row is read.
+_CONTACT, _CONTACT_META, _COMPANY, _COMPANY_META, _EXTRA = range(5)
+_PARTS = {
+    CONTACT: _CONTACT,
+    CONTACT_METADATA: _CONTACT_META,
+    COMPANY: _COMPANY,
+    COMPANY_METADATA: _COMPANY_META,
+}
+_COLUMNS: dict[str, tuple[int, str, Converter | None]] = {
+    column: (_PARTS[STORED_AS[column][0]], STORED_AS[column][1], convert)
+    for column, convert in _CONVERTERS.items()
+}
+_COLUMNS[SUB_DEPARTMENTS] = (_EXTRA, SUB_DEPARTMENTS, _lower_list)
+_COLUMNS[FIRST_PHONE] = (_EXTRA, FIRST_PHONE, _phone)
 # The contact's phones in the order `First Phone` fills them.
 _PHONES = (
     (_CONTACT, "mobile_phone"),
@@ -284,8 +304,8 @@ def _read(cells: list[str], plan: tuple[tuple[int, str, Converter | None, str], 
         if value:
             value = value.strip()
             if value:
-                if value[0] == "'" and value.startswith(_NEUTRALIZED):
-                    value = value[1:]
+                if value[0] == "'":
+                    value = unneutralize(value)
                 if convert is not None:
                     value = convert(value, column_name)
                     if value is None:
@@ -314,12 +334,10 @@ def _merge_extra(extra: dict[str, Any], parts: list[dict[str, Any]]) -> None:
 def _split_list(value: str, lower: bool) -> tuple[str, ...]:
     # Many rows share a company, hence the cache; a tuple, so no caller can change it.
     items: dict[str, str] = {}
-    for item in value.split(","):
-        item = item.strip()
-        if item:
-            if lower:
-                item = item.lower()
-            items.setdefault(item.casefold(), item)
+    for item in split_list(value):
+        if lower:
+            item = item.lower()
+        items.setdefault(item.casefold(), item)
     return tuple(items.values())
 
 

@@ -15,6 +15,7 @@ JOB_SCHEMA: dict[str, Any] = {
         "status",
         "file_name",
         "total_rows",
+        "total_rows_estimated",
         "processed_rows",
         "created_count",
         "updated_count",
@@ -32,7 +33,12 @@ JOB_SCHEMA: dict[str, Any] = {
         "file_size": {"type": "integer", "description": "Bytes uploaded."},
         "total_rows": {
             **_NULLABLE_INT,
-            "description": "Non-blank data rows of the file; null until the end.",
+            "description": "Non-blank data rows of the file: counted or estimated from the"
+            " file size as soon as the job starts (null while pending), exact once it ends.",
+        },
+        "total_rows_estimated": {
+            "type": "boolean",
+            "description": "Whether total_rows is an estimate (from the file size).",
         },
         "processed_rows": {"type": "integer"},
         "created_count": {"type": "integer"},
@@ -75,6 +81,13 @@ def _page_of(ref: str) -> dict[str, Any]:
     }
 
 
+_CURSOR = {
+    "name": "cursor",
+    "in": "query",
+    "required": False,
+    "description": "Opaque token taken from a page's next or previous link.",
+    "schema": {"type": "string"},
+}
 _PAGING = [
     {
         "name": "limit",
@@ -162,7 +175,7 @@ def fragment() -> dict[str, Any]:
                     "operationId": "listImportJobs",
                     "security": _READ,
                     "summary": "Import jobs, newest first",
-                    "parameters": _PAGING,
+                    "parameters": [_CURSOR, *_PAGING],
                     "responses": {
                         "200": json_response(
                             "A page of jobs", {"$ref": "#/components/schemas/ImportJobPage"}

@@ -56,6 +56,10 @@ class BatchReader:
             self.stream.skip(resume_row)
         self.rows = iter(self.stream)
 
+    def estimate_rows(self, file_size: int) -> tuple[int, bool]:
+        """The file's data rows, and whether the count is exact (else estimated)."""
+        return self.stream.estimate_rows(file_size)
+
     @property
     def warnings(self) -> list[str]:
         header_warning = self.header_map.warning
@@ -69,15 +73,16 @@ class BatchReader:
 
     def next_batch(self, start_row: int) -> Batch | None:
         """The next batch (after record ``start_row``), or None at the end of the file."""
-        batch = Batch(start_row=start_row)
+        batch = Batch(start_row=start_row, row_object=self._row_object)
         header_map, size = self.header_map, self.batch_size
+        add = batch.items.append
         for row_number, cells in self.rows:
             try:
                 if "\x00" in "".join(cells):
                     raise RowError("the row holds a NUL character")
                 row = normalize_row(header_map, cells)
                 check_row(row)
-                batch.add(row)
+                add((row_number, row, cells))
             except RowError as error:
                 cleaned = [cell.replace("\x00", "") for cell in cells]
                 batch.errors.append((row_number, str(error), self._row_object(cleaned)))

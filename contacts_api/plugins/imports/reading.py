@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 import itertools
 import re
 from collections.abc import Iterable, Iterator
@@ -180,6 +181,19 @@ class CsvStream:
         self.warnings = warnings
         self.row_number = 0  # the last record read
         self._records = records
+        # (non-blank data rows, bytes they and the header take, whole file) of the
+        # first bytes of the file; set by open_csv
+        self.head_count: tuple[int, int, bool] = (0, 0, False)
+
+    def estimate_rows(self, file_size: int) -> tuple[int, bool]:
+        """The file's non-blank data rows and whether that is exact: counted when the
+        whole file fitted in its first 64 KiB, else estimated from the file size at the
+        bytes per record of those first lines."""
+        rows, head_bytes, whole = self.head_count
+        if whole or head_bytes == 0:
+            return rows, whole
+        per_record = head_bytes / (rows + 1)  # the header is a record too
+        return max(rows, round(file_size / per_record) - 1), False
 
     def skip(self, row_number: int) -> None:
         """Read past the rows up to ``row_number`` (to resume an interrupted import).
@@ -231,4 +245,22 @@ def open_csv(chunks: Iterable[bytes]) -> CsvStream:
             "the first line is not a header: none of its cells names a known column"
             f" ({shown}{', ...' if len(header) > 5 else ''})"
         )
-    return CsvStream(records, header, delimiter, encoding, warnings)
+    stream = CsvStream(records, header, delimiter, encoding, warnings)
+    stream.head_count = _count_head(head, whole, encoding, delimiter)
+    return stream
+
+
+def _count_head(head: bytes, whole: bool, encoding: str, delimiter: str) -> tuple[int, int, bool]:
+    """Count the non-blank data rows in the complete lines of the file's first bytes:
+    (rows, bytes of those lines, whether they are the whole file)."""
+    if not whole:
+        cut = max(head.rfind(b"\n"), head.rfind(b"\r")) + 1
+        head = head[:cut]
+    text = head.decode("cp1252" if encoding == "cp1252" else "utf-8", "replace")
+    try:
+        records = sum(
+            1 for cells in csv.reader(io.StringIO(text), delimiter=delimiter) if any(cells)
+        )
+    except csv.Error:
+        return 0, 0, False  # nothing worth an estimate: the run will say what is wrong
+    return max(records - 1, 0), len(head), whole

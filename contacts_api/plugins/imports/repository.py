@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-JOB_FIELDS = """id, status, file_name, storage_key, file_size, total_rows, processed_rows,
+JOB_FIELDS = """id, status, file_name, storage_key, file_size, total_rows,
+    total_rows_estimated, processed_rows,
     created_count, updated_count, error_count, error, warnings, resume_row, lease_owner,
     lease_expires_at, attempts, created_at, started_at, finished_at"""
 
@@ -20,6 +21,9 @@ RETURNING {JOB_FIELDS}"""
 _GET = f"SELECT {JOB_FIELDS} FROM import_jobs WHERE id = %s"
 _LIST = f"""SELECT {JOB_FIELDS} FROM import_jobs
     ORDER BY created_at DESC, id DESC LIMIT %s OFFSET %s"""
+# The keyset page after a job (import_jobs_created_idx): newest first.
+_LIST_AFTER = f"""SELECT {JOB_FIELDS} FROM import_jobs WHERE (created_at, id) < (%s, %s)
+    ORDER BY created_at DESC, id DESC LIMIT %s"""
 _ERRORS = """SELECT row_number, message, "row" FROM import_errors WHERE job_id = %s
     ORDER BY row_number LIMIT %s OFFSET %s"""
 
@@ -52,10 +56,13 @@ WHERE id = %(id)s AND lease_owner = %(owner)s"""
 _FINISH = f"""
 UPDATE import_jobs SET status = %(status)s, error = %(error)s, warnings = %(warnings)s::jsonb,
     total_rows = COALESCE(%(total_rows)s, total_rows),
+    total_rows_estimated = total_rows_estimated AND %(total_rows)s IS NULL,
     processed_rows = created_count + updated_count + error_count,
     finished_at = now(), lease_owner = NULL, lease_expires_at = NULL
 WHERE id = %(id)s AND lease_owner = %(owner)s
 RETURNING {JOB_FIELDS}"""
+_TOTAL = """UPDATE import_jobs SET total_rows = %(total)s, total_rows_estimated = %(estimated)s
+    WHERE id = %(id)s AND lease_owner = %(owner)s"""
 _STALLED = """SELECT id FROM import_jobs WHERE status IN ('pending', 'processing')
     AND (lease_owner IS NULL OR lease_expires_at IS NULL OR lease_expires_at < now())
     ORDER BY created_at"""
@@ -75,7 +82,13 @@ async def get_job(db: Any, job_id: str) -> dict[str, Any] | None:
     return await db.fetch_one(_GET, (job_id,))
 
 
-async def list_jobs(db: Any, limit: int, offset: int) -> list[dict[str, Any]]:
+async def list_jobs(
+    db: Any, limit: int, offset: int = 0, after: tuple[Any, Any] | None = None
+) -> list[dict[str, Any]]:
+    """Jobs newest first: ``after`` a (created_at, id) key (a cursor), else from
+    ``offset``."""
+    if after is not None:
+        return await db.fetch_all(_LIST_AFTER, (*after, limit))
     return await db.fetch_all(_LIST, (limit, offset))
 
 
@@ -152,6 +165,12 @@ async def finish_job(
             "total_rows": total_rows,
         },
     )
+
+
+async def set_total_rows(db: Any, job_id: str, owner: str, total: int, estimated: bool) -> None:
+    """The file's row count (``estimated``: from its size) as soon as the run opens it."""
+    params = {"id": job_id, "owner": owner, "total": total, "estimated": estimated}
+    await db.execute(_TOTAL, params)
 
 
 async def stalled_job_ids(db: Any) -> list[str]:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 from aiohttp import BodyPartReader, web
 
 from contacts_api import require_v1_read, require_v1_write
-from contacts_api.core.appkeys import RESOURCES
-from contacts_api.core.errors import BadRequest, NotFound
+from contacts_api.core.appkeys import RESOURCES, SIGNER
+from contacts_api.core.errors import BadRequest, NotFound, ValidationError
 from contacts_api.core.requests import absolute_url, path_uuid, query_int
+from contacts_api.core.signing import BadSignature
 from contacts_api.plugins.imports import repository as repo
 from contacts_api.plugins.imports.service import serialize_error, serialize_job, start_import
 
@@ -18,6 +21,7 @@ routes = web.RouteTableDef()
 BASE = "/api/v1/contacts/import"
 READ_CHUNK = 256 * 1024
 DEFAULT_LIMIT, MAX_LIMIT = 25, 100
+CURSOR = "imports.cursor"
 
 
 async def _part_chunks(part: BodyPartReader) -> AsyncIterator[bytes]:
@@ -76,12 +80,50 @@ def _limit_offset(request: web.Request) -> tuple[int, int]:
     return limit, (page - 1) * limit if page else offset
 
 
+def _after(request: web.Request) -> tuple[dt.datetime, uuid.UUID] | None:
+    """The job key a ``cursor`` names (422 when it is not one of ours)."""
+    token = request.query.get("cursor")
+    if token is None:
+        return None
+    if "offset" in request.query or "page" in request.query:
+        raise ValidationError.single(("query", "cursor"), "cursor cannot go with offset or page")
+    try:
+        key = request.app[SIGNER].unsign(token, CURSOR)
+        return dt.datetime.fromisoformat(key["t"]), uuid.UUID(key["id"])
+    except (BadSignature, KeyError, TypeError, ValueError):
+        raise ValidationError.single(("query", "cursor"), "invalid cursor") from None
+
+
+def _link(request: web.Request, **changes: str | None) -> str:
+    """This page's URL with query parameters changed (None removes one)."""
+    query = {**request.query, **changes}
+    query = {key: value for key, value in query.items() if value is not None}
+    return absolute_url(request, str(request.rel_url.with_query(query)))
+
+
 @routes.get(BASE)
 async def list_jobs(request: web.Request) -> web.Response:
+    """Jobs newest first, paged by cursor as every list (API.md "A page"); ``offset``
+    and ``page`` still jump to a page."""
     await require_v1_read(request)
     limit, offset = _limit_offset(request)
-    rows = await repo.list_jobs(request.app[RESOURCES].db, limit + 1, offset)
-    return web.json_response(_page(request, rows, limit, offset, serialize_job))
+    after = _after(request)
+    rows = await repo.list_jobs(request.app[RESOURCES].db, limit + 1, offset, after)
+    more, rows = len(rows) > limit, rows[:limit]
+    next_url = previous = None
+    if more:
+        last = rows[-1]
+        token = request.app[SIGNER].sign(
+            {"t": last["created_at"].isoformat(), "id": str(last["id"])}, CURSOR
+        )
+        next_url = _link(request, cursor=token, offset=None, page=None)
+    if after is not None:  # newest first: back to the first page
+        previous = _link(request, cursor=None)
+    elif offset > 0:
+        previous = _link(request, offset=str(max(offset - limit, 0)), page=None)
+    return web.json_response(
+        {"next": next_url, "previous": previous, "results": [serialize_job(r) for r in rows]}
+    )
 
 
 async def _job(request: web.Request) -> dict[str, Any]:

@@ -101,6 +101,7 @@ def serialize_job(job: dict[str, Any]) -> dict[str, Any]:
         "file_name": job["file_name"],
         "file_size": job["file_size"],
         "total_rows": job["total_rows"],
+        "total_rows_estimated": job["total_rows_estimated"],
         "processed_rows": job["processed_rows"],
         "created_count": job["created_count"],
         "updated_count": job["updated_count"],

@@ -14,6 +14,7 @@ import_jobs = sa.Table(
     sa.Column("storage_key", sa.Text, nullable=False),
     sa.Column("file_size", sa.BigInteger, nullable=False),
     sa.Column("total_rows", sa.BigInteger),
+    sa.Column("total_rows_estimated", sa.Boolean, nullable=False),
     sa.Column("processed_rows", sa.BigInteger, nullable=False),
     sa.Column("created_count", sa.BigInteger, nullable=False),
     sa.Column("updated_count", sa.BigInteger, nullable=False),

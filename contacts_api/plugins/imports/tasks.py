@@ -6,6 +6,8 @@ lease. A worker killed mid-file leaves the job at its last committed batch; the
 redelivered message (or, in embedded mode, the startup re-kick) resumes from there.
 A delivery that finds another worker's live lease waits until that lease is released
 or expires, or the job ends, so that one message always outlives a dying holder.
+A stopping worker (SIGTERM) finishes the batch it is writing, releases the lease and
+hands the task back to the queue (``TaskInterrupted``): another worker resumes at once.
 """
 
 from __future__ import annotations
@@ -22,11 +24,12 @@ from typing import Any
 import psycopg2.errors
 
 from contacts_api.core.resources.database import CONFLICTS, is_transient
+from contacts_api.core.tasks import TaskInterrupted
 from contacts_api.plugins.contacts.service import invalidate_lists
 from contacts_api.plugins.imports import repository as repo
 from contacts_api.plugins.imports.parsing import BatchReader, bridge_chunks
 from contacts_api.plugins.imports.reading import CsvFileError
-from contacts_api.plugins.imports.upsert import Batch, write_batch, write_errors
+from contacts_api.plugins.imports.upsert import Batch, write_errors, write_rows
 
 log = logging.getLogger("contacts_api.imports")
 
@@ -47,8 +50,10 @@ def _owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
 
 
-async def _acquire(db: Any, job_id: str, owner: str, lease_s: float) -> dict | None:
-    """Take the job's lease, waiting while another live worker holds it."""
+async def _acquire(resources: Any, job_id: str, owner: str, lease_s: float) -> dict | None:
+    """Take the job's lease, waiting while another live worker holds it (a stopping
+    worker hands the task back instead of waiting)."""
+    db = resources.db
     while True:
         job = await repo.take_lease(db, job_id, owner, lease_s)
         if job is not None:
@@ -56,6 +61,8 @@ async def _acquire(db: Any, job_id: str, owner: str, lease_s: float) -> dict | N
         current = await repo.get_job(db, job_id)
         if current is None or current["status"] in ("completed", "failed"):
             return None
+        if resources.tasks.stopping.is_set():
+            raise TaskInterrupted()
         await asyncio.sleep(min(max(lease_s / 10, 0.2), 1.0))
 
 
@@ -63,7 +70,7 @@ async def run_import(resources: Any, job_id: str) -> None:
     """Task ``imports.run``: run (or resume) the import job ``job_id``."""
     lease_s = resources.settings.imports.lease_s
     owner = _owner()
-    job = await _acquire(resources.db, job_id, owner, lease_s)
+    job = await _acquire(resources, job_id, owner, lease_s)
     if job is None:
         return
     log.info("import %s: started by %s from row %s", job_id, owner, job["resume_row"])
@@ -71,11 +78,15 @@ async def run_import(resources: Any, job_id: str) -> None:
         await _Run(resources, job, owner).run()
     except LeaseLost:
         log.warning("import %s: lease lost to another worker; stopping", job_id)
+    except TaskInterrupted:
+        await repo.release_lease(resources.db, job_id, owner)  # the next worker takes it
+        log.info("import %s: stopped for the worker's shutdown; handed back", job_id)
+        raise
     except asyncio.CancelledError:
         with contextlib.suppress(Exception):  # let the next delivery take over at once
             await asyncio.shield(repo.release_lease(resources.db, job_id, owner))
         raise
-    except Exception:
+    except Exception as error:
         log.exception("import %s failed", job_id)
         await repo.finish_job(
             resources.db,
@@ -83,8 +94,15 @@ async def run_import(resources: Any, job_id: str) -> None:
             owner,
             status="failed",
             warnings=[],
-            error="The import stopped on an unexpected error.",
+            error=f"The import stopped on an unexpected error: {describe(error)}",
         )
+
+
+def describe(error: BaseException) -> str:
+    """An error's class and first line, for the job's ``error`` (the log has the rest)."""
+    lines = str(error).strip().splitlines()
+    text = f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
+    return text if len(text) <= 500 else text[:499] + "…"
 
 
 class _Run:
@@ -116,6 +134,8 @@ class _Run:
             except CsvFileError as error:
                 await self._finish("failed", [], error=f"The file cannot be imported: {error}")
                 return
+            total, exact = reader.estimate_rows(self.job["file_size"])
+            await repo.set_total_rows(self.db, self.job_id, self.owner, total, not exact)
             pending = asyncio.ensure_future(asyncio.to_thread(reader.next_batch, self.resume_row))
             while True:
                 try:
@@ -129,6 +149,10 @@ class _Run:
                     return
                 if batch is None:
                     break
+                if self.resources.tasks.stopping.is_set():
+                    # The worker is stopping: between two batches is a transaction
+                    # boundary; the next worker resumes after the last commit.
+                    raise TaskInterrupted()
                 # Parse the next batch in a thread while this one is written.
                 pending = asyncio.ensure_future(asyncio.to_thread(reader.next_batch, batch.end_row))
                 await self._write(batch)
@@ -192,8 +216,19 @@ class _Run:
                 return  # the failed attempt did commit; only its answer was lost
             if resume_row != self.resume_row:
                 raise LeaseLost()
-            written = await write_batch(tx, batch)
-            await write_errors(tx, self.job_id, batch)
+            written = await write_rows(tx, batch)
+            if written.refused:
+                first = written.refused[0]
+                log.warning(
+                    "import %s: the database refused %d row(s) of the batch after row %s "
+                    "(row %s: %s)",
+                    self.job_id,
+                    len(written.refused),
+                    batch.start_row,
+                    first[0],
+                    first[1],
+                )
+            await write_errors(tx, self.job_id, batch.errors + written.refused)
             await repo.commit_batch(
                 tx,
                 self.job_id,
@@ -203,7 +238,7 @@ class _Run:
                 rows=batch.rows,
                 created=written.created,
                 updated=written.updated,
-                errors=len(batch.errors),
+                errors=len(batch.errors) + len(written.refused),
             )
 
     async def _finish(self, status: str, warnings: list[str], **fields: Any) -> dict | None:

@@ -1,33 +1,55 @@
 """The set-based batch writer: one batch of normalized rows -> companies, contacts and
-their metadata, in a handful of ``INSERT ... SELECT FROM unnest(...)`` statements
+their metadata, in a handful of ``INSERT/UPDATE ... FROM unnest(...)`` statements
 (``upsert_sql``).
 
-:class:`Batch` collects rows in file order (in the parsing thread): companies are merged
-by key (domain, else lower-case name), contacts by key (email, else first name + last
-name + company), later non-empty values overriding earlier ones, so each key is written
-once per batch, and :meth:`Batch.prepare` builds the statements' array literals there
-too, so that the event loop only sends them. :func:`write_batch` then runs in the
-batch's transaction:
+A batch is written exactly as if its rows were imported one by one, in file order, so
+the result never depends on the batch size (the property tests check it against a
+row-by-row model):
 
-1. companies with a domain: upsert on ``companies_domain_key``;
-2. companies without one: matched by ``lower(name)`` (any company of that name, the one
-   without a domain first, then the oldest), else inserted;
-3. company metadata, contacts with an email (upsert on ``contacts_email_key``), contacts
-   without one (matched by names and company among contacts without email), contact
-   metadata.
+1. companies: each row's company is resolved against the stored companies the batch may
+   reach (one query) and the companies created by earlier rows: by domain; a domain no
+   company has takes over the oldest company of that name without a domain, else is a
+   new company; a row without a domain takes the company of that (case-insensitive)
+   name, the one without a domain first, then the oldest, else a new one. Renames by
+   earlier rows count. Each company's values are then merged over the rows that
+   resolved to it, in file order (a later non-empty value wins), and written once;
+2. contacts with an email: merged by email in file order (upsert on
+   ``contacts_email_key``), their company being the last one a row of theirs named;
+3. contacts without one: merged by lower-case names and resolved company, matched to
+   the contact without email of those names and company (the oldest);
+4. metadata: one row per company or contact.
+
+So every statement meets each target row once: several keys of a batch may name one
+company (by domain and by name, ``www.`` and case variants of a website...), and
+PostgreSQL refuses an ``ON CONFLICT DO UPDATE`` that touches a row twice
+(``CardinalityViolation``).
 
 An empty value never erases a stored one (``COALESCE``; a list replaces only when
 non-empty), and an update that would change nothing is skipped (no new row version).
-Keys are written in sorted order and keys without a unique index take advisory locks,
-so concurrent imports neither deadlock nor duplicate.
+Names of companies that a batch may create without a domain, and contacts without email,
+take advisory locks (in sorted order), so concurrent imports neither deadlock nor
+duplicate them; a concurrent insert of the same domain or email makes the statement fail
+and the batch's halves are written again (:func:`write_rows`).
+
+:func:`write_rows` also isolates the rows the database refuses (a trigger, a constraint
+the parser does not know): it writes the batch under a savepoint and, when the database
+refuses it, splits it in halves until it finds the refused rows, which become row
+errors with the database's message.
 """
 
 from __future__ import annotations
 
+import json
+import secrets
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import psycopg2
+
+from contacts_api.core.resources.database import CONFLICTS, is_transient
 from contacts_api.plugins.contacts.service import COMPANY_NAME_LOCK
 from contacts_api.plugins.imports import upsert_sql as q
 from contacts_api.plugins.imports.normalize import ImportRow, RowError
@@ -35,14 +57,14 @@ from contacts_api.plugins.imports.normalize import ImportRow, RowError
 _INT4 = 2**31
 _LOCK_CONTACT = 7_100_002  # advisory lock class id of contacts without email (company
 # names: COMPANY_NAME_LOCK, shared with the API's writes)
-_NAMED_CONTACT_SOURCE = (
-    ("k", "int"),
-    ("id", "uuid"),
-    ("lfn", "text"),
-    ("lln", "text"),
-    *q.CONTACT_SOURCE,
-)
-_NAMED_COMPANY_SOURCE = (("k", "int"), ("id", "uuid"), ("lname", "text"), *q.COMPANY_COLUMNS)
+_NAMED_CONTACT_SOURCE = (("k", "int"), ("id", "uuid"), ("lfn", "text"), ("lln", "text"))
+_NAMED_CONTACT_SOURCE += q.CONTACT_COLUMNS
+_COMPANY_ROWS = (("uuid", "uuid"), ("domain", "text"), *q.COMPANY_COLUMNS)
+
+# (row number, ImportRow, the row's cells as read)
+Item = tuple[int, ImportRow, list[str]]
+# (row number, message, the row as a JSON object)
+ErrorRow = tuple[int, str, str]
 
 
 def check_row(row: ImportRow) -> None:
@@ -54,216 +76,416 @@ def check_row(row: ImportRow) -> None:
             raise RowError(f"the number of employees {count} is out of range")
 
 
-def _company_key(key: tuple | None) -> str | None:
-    return None if key is None else key[0] + key[1]
+def _cells_object(cells: list[str]) -> str:
+    return json.dumps({f"column {i + 1}": cell for i, cell in enumerate(cells)})
 
 
 @dataclass(slots=True)
 class Batch:
-    """Rows of one batch, merged by key in file order, then prepared for the SQL."""
+    """The rows of one batch in file order, prepared for the SQL by :meth:`prepare`."""
 
     start_row: int  # the resume point this batch starts after
     end_row: int = 0  # the last CSV record read into it (the next resume point)
-    valid_rows: int = 0
-    errors: list[tuple[int, str, str]] = field(default_factory=list)
-    companies: dict[tuple, list[dict]] = field(default_factory=dict)
-    contacts: dict[tuple, list[Any]] = field(default_factory=dict)
+    items: list[Item] = field(default_factory=list)
+    errors: list[ErrorRow] = field(default_factory=list)
+    # builds an error's ``row`` object from the cells (the reader knows the header)
+    row_object: Callable[[list[str]], str] = _cells_object
     params: dict[str, Any] = field(default_factory=dict)  # set by prepare()
 
     @property
-    def rows(self) -> int:
-        return self.valid_rows + len(self.errors)
+    def valid_rows(self) -> int:
+        return len(self.items)
 
-    def add(self, row: ImportRow) -> None:
-        self.valid_rows += 1
-        company_key = None
-        if row.company is not None:
-            domain = row.company.get("domain")
-            company_key = ("d", domain) if domain else ("n", row.company["name"].lower())
-            # A row's dicts are its own (normalize_row builds them): the first row of a
-            # key is kept as is and later ones merged into it, without copies. The
-            # company dict keeps its "domain"; prepare() reads the named columns only.
-            merged = self.companies.get(company_key)
-            if merged is None:
-                self.companies[company_key] = [row.company, row.company_metadata]
-            else:
-                merged[0].update(row.company)
-                merged[1].update(row.company_metadata)
-        contact = row.contact
-        email = contact.get("email")
-        if email:
-            key: tuple = ("e", email)
-        else:
-            first, last = contact.get("first_name", ""), contact.get("last_name", "")
-            key = ("n", first.lower(), last.lower(), company_key)
-        merged_contact = self.contacts.get(key)
-        if merged_contact is None:
-            self.contacts[key] = [contact, row.contact_metadata, company_key]
-        else:
-            merged_contact[0].update(contact)
-            merged_contact[1].update(row.contact_metadata)
-            if company_key is not None:
-                merged_contact[2] = company_key
+    @property
+    def rows(self) -> int:
+        return len(self.items) + len(self.errors)
+
+    def subset(self, items: list[Item]) -> Batch:
+        """A batch of some of these rows (no row errors), prepared."""
+        part = Batch(self.start_row, self.end_row, items, row_object=self.row_object)
+        part.prepare()
+        return part
 
     def prepare(self) -> None:
-        """Build every array literal that does not depend on what the database answers
-        (keys are sorted: concurrent imports lock rows in the same order)."""
-        p = self.params
-        domains = sorted(key[1] for key in self.companies if key[0] == "d")
-        p["domains"] = domains
-        p["domain_rows"] = [
-            q.literal(domains, text=True),
-            *q.arrays([self.companies[("d", domain)][0] for domain in domains], q.COMPANY_COLUMNS),
-        ]
-        names = sorted(key[1] for key in self.companies if key[0] == "n")
-        p["names"] = names
-        p["name_locks"] = q.literal(names, text=True)
-        p["name_rows"] = q.arrays(
-            [
-                {
-                    **self.companies[("n", name)][0],
-                    "k": index,
-                    "id": str(uuid.uuid4()),
-                    "lname": name,
-                }
-                for index, name in enumerate(names)
-            ],
-            _NAMED_COMPANY_SOURCE,
-        )
-        meta = [
-            (_company_key(key), merged[1]) for key, merged in self.companies.items() if merged[1]
-        ]
-        p["company_meta"] = (
-            [
-                q.literal([k for k, _ in meta], text=True),
-                *q.arrays([m for _, m in meta], q.COMPANY_META_COLUMNS),
-            ]
-            if meta
-            else None
-        )
+        """Everything that does not depend on what the database answers: the keys to
+        look up and lock (sorted: concurrent imports lock in the same order), and the
+        contacts with an email merged by email with their array literals. Runs in the
+        parsing thread. A row's own dicts are never changed (merges copy on write), so
+        that :meth:`subset` can prepare the same rows again."""
+        domains: set[str] = set()
+        names: set[str] = set()
+        lock_names: set[str] = set()
+        # email -> [contact, contact metadata, index of its last row with a company, owned]
+        emails: dict[str, list] = {}
+        named: list[int] = []
+        for index, (_, row, _) in enumerate(self.items):
+            company = row.company
+            if company is not None:
+                domain = company.get("domain")
+                name = company.get("name")
+                if domain:
+                    domains.add(domain)
+                if name is not None:
+                    lname = name.lower()
+                    names.add(lname)
+                    if not domain:  # may create a company without domain: lock it
+                        lock_names.add(lname)
+            contact = row.contact
+            email = contact.get("email")
+            if not email:
+                named.append(index)
+                continue
+            entry = emails.get(email)
+            if entry is None:
+                emails[email] = [contact, row.contact_metadata, -1 if company is None else index, 0]
+                continue
+            if not entry[3]:
+                entry[0], entry[1], entry[3] = dict(entry[0]), dict(entry[1]), 1
+            entry[0].update(contact)
+            entry[1].update(row.contact_metadata)
+            if company is not None:
+                entry[2] = index
 
-        emails = sorted(key[1] for key in self.contacts if key[0] == "e")
-        p["emails"] = emails
-        records = []
-        for email in emails:
-            contact, _, company_key = self.contacts[("e", email)]
-            records.append({**contact, "company_key": _company_key(company_key)})
-        p["email_rows"] = [q.literal(emails, text=True), *q.arrays(records, q.CONTACT_SOURCE)]
-        named = [key for key in self.contacts if key[0] == "n"]
-        p["named"] = len(named)
-        records = []
-        for index, key in enumerate(named):
-            contact, _, company_key = self.contacts[key]
-            records.append(
-                {
-                    **contact,
-                    "k": index,
-                    "id": str(uuid.uuid4()),
-                    "lfn": key[1],
-                    "lln": key[2],
-                    "company_key": _company_key(company_key),
-                }
-            )
-        p["named_locks"] = q.literal(
-            sorted(f"{key[1]}{q.SEP}{key[2]}{q.SEP}{_company_key(key[3]) or ''}" for key in named),
-            text=True,
-        )
-        p["named_rows"] = q.arrays(records, _NAMED_CONTACT_SOURCE)
-        named_index = {key: index for index, key in enumerate(named)}
-        meta = [
-            ("e" + key[1] if key[0] == "e" else f"n{named_index[key]}", merged[1])
-            for key, merged in self.contacts.items()
-            if merged[1]
+        p = self.params
+        p["domains"] = q.literal(sorted(domains), text=True)
+        p["names"] = q.literal(sorted(names), text=True)
+        p["has_companies"] = bool(domains or names)
+        p["lock_names"] = q.literal(sorted(lock_names), text=True) if lock_names else None
+        ordered = sorted(emails)
+        p["emails"] = ordered
+        p["email_company_items"] = [emails[email][2] for email in ordered]
+        p["email_rows"] = [
+            q.literal(ordered, text=True),
+            *q.arrays([emails[email][0] for email in ordered], q.CONTACT_COLUMNS[:-1]),
         ]
-        p["contact_meta"] = (
-            [
-                q.literal([k for k, _ in meta], text=True),
-                *q.arrays([m for _, m in meta], q.CONTACT_META_COLUMNS),
-            ]
-            if meta
-            else None
+        with_meta = [email for email in ordered if emails[email][1]]
+        p["email_meta_emails"] = with_meta
+        p["email_meta"] = q.arrays(
+            [emails[email][1] for email in with_meta], q.CONTACT_META_COLUMNS
         )
-        if self.errors:
-            numbers, messages, rows = zip(*self.errors, strict=True)
-            p["errors"] = [
-                q.literal(list(numbers)),
-                q.literal(list(messages), text=True),
-                q.literal(list(rows), text=True),
-            ]
+        p["named"] = named
 
 
 @dataclass(slots=True)
 class Written:
-    created: int
-    updated: int
+    created: int = 0
+    updated: int = 0
+    refused: list[ErrorRow] = field(default_factory=list)  # rows the database refused
+
+    def add(self, other: Written) -> None:
+        self.created += other.created
+        self.updated += other.updated
+        self.refused += other.refused
 
 
-def _map(mapping: dict[str, str | None]) -> list[str]:
-    """The key -> uuid map parameters (two arrays)."""
-    pairs = [(key, value) for key, value in mapping.items() if value is not None]
-    return [
-        q.literal([k for k, _ in pairs], text=True),
-        q.literal([v for _, v in pairs], text=True),
+class _Company:
+    """A company as the batch sees it while resolving its rows in file order."""
+
+    __slots__ = ("uuid", "domain", "lname", "order", "new", "values", "meta")
+
+    def __init__(self, uuid: str | None, domain: str | None, lname: str | None, order: tuple):
+        self.uuid = uuid
+        self.domain = domain
+        self.lname = lname
+        self.order = order  # (0, created_at, uuid) stored; (1, n) n-th created by the batch
+        self.new = uuid is None
+        self.values: dict[str, Any] | None = None  # merged over its rows (copy on write)
+        self.meta: dict[str, Any] | None = None
+
+    def merge(self, values: dict[str, Any], meta: dict[str, Any], owned: list[bool]) -> None:
+        if self.values is None:
+            self.values, self.meta = values, meta
+            return
+        if not owned[0]:
+            self.values, self.meta = dict(self.values), dict(self.meta or {})
+            owned[0] = True
+        self.values.update(values)
+        self.meta.update(meta)  # type: ignore[union-attr]
+
+
+def _by_name_rank(company: _Company) -> tuple:
+    return (company.domain is not None, company.order)
+
+
+class _CompanyResolver:
+    """Resolves each row's company in file order (see the module docstring)."""
+
+    def __init__(self, stored: list[tuple]):
+        self.by_domain: dict[str, _Company] = {}
+        self.by_name: dict[str, list[_Company]] = {}
+        for company_uuid, domain, lname, created_at in stored:
+            company = _Company(company_uuid, domain, lname, (0, created_at, company_uuid))
+            if domain is not None:
+                self.by_domain[domain] = company
+            if lname is not None:
+                self.by_name.setdefault(lname, []).append(company)
+        self.touched: dict[int, tuple[_Company, list[bool]]] = {}  # id -> (company, owned)
+        self.created = 0
+
+    def _new(self, domain: str | None, lname: str | None) -> _Company:
+        self.created += 1
+        company = _Company(None, domain, lname, (1, self.created))
+        if domain is not None:
+            self.by_domain[domain] = company
+        if lname is not None:
+            self.by_name.setdefault(lname, []).append(company)
+        return company
+
+    def resolve(self, row: ImportRow) -> _Company:
+        values = row.company
+        assert values is not None
+        domain = values.get("domain")
+        name = values.get("name")
+        lname = None if name is None else name.lower()
+        if domain is not None:
+            company = self.by_domain.get(domain)
+            if company is None:
+                homeless = [c for c in self.by_name.get(lname, ()) if c.domain is None]
+                if homeless:  # the company named so, until now without a domain
+                    company = min(homeless, key=_by_name_rank)
+                    company.domain = domain  # written by UPDATE_COMPANIES
+                    self.by_domain[domain] = company
+                else:
+                    company = self._new(domain, lname)
+        else:
+            same_name = self.by_name.get(lname)  # type: ignore[arg-type]
+            company = min(same_name, key=_by_name_rank) if same_name else self._new(None, lname)
+        if lname is not None and company.lname != lname:  # renamed by this row
+            if company.lname is not None:
+                self.by_name[company.lname].remove(company)
+            company.lname = lname
+            self.by_name.setdefault(lname, []).append(company)
+        touched = self.touched.get(id(company))
+        if touched is None:
+            touched = self.touched[id(company)] = (company, [False])
+        company.merge(values, row.company_metadata, touched[1])
+        return company
+
+
+_last_ordered = 0
+
+
+def _ordered_uuids(count: int) -> list[str]:
+    """``count`` new uuids (version 7 layout) that sort in the order they are made, so
+    that companies created by one transaction (same ``created_at``) keep their creation
+    order in "the oldest company of that name"."""
+    global _last_ordered
+    now_ms = time.time_ns() // 1_000_000
+    start = max((now_ms << 74) | secrets.randbits(64), _last_ordered + 1)
+    _last_ordered = start + count - 1
+    out = []
+    for value in range(start, start + count):
+        ms, sequence = value >> 74, value & ((1 << 74) - 1)
+        bits = (ms << 80) | (7 << 76) | ((sequence >> 62) << 64) | (2 << 62)
+        out.append(str(uuid.UUID(int=bits | (sequence & ((1 << 62) - 1)))))
+    return out
+
+
+async def _write_companies(tx: Any, batch: Batch) -> list[_Company | None]:
+    """Resolve and write the batch's companies and their metadata; return each row's
+    company (None for a row without one)."""
+    p = batch.params
+    if not p["has_companies"]:
+        return [None] * len(batch.items)
+    if p["lock_names"]:
+        await tx.fetch_val(q.LOCK_KEYS, (COMPANY_NAME_LOCK, p["lock_names"]))
+    resolver = _CompanyResolver(await tx.fetch_tuples(q.FIND_COMPANIES, (p["domains"], p["names"])))
+    resolve = resolver.resolve
+    targets = [None if row.company is None else resolve(row) for _, row, _ in batch.items]
+    touched = [company for company, _ in resolver.touched.values()]
+    new = [company for company in touched if company.new]
+    for company, company_uuid in zip(new, _ordered_uuids(len(new)), strict=True):
+        company.uuid = company_uuid
+    if new:
+        await tx.execute(q.INSERT_COMPANIES, _company_arrays(new))
+    stored = sorted((c for c in touched if not c.new), key=lambda c: c.uuid)  # type: ignore[arg-type, return-value]
+    if stored:
+        await tx.execute(q.UPDATE_COMPANIES, _company_arrays(stored))
+    with_meta = sorted((c for c in touched if c.meta), key=lambda c: c.uuid)  # type: ignore[arg-type, return-value]
+    if with_meta:
+        await tx.execute(
+            q.UPSERT_COMPANY_META,
+            [
+                q.literal([c.uuid for c in with_meta], text=True),
+                *q.arrays([c.meta for c in with_meta], q.COMPANY_META_COLUMNS),  # type: ignore[misc]
+            ],
+        )
+    return targets
+
+
+def _company_arrays(companies: list[_Company]) -> list[str]:
+    records = [{**c.values, "uuid": c.uuid, "domain": c.domain} for c in companies]  # type: ignore[dict-item]
+    return q.arrays(records, _COMPANY_ROWS)
+
+
+async def _write_email_contacts(
+    tx: Any, batch: Batch, targets: list[_Company | None]
+) -> tuple[int, dict[str, str]]:
+    """Upsert the contacts with an email; return (created, email -> uuid)."""
+    p = batch.params
+    company_uuids = [
+        None if index < 0 else targets[index].uuid  # type: ignore[union-attr]
+        for index in p["email_company_items"]
     ]
+    created = 0
+    uuids: dict[str, str] = {}
+    for email, contact_uuid, inserted in await tx.fetch_tuples(
+        q.UPSERT_EMAIL_CONTACTS, [*p["email_rows"], q.literal(company_uuids, text=True)]
+    ):
+        uuids[email] = contact_uuid
+        created += inserted
+    missing = [email for email in p["emails"] if uuids.get(email) is None]
+    if missing:  # written by a concurrent import after the statement's snapshot
+        for email, contact_uuid in await tx.fetch_tuples(
+            q.FIND_EMAIL_CONTACTS, (q.literal(missing, text=True),)
+        ):
+            uuids[email] = contact_uuid
+    if p["email_meta_emails"]:
+        keys = [uuids[email] for email in p["email_meta_emails"]]
+        await tx.execute(q.UPSERT_CONTACT_META, [q.literal(keys, text=True), *p["email_meta"]])
+    return created, uuids
 
 
-async def _companies(tx: Any, p: dict[str, Any]) -> dict[str, str | None]:
-    """Write the batch's companies and their metadata; return company key -> uuid."""
-    uuids: dict[str, str | None] = {}
-    if p["domains"]:
-        for domain, company_uuid, _ in await tx.fetch_tuples(
-            q.UPSERT_DOMAIN_COMPANIES, p["domain_rows"]
-        ):
-            uuids["d" + domain] = company_uuid
-        missing = [d for d in p["domains"] if uuids.get("d" + d) is None]
-        if missing:  # written by a concurrent import after the statement's snapshot
-            for domain, company_uuid in await tx.fetch_tuples(
-                q.FIND_DOMAIN_COMPANIES, (q.literal(missing, text=True),)
-            ):
-                uuids["d" + domain] = company_uuid
-    if p["names"]:
-        await tx.fetch_val(q.LOCK_KEYS, (COMPANY_NAME_LOCK, p["name_locks"]))
-        for index, company_uuid, _ in await tx.fetch_tuples(
-            q.UPSERT_NAMED_COMPANIES, p["name_rows"]
-        ):
-            uuids["n" + p["names"][index]] = company_uuid
-    return uuids
+async def _write_named_contacts(tx: Any, batch: Batch, targets: list[_Company | None]) -> int:
+    """Upsert the contacts without email, merged by names and resolved company; return
+    how many were created."""
+    # (lower first name, lower last name, company uuid) -> [contact, metadata, owned]
+    merged: dict[tuple, list] = {}
+    for index in batch.params["named"]:
+        _, row, _ = batch.items[index]
+        contact = row.contact
+        company = targets[index]
+        key = (
+            contact.get("first_name", "").lower(),
+            contact.get("last_name", "").lower(),
+            None if company is None else company.uuid,
+        )
+        entry = merged.get(key)
+        if entry is None:
+            merged[key] = [contact, row.contact_metadata, False]
+            continue
+        if not entry[2]:
+            entry[0], entry[1], entry[2] = dict(entry[0]), dict(entry[1]), True
+        entry[0].update(contact)
+        entry[1].update(row.contact_metadata)
+    keys = list(merged)
+    locks = sorted(f"{first}{q.SEP}{last}{q.SEP}{company or ''}" for first, last, company in keys)
+    await tx.fetch_val(q.LOCK_KEYS, (_LOCK_CONTACT, q.literal(locks, text=True)))
+    records = [
+        {
+            **merged[key][0],
+            "k": index,
+            "id": str(uuid.uuid4()),
+            "lfn": key[0],
+            "lln": key[1],
+            "company_uuid": key[2],
+        }
+        for index, key in enumerate(keys)
+    ]
+    created = 0
+    contact_uuids: list[str] = [""] * len(keys)
+    for index, contact_uuid, inserted in await tx.fetch_tuples(
+        q.UPSERT_NAMED_CONTACTS, q.arrays(records, _NAMED_CONTACT_SOURCE)
+    ):
+        contact_uuids[index] = contact_uuid
+        created += inserted
+    meta = sorted(
+        (contact_uuids[index], merged[key][1]) for index, key in enumerate(keys) if merged[key][1]
+    )
+    if meta:
+        await tx.execute(
+            q.UPSERT_CONTACT_META,
+            [
+                q.literal([owner for owner, _ in meta], text=True),
+                *q.arrays([values for _, values in meta], q.CONTACT_META_COLUMNS),
+            ],
+        )
+    return created
 
 
 async def write_batch(tx: Any, batch: Batch) -> Written:
     """Write the prepared batch's companies and contacts in transaction ``tx``; return
     the created/updated counts (every valid row is one or the other)."""
-    p = batch.params
-    company_map = _map(await _companies(tx, p))
-    if p["company_meta"]:
-        await tx.execute(q.UPSERT_COMPANY_META, [*p["company_meta"], *company_map])
+    targets = await _write_companies(tx, batch)
     created = 0
-    contacts: dict[str, str | None] = {}
-    if p["emails"]:
-        for email, contact_uuid, inserted in await tx.fetch_tuples(
-            q.UPSERT_EMAIL_CONTACTS, [*p["email_rows"], *company_map]
-        ):
-            contacts["e" + email] = contact_uuid
-            created += inserted
-        missing = [e for e in p["emails"] if contacts.get("e" + e) is None]
-        if missing:
-            for email, contact_uuid in await tx.fetch_tuples(
-                q.FIND_EMAIL_CONTACTS, (q.literal(missing, text=True),)
-            ):
-                contacts["e" + email] = contact_uuid
-    if p["named"]:
-        await tx.fetch_val(q.LOCK_KEYS, (_LOCK_CONTACT, p["named_locks"]))
-        for index, contact_uuid, inserted in await tx.fetch_tuples(
-            q.UPSERT_NAMED_CONTACTS, [*p["named_rows"], *company_map]
-        ):
-            contacts[f"n{index}"] = contact_uuid
-            created += inserted
-    if p["contact_meta"]:
-        await tx.execute(q.UPSERT_CONTACT_META, [*p["contact_meta"], *_map(contacts)])
+    if batch.params["emails"]:
+        created += (await _write_email_contacts(tx, batch, targets))[0]
+    if batch.params["named"]:
+        created += await _write_named_contacts(tx, batch, targets)
     return Written(created=created, updated=batch.valid_rows - created)
 
 
-async def write_errors(tx: Any, job_id: str, batch: Batch) -> None:
+def refused_by_database(error: BaseException) -> bool:
+    """Whether the database refused the statement for its data (a constraint, a
+    trigger, a value it cannot store...): not a broken connection nor a lost deadlock,
+    which are worth writing the same rows again."""
+    return (
+        isinstance(error, psycopg2.Error)
+        and not isinstance(error, (*CONFLICTS, psycopg2.InterfaceError))
+        and not is_transient(error)
+    )
+
+
+def database_message(error: psycopg2.Error) -> str:
+    """The database's own message for an error (its primary line)."""
+    diag = getattr(error, "diag", None)
+    primary = getattr(diag, "message_primary", None)
+    if primary:
+        return primary
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+_SAVEPOINT = "import_rows"
+
+
+async def _attempt(tx: Any, batch: Batch) -> Written | psycopg2.Error:
+    """Write the batch under a savepoint: its counts, or the database's refusal (the
+    savepoint rolled back, the transaction usable again)."""
+    await tx.execute(f"SAVEPOINT {_SAVEPOINT}")
+    try:
+        written = await write_batch(tx, batch)
+    except psycopg2.Error as error:
+        if not refused_by_database(error):
+            raise
+        await tx.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
+        await tx.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+        return error
+    await tx.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+    return written
+
+
+async def write_rows(tx: Any, batch: Batch) -> Written:
+    """Write the batch; when the database refuses it, write its halves (recursively),
+    so that only the rows it refuses on their own are left out, as ``refused`` row
+    errors with the database's message. The halves are written in file order, each
+    as if alone, so the result is still that of a row-by-row import."""
+    if not batch.items:
+        return Written()
+    result = await _attempt(tx, batch)
+    if isinstance(result, Written):
+        return result
+    if len(batch.items) == 1:
+        row_number, _, cells = batch.items[0]
+        message = f"the database refused the row: {database_message(result)}"
+        return Written(refused=[(row_number, message, batch.row_object(cells))])
+    middle = len(batch.items) // 2
+    written = Written()
+    for half in (batch.items[:middle], batch.items[middle:]):
+        written.add(await write_rows(tx, batch.subset(half)))
+    return written
+
+
+async def write_errors(tx: Any, job_id: str, errors: list[ErrorRow]) -> None:
     """Record the batch's bad rows (a replayed batch records nothing twice)."""
-    if batch.errors:
-        await tx.execute(q.INSERT_ERRORS, (job_id, *batch.params["errors"]))
+    if errors:
+        numbers, messages, rows = zip(*errors, strict=True)
+        await tx.execute(
+            q.INSERT_ERRORS,
+            (
+                job_id,
+                q.literal(list(numbers)),
+                q.literal(list(messages), text=True),
+                q.literal(list(rows), text=True),
+            ),
+        )

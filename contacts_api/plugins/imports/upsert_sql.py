@@ -1,10 +1,10 @@
 """The batch writer's SQL: set-based statements over ``unnest`` of array literals.
 
 Every statement reads its rows from ``unnest(%s::text[], ...)``, one PostgreSQL array
-literal per column (built by :func:`literal`, in the parsing thread). A row's company
-and a metadata row's owner are given by key (``"d<domain>"``, ``"n<lower name>"``,
-``"e<email>"``, ``"n<index>"``), resolved in SQL through a small key -> uuid map (two
-more arrays) known once the owners are written.
+literal per column (built by :func:`literal`). The batch writer (``upsert``) has already
+reduced each statement's input to one row per target row: a statement never meets the
+same company, contact or metadata row twice (PostgreSQL refuses that with
+``CardinalityViolation``), and owners are given by uuid.
 
 An empty value never erases a stored one (``COALESCE``; a list replaces only when
 non-empty), and an update that would change nothing is skipped.
@@ -42,7 +42,7 @@ COMPANY_META_COLUMNS = (
     ("latest_funding_amount", "big"),
     ("last_raised_at", "text"),
 )
-# What is written to contacts; the source sends company_key instead of company_uuid.
+# What is written to contacts (the company already resolved to its uuid).
 CONTACT_COLUMNS = (
     ("first_name", "text"),
     ("last_name", "text"),
@@ -57,7 +57,6 @@ CONTACT_COLUMNS = (
     ("linkedin_url", "text"),
     ("company_uuid", "uuid"),
 )
-CONTACT_SOURCE = (*CONTACT_COLUMNS[:-1], ("company_key", "text"))
 CONTACT_META_COLUMNS = (
     ("work_direct_phone", "text"),
     ("home_phone", "text"),
@@ -116,17 +115,10 @@ def _names(columns: tuple) -> str:
     return ", ".join(name for name, _ in columns)
 
 
-def _source(columns: tuple, mapped: bool = False) -> str:
-    """The rows: ``unnest`` of one array per column; ``mapped``: plus ``company_uuid``
-    looked up by ``company_key`` in the key -> uuid map (the last two parameters)."""
+def _source(columns: tuple) -> str:
+    """The rows: ``unnest`` of one array parameter per column, as ``s``."""
     casts = ", ".join(f"%s::{_CAST[kind]}[]" for _, kind in columns)
-    rows = f"unnest({casts}) AS src({_names(columns)})"
-    if not mapped:
-        return f"(SELECT * FROM {rows}) AS s"
-    return (
-        f"(SELECT src.*, m.uuid AS company_uuid FROM {rows} LEFT JOIN "
-        f"unnest(%s::text[], %s::uuid[]) AS m(key, uuid) ON m.key = src.company_key) AS s"
-    )
+    return f"(SELECT * FROM unnest({casts}) AS src({_names(columns)})) AS s"
 
 
 def _inserts(columns: tuple) -> str:
@@ -160,7 +152,7 @@ def _merge(columns: tuple, new: str, old: str, *, touch: bool, excluded: bool) -
     return sets, f"({olds}) IS DISTINCT FROM ({', '.join(merged)})"
 
 
-def upsert_by_key(table: str, key: str, columns: tuple, source: tuple, mapped: bool = False) -> str:
+def upsert_by_key(table: str, key: str, columns: tuple) -> str:
     """Upsert on the unique ``key``; answer (key, uuid, inserted) for every source row.
 
     Rows found unchanged are left out of the INSERT: ON CONFLICT would still lock them
@@ -172,7 +164,7 @@ def upsert_by_key(table: str, key: str, columns: tuple, source: tuple, mapped: b
     return f"""
 WITH cur AS (
     SELECT s.*, c.uuid AS cur_uuid, (c.uuid IS NULL OR {dirty}) AS dirty
-    FROM {_source((("k", "text"),) + source, mapped)} LEFT JOIN {table} c ON c.{key} = s.k
+    FROM {_source((("k", "text"), *columns))} LEFT JOIN {table} c ON c.{key} = s.k
 ),
 up AS (
     INSERT INTO {table} AS c ({key}, {_names(columns)})
@@ -186,14 +178,12 @@ FROM cur LEFT JOIN up ON up.{key} = cur.k
 """
 
 
-def upsert_matched(
-    table: str, match: str, columns: tuple, source: tuple, mapped: bool = False
-) -> str:
+def upsert_matched(table: str, match: str, columns: tuple, source: tuple) -> str:
     """Update the rows ``match`` finds (the oldest when several), insert the others with
     the uuid given in ``s.id``; answer (k, uuid, inserted) for every source row."""
     sets, changed = _merge(columns, "s", "c", touch=True, excluded=False)
     return f"""
-WITH s AS (SELECT * FROM {_source((("k", "int"), ("id", "uuid")) + source, mapped)}),
+WITH s AS (SELECT * FROM {_source((("k", "int"), ("id", "uuid"), *source))}),
 found AS (
     SELECT DISTINCT ON (k) k, uuid FROM ({match}) matches ORDER BY k, rank, created_at, uuid
 ),
@@ -214,36 +204,45 @@ LEFT JOIN found ON found.k = s.k
 
 
 def upsert_meta(table: str, key: str, columns: tuple) -> str:
-    """Metadata rows by owner key, the owner's uuid taken from the key -> uuid map."""
+    """Metadata rows by owner uuid (one source row per owner)."""
     sets, changed = _merge(columns, "EXCLUDED", "c", touch=False, excluded=True)
     return f"""
 INSERT INTO {table} AS c ({key}, {_names(columns)})
-SELECT m.uuid, {_inserts(columns)} FROM {_source((("k", "text"),) + columns)}
-JOIN unnest(%s::text[], %s::uuid[]) AS m(key, uuid) ON m.key = s.k ORDER BY m.uuid
+SELECT s.k, {_inserts(columns)} FROM {_source((("k", "uuid"), *columns))} ORDER BY s.k
 ON CONFLICT ({key}) DO UPDATE SET {sets} WHERE {changed}
 """
 
 
-UPSERT_DOMAIN_COMPANIES = upsert_by_key("companies", "domain", COMPANY_COLUMNS, COMPANY_COLUMNS)
-UPSERT_EMAIL_CONTACTS = upsert_by_key(
-    "contacts", "email", CONTACT_COLUMNS, CONTACT_SOURCE, mapped=True
-)
-FIND_DOMAIN_COMPANIES = "SELECT domain, uuid::text FROM companies WHERE domain = ANY(%s::text[])"
+# The stored companies a batch may resolve to: by domain, or by lower-case name (the
+# batch's names; companies_domain_key and companies_lower_name_idx).
+FIND_COMPANIES = """
+SELECT uuid::text, domain, lower(name), created_at FROM companies
+WHERE domain = ANY(%s::text[]) OR lower(name) = ANY(%s::text[])"""
+
+_COMPANY_ROWS = (("uuid", "uuid"), ("domain", "text"), *COMPANY_COLUMNS)
+# The batch's new companies, with the uuids the writer gave them (in creation order).
+INSERT_COMPANIES = f"""
+INSERT INTO companies (uuid, domain, {_names(COMPANY_COLUMNS)})
+SELECT s.uuid, s.domain, {_inserts(COMPANY_COLUMNS)} FROM {_source(_COMPANY_ROWS)}"""
+
+
+def _update_companies() -> str:
+    sets, changed = _merge(COMPANY_COLUMNS, "s", "c", touch=True, excluded=False)
+    # ``s.domain``: the domain a company without one takes from the batch.
+    return f"""
+UPDATE companies c SET domain = COALESCE(c.domain, s.domain), {sets}
+FROM {_source(_COMPANY_ROWS)}
+WHERE c.uuid = s.uuid AND ((c.domain IS NULL AND s.domain IS NOT NULL) OR {changed})"""
+
+
+# The stored companies the batch resolved to, each once, with its merged values.
+UPDATE_COMPANIES = _update_companies()
+
+UPSERT_EMAIL_CONTACTS = upsert_by_key("contacts", "email", CONTACT_COLUMNS)
 FIND_EMAIL_CONTACTS = "SELECT email, uuid::text FROM contacts WHERE email = ANY(%s::text[])"
 
-# Companies without a domain: any company of that lower(name), the one without a
-# domain first, then the oldest (companies_lower_name_idx).
-UPSERT_NAMED_COMPANIES = upsert_matched(
-    "companies",
-    """
-    SELECT s.k, c.uuid, c.created_at, (c.domain IS NOT NULL) AS rank
-    FROM s JOIN companies c ON lower(c.name) = s.lname""",
-    COMPANY_COLUMNS,
-    (("lname", "text"), *COMPANY_COLUMNS),
-)
-
 # Contacts without an email: the contact without email of the same lower-case names and
-# company (contacts_company_uuid_idx), or of the same names without company.
+# company (imports_contacts_without_email_idx), or of the same names without company.
 _NAME_MATCH = (
     "c.email IS NULL AND lower(coalesce(c.first_name, '')) = s.lfn"
     " AND lower(coalesce(c.last_name, '')) = s.lln"
@@ -257,8 +256,7 @@ UPSERT_NAMED_CONTACTS = upsert_matched(
     SELECT s.k, c.uuid, c.created_at, 0 AS rank FROM s JOIN contacts c
         ON s.company_uuid IS NULL AND c.company_uuid IS NULL AND {_NAME_MATCH}""",
     CONTACT_COLUMNS,
-    (("lfn", "text"), ("lln", "text"), *CONTACT_SOURCE),
-    mapped=True,
+    (("lfn", "text"), ("lln", "text"), *CONTACT_COLUMNS),
 )
 
 UPSERT_COMPANY_META = upsert_meta("company_metadata", "company_uuid", COMPANY_META_COLUMNS)

@@ -1,10 +1,14 @@
-"""The column catalogue: our names, Apollo's aliases, header matching."""
+"""The column catalogue: our names, Apollo's aliases, header matching, the list format."""
 
 import csv
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
+from hypothesis import given
+from hypothesis import strategies as st
 
+from contacts_api.core.sql import compile_sql
 from contacts_api.plugins.imports.columns import (
     APOLLO_HEADERS,
     EXPORT_COLUMNS,
@@ -12,7 +16,11 @@ from contacts_api.plugins.imports.columns import (
     IMPORT_COLUMNS,
     SUB_DEPARTMENTS,
     canonical_header,
+    join_list,
+    list_cell_sql,
+    split_list,
 )
+from tests.plugins.imports.conftest import query
 
 SAMPLES = Path(__file__).parent / "samples"
 
@@ -84,3 +92,46 @@ def test_every_apollo_layout_feeds_every_import_column(
     assert set(known.values()) >= set(IMPORT_COLUMNS)
     assert known[company_header] == "company"
     assert extra <= set(known)
+
+
+# -- the list cell format (shared by the import and the export) -----------------------
+
+_ELEMENTS = st.lists(
+    st.text(alphabet=st.sampled_from("ab ,\\\\'-"), min_size=1).map(str.strip).filter(bool),
+    max_size=5,
+)
+
+
+@given(_ELEMENTS)
+def test_a_joined_list_splits_back_to_its_elements(elements) -> None:
+    assert split_list(join_list(elements)) == elements
+
+
+def test_apollo_plain_lists_still_split_on_commas() -> None:
+    assert split_list("Sales, Ops,,  Engineering ") == ["Sales", "Ops", "Engineering"]
+    assert split_list("C\\C++, a\\b") == ["C\\C++", "a\\b"]  # a lone backslash stays
+
+
+def test_elements_with_commas_are_escaped() -> None:
+    cell = join_list(["glass, ceramics & concrete", "back\\slash", "plain"])
+    assert cell == "glass\\, ceramics & concrete, back\\\\slash, plain"
+
+
+@pytest.mark.parametrize(
+    "elements",
+    [
+        [],
+        ["plain", "list"],
+        ["glass, ceramics & concrete", "software"],
+        ["back\\slash", "ends\\", "\\,", ",,"],
+        ["ünïcödé, ✓", "'quoted'"],
+    ],
+)
+def test_the_export_joins_lists_in_sql_as_join_list_does(settings, elements) -> None:
+    sql, params = compile_sql(
+        sa.select(
+            list_cell_sql(sa.cast(sa.literal(elements, sa.ARRAY(sa.Text)), sa.ARRAY(sa.Text)))
+        )
+    )
+    cell = query(settings, sql, params)[0]
+    assert list(cell.values())[0] == (join_list(elements) or None)

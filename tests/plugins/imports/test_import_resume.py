@@ -295,3 +295,104 @@ def test_only_connection_failures_count_as_transient():
     assert not is_transient(psycopg2.errors.QueryCanceled())  # a statement timeout
     assert not is_transient(psycopg2.errors.UniqueViolation())
     assert not is_transient(ValueError())
+
+
+def _start_deploy_worker(settings, log_path, grace_s):
+    """A worker as deployed: redelivery after the default 10 minutes, so that only a
+    hand-back can make another worker resume within seconds."""
+    env = subprocess_env(
+        DATABASE_URL=settings.database.url.reveal(),
+        REDIS_URL=settings.redis.url.reveal(),
+        CONTACTS_API__REDIS__KEY_PREFIX=settings.redis.key_prefix,
+        CONTACTS_API__BROKER__BACKEND="redis",
+        CONTACTS_API__BROKER__SHUTDOWN_GRACE_S=str(grace_s),
+        CONTACTS_API__STORAGE__LOCAL_PATH=settings.storage.local_path,
+        CONTACTS_API__IMPORTS__LEASE_S=str(settings.imports.lease_s),
+        CONTACTS_API__IMPORTS__BATCH_SIZE=str(settings.imports.batch_size),
+    )
+    log = open(log_path, "wb")  # noqa: SIM115 - closed with the process
+    process = subprocess.Popen(
+        [sys.executable, "-m", "contacts_api.core.cli", "worker", "--queue", "imports"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    process.log_file = log
+    deadline = time.monotonic() + 60
+    while b"worker resources open" not in log_path.read_bytes():
+        assert process.poll() is None and time.monotonic() < deadline, log_path.read_text()
+        time.sleep(0.05)
+    return process
+
+
+async def test_sigterm_mid_import_hands_the_job_to_another_worker_at_once(
+    import_client, settings_factory, tmp_path
+):
+    """A deploy (issue 13): the stopped worker finishes its batch, releases the lease,
+    hands the task back and exits cleanly within the grace period; the other worker
+    resumes within seconds (not after the 10-minute redelivery, nor the 60 s lease)."""
+    grace_s = 15
+    settings = settings_factory(
+        CONTACTS_API__BROKER__BACKEND="redis",
+        CONTACTS_API__IMPORTS__LEASE_S="60",
+        CONTACTS_API__IMPORTS__BATCH_SIZE="100",
+    )
+    assert settings.broker.redelivery_idle_s == 600
+    content, expected = generate_csv(8000, bad_every=97, duplicate_every=13)
+    client = await import_client(settings)
+    workers, started = {}, []
+    try:
+        for name in ("a", "b"):
+            process = _start_deploy_worker(settings, tmp_path / f"{name}.log", grace_s)
+            started.append(process)
+            workers[process.pid] = (process, tmp_path / f"{name}.log")
+        response = await upload(client, content)
+        assert response.status == 202
+        job_id = (await response.json())["id"]
+        deadline = time.monotonic() + 60
+        while True:  # mid-file: some batches committed, most not
+            job = query(settings, "SELECT * FROM import_jobs WHERE id = %s", (job_id,))[0]
+            if job["lease_owner"] and 0 < job["resume_row"] < 4000:
+                break
+            assert job["resume_row"] < 4000 and time.monotonic() < deadline, job
+            await asyncio.sleep(0.005)
+        holder_pid = int(job["lease_owner"].split(":")[1])
+        holder, holder_log = workers.pop(holder_pid)
+        ((other, other_log),) = workers.values()
+
+        stopped_at = time.monotonic()
+        holder.send_signal(signal.SIGTERM)
+        resumed_after = None
+        while resumed_after is None or holder.poll() is None:
+            if resumed_after is None and f"import {job_id}: started by" in other_log.read_text():
+                resumed_after = time.monotonic() - stopped_at
+            assert time.monotonic() - stopped_at < grace_s, "no exit or no resume in time"
+            await asyncio.sleep(0.02)
+        exited_after = time.monotonic() - stopped_at
+        assert holder.returncode == 0
+        assert resumed_after < 10 and exited_after < grace_s
+        log = holder_log.read_text()
+        assert "handed back" in log, log
+        for bad in ("ERROR", "Traceback", "Cannot acquire connection"):
+            assert bad not in log, log
+
+        done = await wait_job(client, job_id, timeout=120)
+        assert done["status"] == "completed", done
+        assert (done["created_count"], done["updated_count"], done["error_count"]) == (
+            expected["created"],
+            expected["updated"],
+            expected["errors"],
+        )
+        assert done["total_rows"] == done["processed_rows"] == 8000
+        assert count(settings, "contacts") == expected["created"]
+        assert count(settings, "import_errors") == expected["errors"]
+        resumed_from = int(
+            other_log.read_text()
+            .split(f"import {job_id}: started by ")[1]
+            .split(" from row ")[1]
+            .split()[0]
+        )
+        assert resumed_from > 0  # resumed, not restarted
+    finally:
+        for process in started:
+            _stop(process)

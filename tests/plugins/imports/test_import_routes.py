@@ -82,6 +82,26 @@ async def test_job_list_is_newest_first_and_paginated(import_client, memory_sett
     assert response.status == 422 and (await response.json())["error_code"] == "VALIDATION_ERROR"
 
 
+async def test_job_list_pages_by_cursor_even_while_jobs_are_added(import_client, memory_settings):
+    client = await import_client(memory_settings)
+    ids = [(await import_bytes(client, SAMPLE, f"f{i}.csv"))["id"] for i in range(5)]
+    page = await (await client.get("/api/v1/contacts/import/?limit=2", headers=WRITE)).json()
+    seen = [job["id"] for job in page["results"]]
+    token = URL(page["next"]).query["cursor"]
+    added = (await import_bytes(client, SAMPLE, "new.csv"))["id"]  # not on a later page
+    while page["next"]:
+        assert "cursor=" in page["next"] and "limit=2" in page["next"]
+        page = await (await client.get(URL(page["next"]).path_qs, headers=WRITE)).json()
+        seen += [job["id"] for job in page["results"]]
+        assert page["previous"] and "cursor" not in URL(page["previous"]).query
+    assert seen == ids[::-1] and added not in seen
+    tampered = token[:-3] + ("A" if token[-3] != "A" else "B") + token[-2:]
+    for bad in ("nonsense", tampered):
+        response = await client.get(f"/api/v1/contacts/import/?cursor={bad}", headers=WRITE)
+        assert response.status == 422, await response.text()
+        assert (await response.json())["error_code"] == "VALIDATION_ERROR"
+
+
 async def test_unknown_or_malformed_job_ids_are_404(import_client, memory_settings):
     client = await import_client(memory_settings)
     for path in (

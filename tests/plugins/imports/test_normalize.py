@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from contacts_api.plugins.imports.export_format import join_list, neutralize
+from contacts_api.plugins.imports.columns import join_list, neutralize
 from contacts_api.plugins.imports.normalize import (
     ImportRow,
     RowError,
@@ -404,6 +404,10 @@ def test_a_company_needs_a_name_or_a_domain(
         "\rReturn",
         "plain",
         "O'Brien",
+        ";=cmd|' /C calc'!A0",
+        ", @SUM(A1)",
+        ";;  -2+3",
+        "Plain; =not at the start",
     ],
 )
 def test_export_neutralization_round_trips(value: str) -> None:
@@ -418,6 +422,7 @@ def test_neutralize_prefixes_only_formula_starts() -> None:
     assert [neutralize(v) for v in ["=1", "+1", "-1", "@a", "\ta", "\ra", "a=1", "", "'=1"]] == [
         "'=1", "'+1", "'-1", "'@a", "'\ta", "'\ra", "a=1", "", "'=1",
     ]  # fmt: skip
+    assert neutralize(";=1") == "';=1" and neutralize(" , @a") == "' , @a"
 
 
 def test_a_quote_before_other_text_is_kept() -> None:
