@@ -121,6 +121,9 @@ class AuthSettings:
     bcrypt_rounds: int
     login_max_failures: int
     login_window_s: int
+    # A rotated refresh token presented again within this many seconds gets
+    # the same successor pair (parallel refreshes); later, its family is revoked.
+    refresh_reuse_grace_s: float = 10.0
 
 
 @attrs.frozen

@@ -32,4 +32,6 @@ def settings_problems(settings: Settings, *, need_secret: bool = True) -> list[s
     ):
         if getattr(auth, key) < 1:
             problems.append(f"auth.{key} must be at least 1")
+    if not 0 <= auth.refresh_reuse_grace_s <= 60:
+        problems.append("auth.refresh_reuse_grace_s must be between 0 and 60 (seconds)")
     return problems
