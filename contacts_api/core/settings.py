@@ -158,6 +158,8 @@ class ApolloSettings:
 class PluginSettings:
     enabled: list[str]
     blocked: list[str]
+    # Built-in plugins that load only when named here (core.plugins.OPT_IN_PLUGINS).
+    opt_in: list[str] = attrs.Factory(list)
 
 
 @attrs.frozen

@@ -1,0 +1,238 @@
+"""Contacts and companies in the app's dialect, on our contacts routes.
+
+Each handler rewrites the query (``queries.py``), awaits our own handler on
+that copy of the request, and reshapes the answer (``shapes.py``).
+"""
+
+from typing import Any
+
+from aiohttp import web
+
+from contacts_api.plugins.contact360_compat import queries, shapes
+from contacts_api.plugins.contact360_compat.delegate import call_json, with_headers, with_query
+from contacts_api.plugins.contacts import routes_companies as companies_routes
+from contacts_api.plugins.contacts import routes_contacts as contacts_routes
+from contacts_api.plugins.contacts.attributes import COMPANY_ATTRIBUTES, CONTACT_ATTRIBUTES
+from contacts_api.plugins.contacts.routes_attributes import _handler as attribute_handler
+from contacts_api.plugins.contacts.routes_common import UUID_PATH
+
+# The app's dropdowns that read plain strings when asked for ``distinct``.
+STRING_LISTS = {"seniority", "department", "departments"}
+# Its dropdowns named differently: app field -> our attribute. The address
+# dropdowns feed the company_address / contact_address filters, which match
+# by "contains" on the location (queries.CONTACT_FILTERS), so city values fit.
+CONTACT_LIST_ALIASES = {
+    "departments": "department",
+    "company_address": "company_city",
+    "contact_address": "city",
+    "company_name_for_emails": "company",
+}
+ATTRIBUTE_PARAMS = ("search", "limit", "offset", "ordering")
+
+
+def _meta(pairs: list[tuple[str, str]], ours: list[tuple[str, str]], body: dict) -> dict:
+    by_cursor = not any(k in ("offset", "ordering") for k, _ in pairs)
+    return {
+        "strategy": "cursor" if by_cursor else "offset",
+        "count_mode": "actual" if "count" in body else None,
+        "count": body.get("count"),
+        "filters_applied": any(
+            k not in ("limit", "offset", "page_size", "cursor", "ordering", "view") for k, _ in ours
+        ),
+        "ordering": dict(ours).get("ordering", "-created_at"),
+        "returned_records": len(body["results"]),
+        "page_size": len(body["results"]),
+        "page_size_cap": 100,
+        "using_replica": False,
+    }
+
+
+async def _contact_page(request: web.Request, handler, shape) -> web.Response:
+    pairs = list(request.query.items())
+    ours = queries.contact_query(pairs)
+    body = await call_json(handler, with_query(request, ours))
+    body["results"] = [shape(item) for item in body["results"]]
+    if queries.wants(pairs, "include_meta"):
+        body["meta"] = _meta(pairs, ours, body)
+    return web.json_response(body)
+
+
+def _contact_shape(request: web.Request):
+    simple = request.query.get("view", "").lower() == "simple"
+    return shapes.simple_contact if simple else shapes.flat_contact
+
+
+async def contacts_list(request: web.Request) -> web.Response:
+    return await _contact_page(request, contacts_routes.list_v1, _contact_shape(request))
+
+
+async def contacts_count(request: web.Request) -> web.Response:
+    ours = with_query(request, queries.contact_query(request.query.items()))
+    return web.json_response(await call_json(contacts_routes.count, ours))
+
+
+async def _uuids_with_offset(request: web.Request, handler, translate) -> web.Response:
+    """``count/uuids/`` with the app's ``offset``: ours lists the first
+    ``limit`` uuids in list order, so the page is cut from the first
+    ``offset + limit`` (bounded by ``contacts.max_count_uuids`` like ours)."""
+    pairs = [(k, v) for k, v in request.query.items() if k != "offset"]
+    offset = request.query.get("offset", "0").strip() or "0"
+    if not offset.isdigit():
+        from contacts_api.core.errors import ValidationError
+
+        raise ValidationError.single(("query", "offset"), "must be a non-negative integer")
+    limit = int(dict(pairs).get("limit") or 1000)
+    ours = [(k, v) for k, v in translate(pairs) if k != "limit"]
+    ours.append(("limit", str(int(offset) + limit)))
+    body = await call_json(handler, with_query(request, ours))
+    body["uuids"] = body["uuids"][int(offset) :]
+    return web.json_response(body)
+
+
+async def contacts_uuids(request: web.Request) -> web.Response:
+    return await _uuids_with_offset(request, contacts_routes.count_uuids, queries.contact_query)
+
+
+async def contact_detail(request: web.Request) -> web.Response:
+    return web.json_response(
+        shapes.flat_contact(await call_json(contacts_routes.detail_v1, request))
+    )
+
+
+def _write_key_request(request: web.Request, header: str) -> web.Request:
+    """The app sends its bearer token *and* a write key; v1 writes take the key."""
+    headers = {k: v for k, v in request.headers.items() if k.lower() != "authorization"}
+    if header in request.headers:
+        headers["X-Contacts-Write-Key"] = request.headers[header]
+    return with_headers(request, headers)
+
+
+async def contact_create(request: web.Request) -> web.Response:
+    created = await call_json(
+        contacts_routes.create, _write_key_request(request, "X-Contacts-Write-Key")
+    )
+    return web.json_response(shapes.flat_contact(created), status=201)
+
+
+def _values(field: str, rows: list[dict[str, Any]], distinct: bool) -> list[Any]:
+    if distinct and field in STRING_LISTS:
+        return [row["value"] for row in rows]
+    return [{"id": i, field: row["value"], **row} for i, row in enumerate(rows, 1)]
+
+
+def _attribute_route(kind: str, field: str, attribute: str, extra=None):
+    handler = attribute_handler(kind, attribute)
+    renames = queries.CONTACT_FILTERS if kind == "contacts" else queries.COMPANY_FILTERS
+
+    async def values(request: web.Request) -> web.Response:
+        pairs = list(request.query.items())
+        ours = queries.translate_filters(pairs, renames)
+        if extra is not None:
+            ours += extra(request)
+        body = await call_json(handler, with_query(request, ours))
+        body["results"] = _values(field, body["results"], queries.wants(pairs, "distinct"))
+        return web.json_response(body)
+
+    values.__name__ = f"compat_{kind}_{field}_values"
+    return values
+
+
+async def company_domains(request: web.Request) -> web.Response:
+    """The domain dropdown: plain strings, the domains of matching companies."""
+    search = request.query.get("search", "").strip()
+    ours = [("limit", "100")] + ([("search", search)] if search else [])
+    body = await call_json(companies_routes.list_v1, with_query(request, ours))
+    domains = sorted({c["domain"] for c in body["results"] if c.get("domain")})
+    return web.json_response({"next": None, "previous": None, "results": domains[:25]})
+
+
+async def companies_list(request: web.Request) -> web.Response:
+    ours = with_query(request, queries.company_query(request.query.items()))
+    body = await call_json(companies_routes.list_v1, ours)
+    body["results"] = [shapes.company(item) for item in body["results"]]
+    return web.json_response(body)
+
+
+async def companies_count(request: web.Request) -> web.Response:
+    ours = with_query(request, queries.company_query(request.query.items()))
+    return web.json_response(await call_json(companies_routes.count, ours))
+
+
+async def companies_uuids(request: web.Request) -> web.Response:
+    return await _uuids_with_offset(request, companies_routes.count_uuids, queries.company_query)
+
+
+async def company_detail(request: web.Request) -> web.Response:
+    return web.json_response(shapes.company(await call_json(companies_routes.detail_v1, request)))
+
+
+async def company_create(request: web.Request) -> web.Response:
+    created = await call_json(
+        companies_routes.create, _write_key_request(request, "X-Companies-Write-Key")
+    )
+    return web.json_response(shapes.company(created), status=201)
+
+
+async def company_update(request: web.Request) -> web.Response:
+    updated = await call_json(
+        companies_routes.update, _write_key_request(request, "X-Companies-Write-Key")
+    )
+    return web.json_response(shapes.company(updated))
+
+
+async def company_delete(request: web.Request) -> web.Response:
+    await companies_routes.delete(_write_key_request(request, "X-Companies-Write-Key"))
+    return web.Response(status=204)
+
+
+async def company_contacts(request: web.Request) -> web.Response:
+    return await _contact_page(request, companies_routes.company_contacts, shapes.company_contact)
+
+
+async def company_contacts_count(request: web.Request) -> web.Response:
+    ours = with_query(request, queries.contact_query(request.query.items()))
+    return web.json_response(await call_json(companies_routes.company_contacts_count, ours))
+
+
+async def company_contacts_uuids(request: web.Request) -> web.Response:
+    return await _uuids_with_offset(
+        request, companies_routes.company_contacts_uuids, queries.contact_query
+    )
+
+
+def _of_company(request: web.Request) -> list[tuple[str, str]]:
+    return [("company_uuid", request.match_info["uuid"])]
+
+
+def routes(prefix: str) -> list[web.RouteDef]:
+    c, co = prefix + "/api/v1/contacts", prefix + "/api/v1/companies"
+    out = [
+        web.get(c + "/", contacts_list),
+        web.post(c + "/", contact_create),
+        web.get(c + "/count/", contacts_count),
+        web.get(c + "/count/uuids/", contacts_uuids),
+        web.get(c + "/company/domain/", company_domains),
+        web.get(f"{c}/{UUID_PATH}/", contact_detail),
+        web.get(co + "/", companies_list),
+        web.post(co + "/", company_create),
+        web.get(co + "/count/", companies_count),
+        web.get(co + "/count/uuids/", companies_uuids),
+        web.get(f"{co}/{UUID_PATH}/", company_detail),
+        web.patch(f"{co}/{UUID_PATH}/", company_update),  # PUT too (core)
+        web.delete(f"{co}/{UUID_PATH}/", company_delete),
+        web.get(f"{co}/company/{UUID_PATH}/contacts/", company_contacts),
+        web.get(f"{co}/company/{UUID_PATH}/contacts/count/", company_contacts_count),
+        web.get(f"{co}/company/{UUID_PATH}/contacts/count/uuids/", company_contacts_uuids),
+    ]
+    contact_lists = {name: name for name in CONTACT_ATTRIBUTES} | CONTACT_LIST_ALIASES
+    for field, attribute in contact_lists.items():
+        out.append(web.get(f"{c}/{field}/", _attribute_route("contacts", field, attribute)))
+        out.append(
+            web.get(
+                f"{co}/company/{UUID_PATH}/contacts/{field}/",
+                _attribute_route("contacts", field, attribute, extra=_of_company),
+            )
+        )
+    for field in COMPANY_ATTRIBUTES:
+        out.append(web.get(f"{co}/{field}/", _attribute_route("companies", field, field)))
+    return out
