@@ -18,13 +18,18 @@ operator names it in ``plugins.opt_in``.
 """
 
 from contacts_api.core.hookspecs import hookimpl
-from contacts_api.plugins.contact360_compat import routes
+from contacts_api.plugins.contact360_compat import openapi, routes
 from contacts_api.plugins.contact360_compat.config import settings_problems
 
 
 @hookimpl
 def register_routes(settings):
     return routes.all_routes(settings)
+
+
+@hookimpl
+def register_openapi(settings, filters):
+    return openapi.fragment(routes.all_routes(settings))
 
 
 @hookimpl
