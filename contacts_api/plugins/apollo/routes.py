@@ -41,6 +41,18 @@ def _body_options(body: dict[str, Any], allowed: set[str]) -> dict[str, Any]:
     return {"limit": limit, "cursor": cursor, "view": view, "include_count": include_count}
 
 
+def _refuse_query(request: web.Request) -> None:
+    """These routes read their options from the body only: a query parameter
+    (e.g. a refinement a client expects to apply) is refused, never ignored."""
+    if request.query:
+        raise ValidationError(
+            [
+                field_error(("query", name), "unknown parameter (options go in the body)", "extra")
+                for name in dict.fromkeys(request.query)
+            ]
+        )
+
+
 def _applied(request: web.Request, search: Search, resource: str) -> AppliedFilters:
     registry = getattr(request.app[FILTERS], resource)
     try:
@@ -66,6 +78,7 @@ def _offset(request: web.Request, search: Search, options: dict[str, Any]) -> in
 
 async def _search_page(request: web.Request, resource: str) -> web.Response:
     await require_actor(request)
+    _refuse_query(request)
     body = await read_json(request)
     options = _body_options(body, SEARCH_FIELDS)
     resources = request.app[RESOURCES]
@@ -98,6 +111,7 @@ async def _search_page(request: web.Request, resource: str) -> web.Response:
 @routes.post("/api/v2/apollo/analyze")
 async def analyze(request: web.Request) -> web.Response:
     await require_actor(request)
+    _refuse_query(request)
     body = await read_json(request)
     _body_options(body, {"url"})
     search = await cached_search(request.app[RESOURCES], body.get("url"))
@@ -117,6 +131,7 @@ async def companies(request: web.Request) -> web.Response:
 @routes.post("/api/v2/apollo/contacts/count")
 async def count(request: web.Request) -> web.Response:
     await require_actor(request)
+    _refuse_query(request)
     body = await read_json(request)
     _body_options(body, {"url"})
     resources = request.app[RESOURCES]
