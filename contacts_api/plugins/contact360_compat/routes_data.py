@@ -8,13 +8,18 @@ from typing import Any
 
 from aiohttp import web
 
+from contacts_api.core.appkeys import RESOURCES
+from contacts_api.core.auth import require_v1_write
+from contacts_api.core.requests import read_json
 from contacts_api.plugins.contact360_compat import queries, shapes
 from contacts_api.plugins.contact360_compat.delegate import call_json, with_headers, with_query
 from contacts_api.plugins.contacts import routes_companies as companies_routes
 from contacts_api.plugins.contacts import routes_contacts as contacts_routes
+from contacts_api.plugins.contacts import writes
 from contacts_api.plugins.contacts.attributes import COMPANY_ATTRIBUTES, CONTACT_ATTRIBUTES
 from contacts_api.plugins.contacts.routes_attributes import _handler as attribute_handler
 from contacts_api.plugins.contacts.routes_common import UUID_PATH
+from contacts_api.plugins.contacts.validation import company_fields, contact_fields
 
 # The app's dropdowns that read plain strings when asked for ``distinct``.
 STRING_LISTS = {"seniority", "department", "departments"}
@@ -107,10 +112,39 @@ def _write_key_request(request: web.Request, header: str) -> web.Request:
     return with_headers(request, headers)
 
 
+async def _writer(request: web.Request, header: str) -> None:
+    """403 ``INVALID_WRITE_KEY`` unless the app's write key is ours (the same check)."""
+    await require_v1_write(_write_key_request(request, header))
+
+
+def contact_body(data: dict[str, Any]) -> dict[str, Any]:
+    """The app's ContactCreate: ``company_id`` links a company; ``uuid`` and
+    ``text_search`` (the original's own search column) are not written here."""
+    body = {k: v for k, v in data.items() if k not in ("uuid", "text_search", "company_id")}
+    if data.get("company_id"):
+        body["company"] = {"uuid": data["company_id"]}
+    return body
+
+
+def company_body(data: dict[str, Any]) -> dict[str, Any]:
+    """The app's CompanyCreate: location inside ``metadata``, as it reads it."""
+    body = {k: v for k, v in data.items() if k not in ("uuid", "text_search", "metadata")}
+    metadata = dict(data.get("metadata") or {}) if isinstance(data.get("metadata"), dict) else None
+    if metadata is not None:
+        for key in ("city", "state", "country"):
+            if key in metadata:
+                body[key] = metadata.pop(key)
+        if metadata:
+            body["metadata"] = metadata
+    elif "metadata" in data:
+        body["metadata"] = data["metadata"]  # ours refuses it, naming the field
+    return body
+
+
 async def contact_create(request: web.Request) -> web.Response:
-    created = await call_json(
-        contacts_routes.create, _write_key_request(request, "X-Contacts-Write-Key")
-    )
+    await _writer(request, "X-Contacts-Write-Key")
+    fields = contact_fields(contact_body(await read_json(request)))
+    created = await writes.create_contact(request.app[RESOURCES], fields)
     return web.json_response(shapes.flat_contact(created), status=201)
 
 
@@ -167,15 +201,17 @@ async def company_detail(request: web.Request) -> web.Response:
 
 
 async def company_create(request: web.Request) -> web.Response:
-    created = await call_json(
-        companies_routes.create, _write_key_request(request, "X-Companies-Write-Key")
-    )
+    await _writer(request, "X-Companies-Write-Key")
+    fields = company_fields(company_body(await read_json(request)))
+    created = await writes.create_company(request.app[RESOURCES], fields)
     return web.json_response(shapes.company(created), status=201)
 
 
 async def company_update(request: web.Request) -> web.Response:
-    updated = await call_json(
-        companies_routes.update, _write_key_request(request, "X-Companies-Write-Key")
+    await _writer(request, "X-Companies-Write-Key")
+    fields = company_fields(company_body(await read_json(request)))
+    updated = await writes.update_company(
+        request.app[RESOURCES], request.match_info["uuid"], fields
     )
     return web.json_response(shapes.company(updated))
 

@@ -118,16 +118,28 @@ async def test_writes_with_the_companies_write_key(app, seeded):
         "POST",
         "/api/v1/companies/",
         status=201,
-        json={"name": "NewCo", "domain": "newco.test", "city": "Paris"},
+        json={
+            "name": "NewCo",
+            "employees_count": 12,
+            "industries": ["retail"],
+            "address": "2 rue de la Paix",
+            "text_search": "newco retail",
+            "metadata": {"city": "Paris", "country": "France", "website": "https://newco.test"},
+        },
         headers=COMPANIES_KEY,
     )
     check(created, COMPANY, "created company")
     assert created["metadata"]["city"] == "Paris"
+    assert created["metadata"]["website"] == "https://newco.test"
+    assert created["domain"] == "newco.test"
     uuid = created["uuid"]
     updated = await app.json(
-        "PUT", f"/api/v1/companies/{uuid}/", json={"employees_count": 7}, headers=COMPANIES_KEY
+        "PUT",
+        f"/api/v1/companies/{uuid}/",
+        json={"employees_count": 7, "metadata": {"city": "Lyon"}},
+        headers=COMPANIES_KEY,
     )
-    assert updated["employees_count"] == 7
+    assert updated["employees_count"] == 7 and updated["metadata"]["city"] == "Lyon"
     deleted = await app.request("DELETE", f"/api/v1/companies/{uuid}/", headers=COMPANIES_KEY)
     assert deleted.status == 204
     assert (await app.request("GET", f"/api/v1/companies/{uuid}/")).status == 404

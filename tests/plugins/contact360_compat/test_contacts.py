@@ -269,18 +269,39 @@ async def test_keywords_list_as_fetch_keywords_reads_it(app, seeded):
         check(item, {"id": NUM, "keywords": STR}, "keyword")
 
 
-async def test_create_contact_with_its_write_key(app, client):
+async def test_create_contact_as_its_form_sends_it(app, seeded):
+    """ContactCreate: company_id links the company; text_search is not written."""
     from tests.conftest import WRITE_KEY
 
     created = await app.json(
         "POST",
         "/api/v1/contacts/",
         status=201,
-        json={"first_name": "New", "last_name": "Person", "email": "new@example.com"},
+        json={
+            "first_name": "New",
+            "last_name": "Person",
+            "email": "new@example.com",
+            "title": "Buyer",
+            "departments": ["sales"],
+            "mobile_phone": "+1 555 0101",
+            "email_status": "verified",
+            "seniority": "manager",
+            "text_search": "new person buyer",
+            "company_id": seeded["companies"][1]["uuid"],
+        },
         headers={"X-Contacts-Write-Key": WRITE_KEY},
     )
     check(created, FLAT_CONTACT, "created contact")
+    assert created["company"] == "Foodies" and created["departments"] == "sales"
     refused = await app.request(
         "POST", "/api/v1/contacts/", json={"email": "x@example.com"}, headers={}
     )
     assert refused.status == 403
+    bad = await app.json(
+        "POST",
+        "/api/v1/contacts/",
+        status=422,
+        json={"email": "y@example.com", "seniority": "emperor"},
+        headers={"X-Contacts-Write-Key": WRITE_KEY},
+    )
+    assert bad["error_code"] == "VALIDATION_ERROR"
