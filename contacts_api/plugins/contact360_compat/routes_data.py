@@ -10,7 +10,7 @@ from aiohttp import web
 
 from contacts_api.core.appkeys import RESOURCES
 from contacts_api.core.auth import require_v1_write
-from contacts_api.core.requests import read_json
+from contacts_api.core.requests import query_int, read_json
 from contacts_api.plugins.contact360_compat import queries, shapes
 from contacts_api.plugins.contact360_compat.delegate import call_json, with_headers, with_query
 from contacts_api.plugins.contacts import routes_companies as companies_routes
@@ -80,17 +80,13 @@ async def _uuids_with_offset(request: web.Request, handler, translate) -> web.Re
     """``count/uuids/`` with the app's ``offset``: ours lists the first
     ``limit`` uuids in list order, so the page is cut from the first
     ``offset + limit`` (bounded by ``contacts.max_count_uuids`` like ours)."""
-    pairs = [(k, v) for k, v in request.query.items() if k != "offset"]
-    offset = request.query.get("offset", "0").strip() or "0"
-    if not offset.isdigit():
-        from contacts_api.core.errors import ValidationError
-
-        raise ValidationError.single(("query", "offset"), "must be a non-negative integer")
-    limit = int(dict(pairs).get("limit") or 1000)
-    ours = [(k, v) for k, v in translate(pairs) if k != "limit"]
-    ours.append(("limit", str(int(offset) + limit)))
+    most = request.app[RESOURCES].settings.contacts.max_count_uuids
+    offset = query_int(request, "offset", 0, minimum=0, maximum=most)
+    limit = query_int(request, "limit", 1000, minimum=1, maximum=most)
+    pairs = [(k, v) for k, v in request.query.items() if k not in ("offset", "limit")]
+    ours = [*translate(pairs), ("limit", str(offset + limit))]
     body = await call_json(handler, with_query(request, ours))
-    body["uuids"] = body["uuids"][int(offset) :]
+    body["uuids"] = body["uuids"][offset:]
     return web.json_response(body)
 
 

@@ -1,5 +1,6 @@
 """Imports and exports in the app's dialect, on the imports and exports plugins."""
 
+import datetime as dt
 import time
 from typing import Any
 
@@ -7,7 +8,7 @@ from aiohttp import web
 
 from contacts_api.core.appkeys import RESOURCES, SETTINGS, SIGNER
 from contacts_api.core.auth import require_actor, require_admin
-from contacts_api.core.requests import absolute_url
+from contacts_api.core.requests import absolute_url, rfc3339
 from contacts_api.plugins.contact360_compat import shapes
 from contacts_api.plugins.contact360_compat.config import prefix as configured_prefix
 from contacts_api.plugins.contact360_compat.delegate import call_json, with_query
@@ -55,8 +56,10 @@ async def import_errors(request: web.Request) -> web.Response:
 
 def _download_link(request: web.Request, export: dict[str, Any]) -> tuple[str | None, str | None]:
     """The app downloads through ``/exports/{id}/download?token=`` and reads the
-    token from this link: the grant is the exports plugin's own signed link
-    (``exports.routes.serve_file`` checks it), whatever the storage."""
+    token from this link. The token is the exports plugin's own download grant
+    (signed like ``exports.routes.download`` signs it for local storage, and
+    checked by its ``serve_file``), for any storage: with S3 the file then
+    streams through the API instead of a presigned URL the app cannot use."""
     if export["status"] != "completed":
         return None, None
     ttl = request.app[SETTINGS].exports.link_ttl_s
@@ -65,10 +68,6 @@ def _download_link(request: web.Request, export: dict[str, Any]) -> tuple[str | 
         {"id": str(export["id"]), "exp": expires}, export_routes.DOWNLOAD
     )
     path = f"{configured_prefix(request.app[SETTINGS])}/api/v2/exports/{export['id']}/download"
-    import datetime as dt
-
-    from contacts_api.core.requests import rfc3339
-
     expires_at = rfc3339(dt.datetime.fromtimestamp(expires, dt.UTC))
     return absolute_url(request, f"{path}?token={token}"), expires_at
 

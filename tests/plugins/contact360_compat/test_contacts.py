@@ -2,6 +2,8 @@
 the flat shape its mappers read, its sort keys and filter names, counts, uuid
 batches with ``offset``, and the dropdown lists."""
 
+import json
+
 import pytest
 
 from tests.plugins.contact360_compat.fields import (
@@ -216,8 +218,13 @@ async def test_uuid_batches_with_offset(app, seeded):
         assert body["count"] == 4
         seen += body["uuids"]
     assert len(seen) == len(set(seen)) == 4
-    bad = await app.json("GET", "/api/v1/contacts/count/uuids/?offset=-1", status=422)
-    assert bad["errors"][0]["loc"] == ["query", "offset"]
+    for query, name in (("offset=-1", "offset"), ("offset=x", "offset"), ("limit=abc", "limit")):
+        bad = await app.json("GET", f"/api/v1/contacts/count/uuids/?{query}", status=422)
+        assert bad["error_code"] == "VALIDATION_ERROR" and name in json.dumps(bad), bad
+    too_deep = await app.json(
+        "GET", "/api/v1/contacts/count/uuids/?offset=100000&limit=1000", status=422
+    )
+    assert too_deep["error_code"] == "VALIDATION_ERROR"
 
 
 @pytest.mark.parametrize("field", ["seniority", "department"])
