@@ -10,6 +10,7 @@ clear 501.
 
 from collections.abc import Iterable
 
+from contacts_api.core.errors import ValidationError
 from contacts_api.plugins.contact360_compat.unsupported import NotImplementedHere
 
 # app filter name -> our filter name (same meaning, our spelling)
@@ -38,7 +39,7 @@ EXACT_AS_RANGE = {
     "total_funding": ("total_funding_min", "total_funding_max"),
 }
 # the app's list controls: answered by this plugin, never filters
-CONTROLS = {"include_meta", "distinct", "use_replica", "separated"}
+CONTROLS = {"include_meta", "distinct", "use_replica", "separated", "fields"}
 
 # app sort key -> our ordering field; None: no such ordering here
 CONTACT_SORT = {
@@ -127,3 +128,14 @@ def company_query(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
 
 def wants(pairs: Iterable[tuple[str, str]], name: str) -> bool:
     return any(k == name and v.strip().lower() in ("1", "true", "yes") for k, v in pairs)
+
+
+def requested_fields(pairs: Iterable[tuple[str, str]], known: frozenset[str]) -> list[str]:
+    """``fields=company,employees``: the fields to answer (``uuid`` always),
+    in the order asked; an unknown name is a 422 naming it."""
+    names = [name.strip() for key, value in pairs if key == "fields" for name in value.split(",")]
+    names = [name for name in dict.fromkeys(names) if name]
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise ValidationError.single(("query", "fields"), f"unknown field(s): {', '.join(unknown)}")
+    return ["uuid", *[n for n in names if n != "uuid"]] if names else []

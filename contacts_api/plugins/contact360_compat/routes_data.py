@@ -10,7 +10,7 @@ from aiohttp import web
 
 from contacts_api.core.appkeys import RESOURCES
 from contacts_api.core.auth import require_v1_write
-from contacts_api.core.requests import query_int, read_json
+from contacts_api.core.requests import absolute_url, query_int, read_json
 from contacts_api.plugins.contact360_compat import queries, shapes
 from contacts_api.plugins.contact360_compat.delegate import call_json, with_headers, with_query
 from contacts_api.plugins.contacts import routes_companies as companies_routes
@@ -32,7 +32,10 @@ CONTACT_LIST_ALIASES = {
     "contact_address": "city",
     "company_name_for_emails": "company",
 }
-ATTRIBUTE_PARAMS = ("search", "limit", "offset", "ordering")
+# ``fields=``: the contact fields a caller may ask for (the flat and simple shapes').
+FIELD_NAMES = frozenset(shapes.FLAT_FIELDS) | {"location", "company_name"}
+# Our attribute routes answer pages of at most 100 values; the app asks up to 1000.
+VALUES_PAGE, MAX_VALUES = 100, 1000
 
 
 def _meta(pairs: list[tuple[str, str]], ours: list[tuple[str, str]], body: dict) -> dict:
@@ -57,6 +60,9 @@ async def _contact_page(request: web.Request, handler, shape) -> web.Response:
     ours = queries.contact_query(pairs)
     body = await call_json(handler, with_query(request, ours))
     body["results"] = [shape(item) for item in body["results"]]
+    fields = queries.requested_fields(pairs, FIELD_NAMES)
+    if fields:
+        body["results"] = [{k: item[k] for k in fields if k in item} for item in body["results"]]
     if queries.wants(pairs, "include_meta"):
         body["meta"] = _meta(pairs, ours, body)
     return web.json_response(body)
@@ -150,16 +156,43 @@ def _values(field: str, rows: list[dict[str, Any]], distinct: bool) -> list[Any]
     return [{"id": i, field: row["value"], **row} for i, row in enumerate(rows, 1)]
 
 
+async def _values_pages(
+    request: web.Request, handler, ours: list[tuple[str, str]], wanted: int
+) -> dict[str, Any]:
+    """Up to ``wanted`` values (the app asks up to 1000 for its charts), read
+    from our attribute route in its pages of at most ``VALUES_PAGE``."""
+    offset = query_int(request, "offset", 0, minimum=0, maximum=10**6)
+    pairs = [(k, v) for k, v in ours if k != "offset"]
+    results: list[dict[str, Any]] = []
+    while True:
+        size = min(VALUES_PAGE, wanted - len(results))
+        page = [*pairs, ("limit", str(size)), ("offset", str(offset + len(results)))]
+        body = await call_json(handler, with_query(request, page))
+        results += body["results"]
+        if not body["next"] or len(results) >= wanted:
+            more = bool(body["next"])
+            return {
+                "next": _offset_link(request, offset + len(results)) if more else None,
+                "previous": _offset_link(request, max(0, offset - wanted)) if offset else None,
+                "results": results,
+            }
+
+
+def _offset_link(request: web.Request, offset: int) -> str:
+    return absolute_url(request, str(request.rel_url.update_query(offset=str(offset))))
+
+
 def _attribute_route(kind: str, field: str, attribute: str, extra=None):
     handler = attribute_handler(kind, attribute)
     renames = queries.CONTACT_FILTERS if kind == "contacts" else queries.COMPANY_FILTERS
 
     async def values(request: web.Request) -> web.Response:
         pairs = list(request.query.items())
-        ours = queries.translate_filters(pairs, renames)
+        ours = [(k, v) for k, v in queries.translate_filters(pairs, renames) if k != "limit"]
         if extra is not None:
             ours += extra(request)
-        body = await call_json(handler, with_query(request, ours))
+        wanted = query_int(request, "limit", 25, minimum=1, maximum=MAX_VALUES)
+        body = await _values_pages(request, handler, ours, wanted)
         body["results"] = _values(field, body["results"], queries.wants(pairs, "distinct"))
         return web.json_response(body)
 

@@ -81,6 +81,9 @@ def flat_contact(contact: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+FLAT_FIELDS = tuple(flat_contact({"uuid": ""}))
+
+
 def simple_contact(contact: dict[str, Any]) -> dict[str, Any]:
     """The app's ContactSimpleItem (``view=simple``): location nested."""
     return {

@@ -312,3 +312,36 @@ async def test_create_contact_as_its_form_sends_it(app, seeded):
         headers={"X-Contacts-Write-Key": WRITE_KEY},
     )
     assert bad["error_code"] == "VALIDATION_ERROR"
+
+
+async def test_fields_answers_only_those(app, seeded):
+    """The dashboard: ``ordering=-employees&limit=5&fields=company,employees``."""
+    body = await app.json(
+        "GET", "/api/v1/contacts/?ordering=-employees&limit=5&fields=company,employees"
+    )
+    assert body["results"][0] == {
+        "uuid": body["results"][0]["uuid"],
+        "company": "TechCorp",
+        "employees": 120,
+    }
+    bad = await app.json("GET", "/api/v1/contacts/?fields=company,shoe_size", status=422)
+    assert "shoe_size" in bad["errors"][0]["msg"]
+
+
+async def test_value_lists_beyond_one_of_our_pages(app, seeded, monkeypatch):
+    """The dashboard asks ``industry/?limit=1000``: read through our pages of 100
+    (2 here, so that four titles take several pages)."""
+    from contacts_api.plugins.contact360_compat import routes_data
+
+    monkeypatch.setattr(routes_data, "VALUES_PAGE", 2)
+    every = await app.json("GET", "/api/v1/contacts/title/?limit=1000&offset=0&ordering=value")
+    assert [item["title"] for item in every["results"]] == sorted(
+        ["Chief Executive Officer", "Head of Research", "Director of Operations", "Engineer"]
+    )
+    assert every["next"] is None
+    three = await app.json("GET", "/api/v1/contacts/title/?limit=3&ordering=value")
+    assert len(three["results"]) == 3 and "offset=3" in three["next"]
+    rest = await app.json("GET", "/api/v1/contacts/title/?limit=3&offset=3&ordering=value")
+    assert [item["title"] for item in rest["results"]] == ["Head of Research"]
+    too_many = await app.json("GET", "/api/v1/contacts/title/?limit=1001", status=422)
+    assert too_many["errors"][0]["loc"] == ["query", "limit"]
