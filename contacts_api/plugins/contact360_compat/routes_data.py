@@ -193,6 +193,8 @@ def _attribute_route(kind: str, field: str, attribute: str, extra=None):
             ours += extra(request)
         wanted = query_int(request, "limit", 25, minimum=1, maximum=MAX_VALUES)
         body = await _values_pages(request, handler, ours, wanted)
+        # ``values``: the plain strings its dashboard reads (services/analytics.ts)
+        body["values"] = [row["value"] for row in body["results"]]
         body["results"] = _values(field, body["results"], queries.wants(pairs, "distinct"))
         return web.json_response(body)
 

@@ -343,5 +343,8 @@ async def test_value_lists_beyond_one_of_our_pages(app, seeded, monkeypatch):
     assert len(three["results"]) == 3 and "offset=3" in three["next"]
     rest = await app.json("GET", "/api/v1/contacts/title/?limit=3&offset=3&ordering=value")
     assert [item["title"] for item in rest["results"]] == ["Head of Research"]
+    # the dashboard's chart reads the plain strings of ``values``
+    industries = await app.json("GET", "/api/v1/contacts/industry/?limit=1000&offset=0")
+    assert sorted(industries["values"]) == ["computer software", "food & beverages"]
     too_many = await app.json("GET", "/api/v1/contacts/title/?limit=1001", status=422)
     assert too_many["errors"][0]["loc"] == ["query", "limit"]
