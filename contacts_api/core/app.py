@@ -114,6 +114,14 @@ def _variants(path: str) -> list[str]:
 
 
 def _add_routes(app: web.Application, definitions: list[web.AbstractRouteDef]) -> None:
+    """Register every route, all methods of one path on ONE aiohttp resource.
+
+    aiohttp matches a request to the first resource whose path fits, so two
+    resources with the same path (one per method, as ``router.add_route``
+    makes when the definitions are not adjacent) break CORS: the preflight is
+    answered by the first resource, which knows only its own methods.
+    """
+    resources: dict[str, web.Resource] = {}
     for definition in definitions:
         if not isinstance(definition, web.RouteDef):
             definition.register(app.router)
@@ -124,22 +132,25 @@ def _add_routes(app: web.Application, definitions: list[web.AbstractRouteDef]) -
         kwargs = dict(definition.kwargs)
         name = kwargs.pop("name", None)
         allow_head = kwargs.pop("allow_head", True)
+        if definition.method == "GET" and allow_head:  # as aiohttp's own add_get does
+            methods.append("HEAD")
         for index, path in enumerate(_variants(definition.path)):
+            resource = resources.get(path)
+            if resource is None:
+                resource = resources[path] = app.router.add_resource(
+                    path, name=name if index == 0 else None
+                )
             for method in methods:
-                route_name = name if (index == 0 and method == definition.method) else None
-                if method == "GET":  # GET routes answer HEAD too, as aiohttp's own do
-                    app.router.add_get(
-                        path, definition.handler, name=route_name, allow_head=allow_head, **kwargs
-                    )
-                else:
-                    app.router.add_route(
-                        method, path, definition.handler, name=route_name, **kwargs
-                    )
+                resource.add_route(method, definition.handler, **kwargs)
 
 
 def _setup_cors(app: web.Application, origins: list[str]) -> None:
-    if not origins:
-        return
+    """Answer CORS preflights on every route, for each of its methods.
+
+    With no configured origin the preflight is still answered (a JSON 403
+    naming the refused origin) rather than a bare 405 that reads like a
+    missing route.
+    """
     options = aiohttp_cors.ResourceOptions(
         allow_credentials=True,
         expose_headers=("X-Request-ID", "X-Process-Time"),

@@ -110,6 +110,8 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
             raise
         code = _HTTP_CODES.get(exc.status, "BAD_REQUEST" if exc.status < 500 else "INTERNAL_ERROR")
         detail = _HTTP_DETAILS.get(exc.status) or exc.reason
+        if exc.text and exc.text.startswith("CORS "):  # aiohttp-cors says why it refused
+            detail = exc.text
         headers = {k: v for k, v in exc.headers.items() if k in ("Allow", "Retry-After")}
         body = {"detail": detail, "error_code": code}
         return web.json_response(body, status=exc.status, headers=headers)

@@ -1,8 +1,11 @@
 """The plugin manager facade: the only code that calls plugins' hooks.
 
 Built-in plugins are listed in ``BUILTIN_PLUGINS`` and registered exactly like
-installed ones (entry-point group ``contacts_api``). A fresh manager is built
-per ``create_app()`` / worker / CLI run; nothing is module-global.
+installed ones (entry-point group ``contacts_api``). ``OPT_IN_PLUGINS`` ship
+too but load only when the operator names them in ``plugins.opt_in`` (or in a
+non-empty ``plugins.enabled``): they serve routes nobody should get by surprise.
+A fresh manager is built per ``create_app()`` / worker / CLI run; nothing is
+module-global.
 
 Every hook is called implementation by implementation (in pluggy's order), so
 a result that breaks the contract, or clashes with another plugin's, fails
@@ -23,7 +26,14 @@ from contacts_api.core import hookspecs
 from contacts_api.core.filters import DuplicateFilter, FilterRegistry
 from contacts_api.core.settings import CORE_SECTIONS, Settings, SettingsSection
 
-__all__ = ["BUILTIN_PLUGINS", "ENTRY_POINT_GROUP", "PluginError", "Plugins", "await_me_maybe"]
+__all__ = [
+    "BUILTIN_PLUGINS",
+    "ENTRY_POINT_GROUP",
+    "OPT_IN_PLUGINS",
+    "PluginError",
+    "Plugins",
+    "await_me_maybe",
+]
 
 ENTRY_POINT_GROUP = "contacts_api"
 
@@ -35,6 +45,11 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "auth_jwt": "contacts_api.plugins.auth_jwt",
     "exports": "contacts_api.plugins.exports",
     "apollo": "contacts_api.plugins.apollo",
+}
+
+# name -> module: built-in, but loaded only when named in plugins.opt_in.
+OPT_IN_PLUGINS: dict[str, str] = {
+    "contact360_compat": "contacts_api.plugins.contact360_compat",
 }
 
 
@@ -95,6 +110,14 @@ class Plugins:
         candidates: list[tuple[str, Any]] = []
         for name, module in (BUILTIN_PLUGINS if builtins is None else builtins).items():
             candidates.append((name, lambda m=module: importlib.import_module(m)))
+        unknown = sorted(set(settings.plugins.opt_in) - set(OPT_IN_PLUGINS))
+        if unknown:
+            choices = ", ".join(sorted(OPT_IN_PLUGINS))
+            raise PluginError(f"plugins.opt_in names unknown plugins {unknown} (one of: {choices})")
+        opted_in = set(settings.plugins.opt_in) | enabled
+        for name, module in OPT_IN_PLUGINS.items():
+            if name in opted_in and builtins is None:
+                candidates.append((name, lambda m=module: importlib.import_module(m)))
         for ep in entry_points(group=ENTRY_POINT_GROUP):
             candidates.append((ep.name, ep.load))
         candidates += [(name, lambda p=plugin: p) for name, plugin in extra]
@@ -252,7 +275,7 @@ class Plugins:
                 {
                     "name": name,
                     "module": getattr(plugin, "__name__", type(plugin).__name__),
-                    "builtin": name in BUILTIN_PLUGINS,
+                    "builtin": name in BUILTIN_PLUGINS or name in OPT_IN_PLUGINS,
                     "hooks": hooks,
                     "requires": list(getattr(plugin, "requires", ())),
                     "version": _dist_version(plugin),

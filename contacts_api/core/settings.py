@@ -152,12 +152,17 @@ class AuthSettings:
     # Registrations per client address and window.
     registration_max_per_address: int = 5
     registration_window_s: int = 3600
+    # A rotated refresh token presented again within this many seconds gets
+    # the same successor pair (parallel refreshes); later, its family is revoked.
+    refresh_reuse_grace_s: float = 10.0
 
 
 @attrs.frozen
 class PluginSettings:
     enabled: list[str]
     blocked: list[str]
+    # Built-in plugins that load only when named here (core.plugins.OPT_IN_PLUGINS).
+    opt_in: list[str] = attrs.Factory(list)
 
 
 @attrs.frozen

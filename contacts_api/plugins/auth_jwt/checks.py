@@ -38,4 +38,6 @@ def settings_problems(settings: Settings, *, need_secret: bool = True) -> list[s
             problems.append(f"auth.{key} must be at least 1")
     if auth.login_max_delay_s < 0:
         problems.append("auth.login_max_delay_s must not be negative")
+    if not 0 <= auth.refresh_reuse_grace_s <= 60:
+        problems.append("auth.refresh_reuse_grace_s must be between 0 and 60 (seconds)")
     return problems

@@ -120,14 +120,43 @@ class AuthService:
         return await self._signed_in(str(row["id"]))
 
     async def refresh(self, refresh_token: str) -> dict:
+        """Rotate a refresh token. Its successors (refresh and access) are
+        derived from it, so a reuse inside ``auth.refresh_reuse_grace_s``
+        (parallel requests of one browser) gets the very same pair back."""
         claims = self.tokens.decode(refresh_token, REFRESH)
-        successor = self.tokens.issue(claims.user_id, REFRESH)
-        outcome = await self.sessions.rotate(
-            claims.user_id, jti_hash(claims.jti), jti_hash(successor.jti), successor.expires_at
+        # The pair is stamped with the rotation's time, so that time must come
+        # after the user's access-token cutoff (a logout or a reuse detected in
+        # another sign-in this very second), or the new access token is dead.
+        user = await self.users.get(claims.user_id)
+        if user is not None:
+            await _after_cutoff(user["tokens_valid_after"])
+        now = dt.datetime.now(dt.UTC)
+        refresh_jti = self.tokens.successor_jti(REFRESH, claims.jti)
+        successor = self.tokens.issue(
+            claims.user_id, REFRESH, jti=refresh_jti, issued_at=int(now.timestamp())
         )
-        if outcome is not Rotation.ROTATED:
+        outcome, rotated_at = await self.sessions.rotate(
+            claims.user_id,
+            jti_hash(claims.jti),
+            jti_hash(refresh_jti),
+            successor.expires_at,
+            rotated_at=now,
+            grace_s=self.auth.refresh_reuse_grace_s,
+        )
+        if outcome not in (Rotation.ROTATED, Rotation.REPLAYED):
             raise InvalidToken(_REFUSED[outcome])
-        return await self._tokens(claims.user_id, successor.token)
+        issued_at = int(rotated_at.timestamp())
+        if outcome is Rotation.REPLAYED:
+            successor = self.tokens.issue(
+                claims.user_id, REFRESH, jti=refresh_jti, issued_at=issued_at
+            )
+        access = self.tokens.issue(
+            claims.user_id,
+            ACCESS,
+            jti=self.tokens.successor_jti(ACCESS, claims.jti),
+            issued_at=issued_at,
+        )
+        return await self._tokens(claims.user_id, successor.token, access.token)
 
     async def logout(self, actor: Actor, refresh_token: str) -> None:
         claims = self.tokens.decode(refresh_token, REFRESH)
@@ -172,14 +201,16 @@ class AuthService:
         await self.sessions.start(user_id, jti_hash(refresh.jti), refresh.expires_at)
         return await self._tokens(user_id, refresh.token)
 
-    async def _tokens(self, user_id: str, refresh_token: str) -> dict:
+    async def _tokens(
+        self, user_id: str, refresh_token: str, access_token: str | None = None
+    ) -> dict:
         row = await self.users.get(user_id)
         if row is None:  # deleted meanwhile
             raise InvalidToken("The token's user is unknown or deactivated.")
         await _after_cutoff(row["tokens_valid_after"])
         return {
             "user": user_json(row),
-            "access_token": self.tokens.issue(user_id, ACCESS).token,
+            "access_token": access_token or self.tokens.issue(user_id, ACCESS).token,
             "refresh_token": refresh_token,
             "token_type": "bearer",
             "expires_in": self.tokens.access_ttl_s,

@@ -7,7 +7,9 @@ and checked against exactly one algorithm, ``auth.jwt_algorithm``: a token
 whose header names another algorithm, ``none`` included, is refused.
 """
 
+import base64
 import hashlib
+import hmac
 import secrets
 import time
 import uuid
@@ -57,9 +59,13 @@ class Tokens:
     def access_ttl_s(self) -> int:
         return self._ttl[ACCESS]
 
-    def issue(self, user_id: str, kind: str) -> IssuedToken:
-        now = int(time.time())
-        jti = secrets.token_urlsafe(24)
+    def issue(
+        self, user_id: str, kind: str, *, jti: str | None = None, issued_at: int | None = None
+    ) -> IssuedToken:
+        """A new token; with ``jti`` and ``issued_at`` given (a refresh's
+        successors), the same arguments give the very same token."""
+        now = int(time.time()) if issued_at is None else issued_at
+        jti = jti or secrets.token_urlsafe(24)
         claims = {
             "sub": user_id,
             "type": kind,
@@ -69,6 +75,16 @@ class Tokens:
         }
         token = jwt.encode(claims, self._secret, algorithm=self._algorithm)
         return IssuedToken(token, jti, claims["exp"])
+
+    def successor_jti(self, kind: str, parent_jti: str) -> str:
+        """The jti of the ``kind`` token a refresh of ``parent_jti`` issues.
+
+        Derived (HMAC with the signing secret, so nobody else can predict it)
+        rather than random, so a reuse of the parent inside the grace period
+        is answered with the same pair without storing any token."""
+        message = f"successor:{kind}:{parent_jti}".encode()
+        digest = hmac.new(self._secret.encode(), message, hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest[:24]).decode()
 
     def decode(self, token: str, kind: str) -> Claims:
         """The claims of a valid token of type ``kind``, else 401 ``INVALID_TOKEN``."""

@@ -57,7 +57,9 @@ async def test_refresh_rotates_and_the_old_token_stops_working(api):
     assert all(first["refresh_token"] not in r["jti_hash"] for r in rows)  # only hashes kept
 
 
-async def test_reuse_of_a_rotated_token_revokes_its_family_only(api):
+async def test_reuse_of_a_rotated_token_revokes_its_family_only(make_client, settings_factory):
+    # without the reuse grace period (tests/plugins/auth_jwt/test_refresh_grace.py)
+    api = await make_client(settings_factory(**FAST, CONTACTS_API__AUTH__REFRESH_REUSE_GRACE_S="0"))
     stolen = await register(api, "ada@example.com")
     other_login = await (await login(api, "ada@example.com")).json()
     current = await _refreshed(api, stolen["refresh_token"])
