@@ -10,7 +10,7 @@ from pathlib import Path
 
 from contacts_api.core.hookspecs import hookimpl
 from contacts_api.core.tasks import TaskSpec
-from contacts_api.plugins.exports import openapi, purge, routes, task
+from contacts_api.plugins.exports import events, openapi, purge, routes, task
 from contacts_api.plugins.exports.tables import exports
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations" / "exports"
@@ -18,12 +18,13 @@ MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations" / "exports"
 
 @hookimpl
 def register_routes(settings):
-    return list(routes.routes)
+    return [*routes.routes, *events.routes]
 
 
 @hookimpl
 def register_openapi(settings, filters):
-    return openapi.fragment()
+    fragment = openapi.fragment()
+    return {**fragment, "paths": {**fragment["paths"], **events.OPENAPI_PATHS}}
 
 
 @hookimpl

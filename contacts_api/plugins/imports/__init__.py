@@ -29,16 +29,19 @@ log = logging.getLogger("contacts_api.imports")
 
 @hookimpl
 def register_routes(settings):
+    from contacts_api.plugins.imports import events
     from contacts_api.plugins.imports.routes import routes
 
-    return list(routes)
+    return [*routes, *events.routes]
 
 
 @hookimpl
 def register_openapi(settings, filters):
+    from contacts_api.plugins.imports import events
     from contacts_api.plugins.imports.openapi import fragment
 
-    return fragment()
+    described = fragment()
+    return {**described, "paths": {**described["paths"], **events.OPENAPI_PATHS}}
 
 
 @hookimpl
