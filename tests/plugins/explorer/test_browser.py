@@ -140,7 +140,8 @@ def test_a_row_opens_the_contact_with_its_company_colleagues(page):
     row.click()
     dialog = driver.find_element(By.ID, "details")
     wait(driver).until(lambda d: "Person02 Example02" in dialog.text and "Person04" in dialog.text)
-    assert "person02@example.com" in dialog.text and "Baumann GmbH" in dialog.text
+    assert "person02@example.com" in dialog.text
+    assert driver.find_element(By.ID, "details-company-title").text == "Baumann GmbH"
     colleagues = driver.find_element(By.ID, "details-colleagues").text
     assert "Person00" in colleagues and "Person02" not in colleagues
     assert "Person01" not in colleagues  # at the other company
@@ -173,7 +174,7 @@ def test_an_apollo_url_shows_its_applied_filters_and_unmapped_parameters(page):
 
 
 def test_import_a_csv_and_watch_it_complete(page, tmp_path):
-    driver, server = page.driver, page.server
+    driver = page.driver
     sign_in(page)
     open_tab(driver, "Import")
     lines = ["first_name,last_name,email,title,company,website,employees,city"]
@@ -239,7 +240,7 @@ def test_export_the_results_and_fetch_the_download_link(page):
 
 
 def test_sign_out_forgets_the_tokens(page):
-    driver, server = page.driver, page.server
+    driver = page.driver
     sign_in(page)
     driver.find_element(By.ID, "sign-out").click()
     wait(driver).until(EC.visibility_of_element_located(by_testid("login-email")))
