@@ -249,3 +249,25 @@ def test_sign_out_forgets_the_tokens(page):
         "return JSON.stringify(localStorage) + JSON.stringify(sessionStorage) + document.cookie"
     )
     assert "eyJ" not in stored  # no token was ever written to the tab's storage
+
+
+def search_timings(driver) -> list[float]:
+    """Milliseconds from each search's submit to its first results on screen,
+    as the page measures them (``performance.measure("explorer-search")``)."""
+    return driver.execute_script(
+        "return performance.getEntriesByName('explorer-search', 'measure')"
+        ".map((entry) => entry.duration)"
+    )
+
+
+def test_the_time_to_first_results_is_measured_with_the_performance_api(page):
+    driver, server = page.driver, page.server
+    server.seed(people(30))
+    sign_in(page)
+    wait_text(driver, "results-count", lambda t: t == "30 contacts")
+    assert search_timings(driver) == []  # only a submitted search is timed
+    find(driver, "filter-title").send_keys("manager" + Keys.ENTER)
+    wait_text(driver, "results-count", lambda t: t == "20 contacts")
+    (elapsed,) = search_timings(driver)
+    print(f"\nfirst results {elapsed:.0f} ms after submit (30 contacts)")
+    assert 0 < elapsed < 2000
