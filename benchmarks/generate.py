@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-TAGS = ROOT / "plugins" / "apollo" / "data" / "apollo_industry_tags.csv"
+TAGS = ROOT / "contacts_api" / "plugins" / "apollo" / "data" / "apollo_industry_tags.csv"
 
 FIRST = (
     "James Mary John Patricia Robert Jennifer Michael Linda David Elizabeth William Susan "

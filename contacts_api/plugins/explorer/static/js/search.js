@@ -6,7 +6,7 @@ import { getJson } from "./api.js";
 import { $, clear, el, formatNumber, fullName, place, plural, show } from "./dom.js";
 
 const LIMIT = 25;
-const PAGE_KEYS = new Set(["ordering", "cursor", "apollo_url", "page_number"]);
+const PAGE_KEYS = new Set(["ordering", "cursor", "apollo_url"]);
 const RANGE_FILTERS = new Set(["employees_range"]); // values that keep their commas
 
 let generation = 0; // answers to an older search are dropped
