@@ -4,7 +4,8 @@ The ``imports`` built-in plugin registers:
 
 - routes ``POST/GET /api/v1/contacts/import/``, ``GET /api/v1/contacts/import/{job_id}/``
   and ``GET /api/v1/contacts/import/{job_id}/errors/`` (``routes``), with their OpenAPI
-  description (``openapi``);
+  description (``openapi``), and ``GET /api/v1/contacts/import/{job_id}/events``, the
+  job's progress as Server-Sent Events (``events``);
 - the migrations in ``migrations/imports`` (tables ``import_jobs``, ``import_errors``,
   and a partial index on ``contacts`` for matching contacts without email) and the
   SQLAlchemy tables (``tables``);

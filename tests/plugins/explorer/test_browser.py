@@ -11,6 +11,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
+from contacts_api.core.appkeys import RESOURCES
 from tests.conftest import WRITE_KEY
 from tests.plugins.explorer.conftest import PASSWORD
 
@@ -239,11 +240,18 @@ def test_export_the_results_and_fetch_the_download_link(page):
     assert len(exported) == 10 and {row["country"] for row in exported} == {"France"}
 
 
-def test_sign_out_forgets_the_tokens(page):
-    driver = page.driver
-    sign_in(page)
+def live_refresh_tokens(server) -> int:
+    db = server.app[RESOURCES].db
+    return server.run(db.fetch_val("SELECT count(*) FROM refresh_tokens WHERE revoked_at IS NULL"))
+
+
+def test_sign_out_revokes_and_forgets_the_tokens(page):
+    driver, server = page.driver, page.server
+    sign_in(page)  # registering signed in once, the page a second time
+    assert live_refresh_tokens(server) == 2
     driver.find_element(By.ID, "sign-out").click()
     wait(driver).until(EC.visibility_of_element_located(by_testid("login-email")))
+    wait(driver).until(lambda d: live_refresh_tokens(server) == 1)  # the page's is revoked
     assert not find(driver, "search-input").is_displayed()
     stored = driver.execute_script(
         "return JSON.stringify(localStorage) + JSON.stringify(sessionStorage) + document.cookie"
