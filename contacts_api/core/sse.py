@@ -82,13 +82,14 @@ async def stream_snapshots(
     if is_final(first) and seen == event_id(first):
         return web.Response(status=204)  # the client already has the final event
 
-    response = web.StreamResponse(
-        headers={
-            "Content-Type": EVENT_STREAM,
-            "Cache-Control": "no-cache, no-store",
-            "X-Accel-Buffering": "no",  # nginx: pass each event on at once
-        }
-    )
+    headers = {
+        "Content-Type": EVENT_STREAM,
+        "Cache-Control": "no-cache, no-store",
+        "X-Accel-Buffering": "no",  # nginx: pass each event on at once
+    }
+    if request.method == "HEAD":  # the headers only: no stream to hold open
+        return web.Response(headers=headers)
+    response = web.StreamResponse(headers=headers)
     await response.prepare(request)
     snapshot: Snapshot | None = first
     try:

@@ -31,7 +31,7 @@ def app_streaming(states: list[dict], reads: list[int], *, keepalive_s: float = 
         )
 
     app = web.Application()
-    app.router.add_get("/events", handler)
+    app.router.add_get("/events", handler)  # answers HEAD too
     return app
 
 
@@ -73,3 +73,11 @@ async def test_a_client_that_leaves_stops_the_reads(aiohttp_client):
     settled = len(reads)
     await asyncio.sleep(0.3)
     assert len(reads) == settled  # the loop ended with the connection
+
+
+async def test_head_answers_the_headers_without_holding_a_stream(aiohttp_client):
+    reads: list[int] = []
+    client = await aiohttp_client(app_streaming([{"status": "a"}], reads))
+    response = await asyncio.wait_for(client.head("/events"), 5)
+    assert response.status == 200 and response.content_type == "text/event-stream"
+    assert reads == []
