@@ -45,6 +45,7 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "auth_jwt": "contacts_api.plugins.auth_jwt",
     "exports": "contacts_api.plugins.exports",
     "apollo": "contacts_api.plugins.apollo",
+    "explorer": "contacts_api.plugins.explorer",
 }
 
 # name -> module: built-in, but loaded only when named in plugins.opt_in.

@@ -12,7 +12,7 @@ from importlib import resources
 from contacts_api.core.hookspecs import hookimpl
 from contacts_api.core.settings import SettingsSection
 from contacts_api.core.tasks import TaskSpec
-from contacts_api.plugins.exports import openapi, purge, routes, task
+from contacts_api.plugins.exports import events, openapi, purge, routes, task
 from contacts_api.plugins.exports.settings import ExportsSettings
 from contacts_api.plugins.exports.tables import exports
 
@@ -28,12 +28,13 @@ def register_settings():
 
 @hookimpl
 def register_routes(settings):
-    return list(routes.routes)
+    return [*routes.routes, *events.routes]
 
 
 @hookimpl
 def register_openapi(settings, filters):
-    return openapi.fragment()
+    fragment = openapi.fragment()
+    return {**fragment, "paths": {**fragment["paths"], **events.OPENAPI_PATHS}}
 
 
 @hookimpl

@@ -5,7 +5,8 @@ The ``imports`` built-in plugin requires the ``contacts`` plugin and registers:
 - the settings section ``[imports]`` (``settings``);
 - routes ``POST/GET /api/v1/contacts/import/``, ``GET /api/v1/contacts/import/{job_id}/``
   and ``GET /api/v1/contacts/import/{job_id}/errors/`` (``routes``), with their OpenAPI
-  description (``openapi``);
+  description (``openapi``), and ``GET /api/v1/contacts/import/{job_id}/events``, the
+  job's progress as Server-Sent Events (``events``);
 - the migrations in ``migrations/imports`` (tables ``import_jobs``, ``import_errors``,
   and a partial index on ``contacts`` for matching contacts without email) and the
   SQLAlchemy tables (``tables``);
@@ -41,16 +42,19 @@ def register_settings():
 
 @hookimpl
 def register_routes(settings):
+    from contacts_api.plugins.imports import events
     from contacts_api.plugins.imports.routes import routes
 
-    return list(routes)
+    return [*routes, *events.routes]
 
 
 @hookimpl
 def register_openapi(settings, filters):
+    from contacts_api.plugins.imports import events
     from contacts_api.plugins.imports.openapi import fragment
 
-    return fragment()
+    described = fragment()
+    return {**described, "paths": {**described["paths"], **events.OPENAPI_PATHS}}
 
 
 @hookimpl
