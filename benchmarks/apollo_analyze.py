@@ -1,8 +1,8 @@
 """Micro-benchmark: parse + analyze + map of Apollo search URLs, without any cache.
 
 Run from the repository root: ``python benchmarks/apollo_analyze.py [rounds]``.
-It prints the median and 95th percentile time of one URL's analysis, over the six
-worked examples of APOLLO.md (two of which are refused) and longer, messier URLs
+It prints the median and 95th percentile time of one URL's analysis, over six
+worked examples of Apollo URLs (two of which are refused) and longer, messier URLs
 (target: median under 0.5 ms), then the median of the longest real shape: a
 13,000-character URL with 282 values, regions and exclusions among them (target:
 under 5 ms).
@@ -26,7 +26,7 @@ TARGET_MS = 0.5
 PEOPLE = "https://app.apollo.io/#/people?"
 
 URLS = [
-    # The six worked examples of APOLLO.md.
+    # Six worked examples of Apollo URLs.
     PEOPLE + "personTitles[]=marketing&sortAscending=false&sortByField=%5Bnone%5D"
     "&uniqueUrlId=CntHsqwQ9m&personSeniorities[]=director&organizationNumEmployeesRanges[]=10001"
     "&personDepartmentOrSubdepartments[]=master_marketing&page=1",

@@ -767,7 +767,7 @@ def main(argv: list[str] | None = None) -> int:
         "--layout",
         choices=("ours", "apollo-2026"),
         default="ours",
-        help="the CSV's columns: ours (CSV_FORMAT.md) or Apollo's 2026 export",
+        help="the CSV's columns: ours (docs/csv-format.md) or Apollo's 2026 export",
     )
     args = parser.parse_args(argv)
     if not args.database_url and not args.csv:

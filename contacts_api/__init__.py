@@ -38,7 +38,7 @@ _PUBLIC: dict[str, str] = {
     "FilterSpec": "contacts_api.core.filters",
     "Range": "contacts_api.core.filters",
     "TimeBound": "contacts_api.core.filters",
-    # errors, in API.md's shape
+    # errors, in docs/api.md's shape
     "ApiError": "contacts_api.core.errors",
     "BadRequest": "contacts_api.core.errors",
     "Conflict": "contacts_api.core.errors",

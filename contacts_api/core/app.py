@@ -108,7 +108,7 @@ async def _plugin_startup(app: web.Application) -> None:
 
 
 def _variants(path: str) -> list[str]:
-    """API.md: every route answers with and without a trailing slash."""
+    """docs/api.md: every route answers with and without a trailing slash."""
     bare = path.rstrip("/") or "/"
     return [bare] if bare == "/" else [bare, bare + "/"]
 
@@ -127,7 +127,7 @@ def _add_routes(app: web.Application, definitions: list[web.AbstractRouteDef]) -
             definition.register(app.router)
             continue
         methods = [definition.method]
-        if definition.method == "PATCH":  # API.md: PUT is accepted wherever PATCH is
+        if definition.method == "PATCH":  # docs/api.md: PUT is accepted wherever PATCH is
             methods.append("PUT")
         kwargs = dict(definition.kwargs)
         name = kwargs.pop("name", None)

@@ -1,7 +1,7 @@
 """Typed API errors. Plugins raise these; the error middleware renders them.
 
 Every error answers ``{"detail": ..., "error_code": ...}``, plus ``errors``
-(field-level problems) for 422. See API.md, "Errors".
+(field-level problems) for 422. See docs/api.md, "Errors".
 """
 
 from collections.abc import Iterable, Sequence

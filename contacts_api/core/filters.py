@@ -6,7 +6,7 @@ filters of one resource (contacts or companies), parses a request's query
 against them (422 naming every bad parameter) and compiles the result once,
 so list, count, attribute-list, Apollo and export routes all share it.
 
-Value rules (API.md): a filter may be repeated or given as a comma list; the
+Value rules (docs/api.md): a filter may be repeated or given as a comma list; the
 values of one filter are ORed, different filters ANDed; empty values are
 ignored. ``range`` values (``MIN,MAX``) are not split on commas.
 """

@@ -169,7 +169,7 @@ def absolute_url(request: web.Request, path_qs: str) -> str:
 
 
 def rfc3339(moment: dt.datetime | None) -> str | None:
-    """API.md times: RFC 3339 in UTC with a ``Z`` (``2026-11-26T06:30:57Z``)."""
+    """docs/api.md times: RFC 3339 in UTC with a ``Z`` (``2026-11-26T06:30:57Z``)."""
     if moment is None:
         return None
     text = moment.astimezone(dt.UTC).isoformat()

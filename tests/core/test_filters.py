@@ -1,4 +1,4 @@
-"""The filter registry's parsing rules (API.md "Contact filters"), on a small
+"""The filter registry's parsing rules (docs/api.md "Contact filters"), on a small
 registry of its own."""
 
 import datetime as dt

@@ -48,7 +48,7 @@ async def test_openapi_document_is_valid_and_describes_every_route(
     documented = _documented(document)
     for method, path in _route_paths(client.app):
         if method == "put" and ("patch", path) in documented:
-            continue  # PUT mirrors PATCH (API.md), documented once
+            continue  # PUT mirrors PATCH (docs/api.md), documented once
         assert (method, path) in documented, f"{method.upper()} {path} is not in the OpenAPI"
 
 

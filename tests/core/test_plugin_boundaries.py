@@ -1,5 +1,5 @@
 """A plugin reaches another only through that plugin's public ``service``
-module, and declares it in ``requires`` (DESIGN.md). The known exceptions are
+module, and declares it in ``requires`` (README, "Writing a plugin"). The known exceptions are
 listed, so a new one fails here."""
 
 import ast

@@ -35,7 +35,7 @@ CHECKS = [
     checks.content_type_conformance,
     checks.response_schema_conformance,
 ]
-# API.md's error table holds for every route (an unknown id is 404 anywhere, a
+# docs/api.md's error table holds for every route (an unknown id is 404 anywhere, a
 # slow query 503 ...): those statuses need not be repeated under each operation.
 # Any other status must be documented.
 ANY_ROUTE_STATUSES = {400, 401, 403, 404, 405, 408, 409, 413, 422, 429, 503}

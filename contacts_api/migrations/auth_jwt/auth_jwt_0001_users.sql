@@ -1,4 +1,4 @@
--- Users (API.md "Users"), their profiles (1:1, created together) and the
+-- Users (docs/api.md "Users"), their profiles (1:1, created together) and the
 -- server-side record of refresh tokens (rotation, reuse detection, logout).
 
 CREATE TABLE users (

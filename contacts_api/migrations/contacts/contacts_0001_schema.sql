@@ -1,4 +1,4 @@
--- Contacts and companies (API.md "Contacts and companies").
+-- Contacts and companies (docs/api.md "Contacts and companies").
 -- Lists are text[] (GIN-indexable); emails and domains are unique where present.
 -- Indexes for the filters and orderings come in later migrations, chosen with EXPLAIN.
 

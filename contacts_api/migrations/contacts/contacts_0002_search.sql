@@ -1,4 +1,4 @@
--- Search support for the contact and company filters (API.md "Contact filters").
+-- Search support for the contact and company filters (docs/api.md "Contact filters").
 -- depends: contacts_0001_schema
 --
 -- 1. Contacts carry a copy of their company's name and sizes (company_name,

@@ -1,4 +1,4 @@
--- CSV exports (API.md "Export"). An export belongs to the actor that asked for
+-- CSV exports (docs/api.md "Export"). An export belongs to the actor that asked for
 -- it (any auth method's actor id), and keeps what it selects: contact uuids or
 -- the parsed contact filters.
 

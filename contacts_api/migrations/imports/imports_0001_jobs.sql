@@ -1,4 +1,4 @@
--- CSV import jobs and their row errors (API.md "Import").
+-- CSV import jobs and their row errors (docs/api.md "Import").
 
 CREATE TABLE import_jobs (
     id uuid PRIMARY KEY DEFAULT gen_random_uuid(),

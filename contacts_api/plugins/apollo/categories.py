@@ -3,7 +3,7 @@
 Every key of a parsed URL is first reduced to its *canonical* name: the camelCase name
 Apollo's web app uses, without a trailing ``[]`` (``person_titles[]`` and
 ``personTitles%5B%5D`` are both ``personTitles``). Nested keys keep their bracketed
-tail (``revenueRange[min]``). Categories are those of APOLLO.md.
+tail (``revenueRange[min]``). Categories are those of docs/api.md ("Apollo search URLs").
 """
 
 from __future__ import annotations

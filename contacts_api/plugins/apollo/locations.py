@@ -1,5 +1,5 @@
 """Location values of Apollo URLs: regions, country abbreviations and metro areas
-(APOLLO.md "Locations").
+(docs/api.md ("Apollo search URLs") "Locations").
 
 Real URLs name regions (``Europe``, ``EMEA``, ``DACH``), abbreviations (``UAE``)
 and metro areas (``Greater Seattle Area``) as often as places. Searched as

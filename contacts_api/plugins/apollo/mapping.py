@@ -1,4 +1,4 @@
-"""Map a parsed Apollo search onto this API's contact filters (API.md names).
+"""Map a parsed Apollo search onto this API's contact filters (docs/api.md names).
 
 :func:`map_parameters` runs one mapper per parameter, from the registry
 :data:`DEFAULT_MAPPERS` plus the mappers plugins add; the mapper contract is in
@@ -187,7 +187,7 @@ def _merge(target: list[str], values: Iterable[str]) -> None:
             target.append(value)
 
 
-# Contact filter -> company filter, for a companies search (API.md "Companies take").
+# Contact filter -> company filter, for a companies search (docs/api.md "Companies take").
 COMPANY_FILTER_NAMES = {
     "company": "name",
     "company_location": "company_location",

@@ -1,4 +1,4 @@
-"""HTTP routes of the apollo plugin (API.md "Apollo search URLs", bearer auth).
+"""HTTP routes of the apollo plugin (docs/api.md "Apollo search URLs", bearer auth).
 
 The mapped filters go through the same filter registry and contacts service
 as ``/api/v1/contacts/``, so results, counts and cursors behave identically.

@@ -70,7 +70,7 @@ class Search:
         return filters
 
     def report(self, resource: str) -> dict[str, Any]:
-        """The extra fields of an Apollo page (API.md), with the ordering the URL's
+        """The extra fields of an Apollo page (docs/api.md), with the ordering the URL's
         sort became (``applied_ordering``, None: the default order) and its Apollo
         ``page`` (None when it has none)."""
         companies = resource == "companies"

@@ -4,7 +4,7 @@ Registers:
 
 - routes ``POST /api/v2/auth/register|login|refresh|logout``, ``GET /api/v2/users/me``,
   ``PATCH /api/v2/users/me/profile``, ``POST /api/v2/users/me/password`` and, for
-  admins, ``GET /api/v2/users/``, ``GET|PATCH /api/v2/users/{id}`` (API.md "Users"),
+  admins, ``GET /api/v2/users/``, ``GET|PATCH /api/v2/users/{id}`` (docs/api.md "Users"),
   with their OpenAPI description;
 - migrations ``migrations/auth_jwt`` and the tables ``users``, ``user_profiles``,
   ``refresh_tokens``;

@@ -30,7 +30,7 @@ _COST = re.compile(r"^\$2[aby]?\$(\d\d)\$")
 
 
 def password_problem(value: object, loc: tuple[str, ...]) -> FieldError | None:
-    """API.md: a password is a string of 8 to 256 characters."""
+    """docs/api.md: a password is a string of 8 to 256 characters."""
     if not isinstance(value, str):
         return field_error(loc, "must be a string", "type_error")
     if "\x00" in value:

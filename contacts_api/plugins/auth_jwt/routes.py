@@ -1,4 +1,4 @@
-"""HTTP routes of API.md "Users": parse and validate, call the service, answer."""
+"""HTTP routes of docs/api.md "Users": parse and validate, call the service, answer."""
 
 from aiohttp import web
 

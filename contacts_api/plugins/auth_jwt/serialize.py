@@ -1,4 +1,4 @@
-"""Rows to the JSON of API.md "Users"."""
+"""Rows to the JSON of docs/api.md "Users"."""
 
 import datetime as dt
 from typing import Any

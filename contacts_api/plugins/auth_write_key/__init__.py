@@ -1,4 +1,4 @@
-"""The auth_write_key plugin: the static keys of the v1 API (API.md "Authentication").
+"""The auth_write_key plugin: the static keys of the v1 API (docs/api.md "Authentication").
 
 Registers one auth method in two ``actor_from_request`` implementations:
 
@@ -18,7 +18,7 @@ Registers one auth method in two ``actor_from_request`` implementations:
 
 It also declares their OpenAPI security schemes, ``writeKey`` and ``readKey``.
 
-Both keys are v1 credentials only (API.md "Users"): on a v2 route
+Both keys are v1 credentials only (docs/api.md "Users"): on a v2 route
 (``/api/v2/...``) the headers are ignored, so a v2 route that needs a caller
 answers 401 ``NOT_AUTHENTICATED`` to them, and user administration needs an
 admin user's bearer token (or the ``contacts-api users`` command).

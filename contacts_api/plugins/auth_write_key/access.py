@@ -1,4 +1,4 @@
-"""What the v1 API requires of a caller (API.md "Authentication"), for routes.
+"""What the v1 API requires of a caller (docs/api.md "Authentication"), for routes.
 
 Routes reach these through the public surface (``from contacts_api import
 require_v1_write``). They only read the request's actor, so they work, and

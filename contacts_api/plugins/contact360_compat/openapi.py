@@ -13,7 +13,7 @@ TAG = "contact360_compat"
 _PARAM = re.compile(r"\{(\w+)\}")
 _DESCRIPTION = (
     "The API dialect of the original Contact360 web app, on this server's services "
-    "(opt-in; see the README). Shapes follow that app, not API.md."
+    "(opt-in; see the README). Shapes follow that app, not docs/api.md."
 )
 
 

@@ -1,6 +1,6 @@
 """Our resources reshaped into the fields the app's mappers read.
 
-Pure functions from our JSON (API.md) to the dialect's JSON; nothing here
+Pure functions from our JSON (docs/api.md) to the dialect's JSON; nothing here
 decides what is stored or matched.
 """
 

@@ -5,7 +5,7 @@ Registers:
 - the settings section ``[contacts]`` (``plugins.contacts.settings``);
 - the ``contacts``/``companies`` tables and their migrations (``migrations/contacts``:
   schema, trigger-maintained company copies on contacts, trigram/btree indexes);
-- routes (API.md "Contacts and companies"): v1 contacts and companies (list, CRUD,
+- routes (docs/api.md "Contacts and companies"): v1 contacts and companies (list, CRUD,
   ``count/``, ``count/uuids/``, attribute values), a company's contacts, v2 reads;
   and their OpenAPI description;
 - the built-in contact filters (``plugins.contacts.filters``) and company filters

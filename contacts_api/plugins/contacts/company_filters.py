@@ -1,4 +1,4 @@
-"""The built-in company filters (API.md: companies take search, name, domain,
+"""The built-in company filters (docs/api.md: companies take search, name, domain,
 address, location, city, state, country, the list and number filters, the
 exclusions and the date bounds). ``tables`` is a ``CompanyTables``."""
 

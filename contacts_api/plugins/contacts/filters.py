@@ -1,4 +1,4 @@
-"""The built-in contact filters (API.md "Contact filters"), registered through
+"""The built-in contact filters (docs/api.md "Contact filters"), registered through
 ``register_contact_filters`` exactly like a third-party plugin's.
 
 ``tables`` is a ``ContactTables``. Conditions on the company use
@@ -8,7 +8,7 @@ exclusions. Filters on the company name use the contact's trigger-maintained
 copy ``company_name`` and need no join, and so do the employees, revenue and
 funding bounds (copies too). ``title``, ``title_words``, ``country`` and
 ``exclude_title_contains`` go through the dictionary of distinct values
-(``dictionaries``). Extra filters beyond API.md: ``title_words``
+(``dictionaries``). Extra filters beyond docs/api.md: ``title_words``
 (Apollo's similar titles) and ``uuid`` (chosen contacts, for exports); and
 ``technologies`` folds ``_``, ``.`` and spaces (``shopify_plus`` matches
 "Shopify Plus").

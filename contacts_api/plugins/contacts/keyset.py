@@ -1,6 +1,6 @@
 """A page of an ordering by one nullable field, read as two index walks.
 
-"Empty values last, in both directions" (API.md) puts the rows without a value
+"Empty values last, in both directions" (docs/api.md) puts the rows without a value
 after the others whichever way the field is sorted. As one ``ORDER BY key NULLS
 LAST`` that needs an index per direction, and its keyset condition ``key > v OR
 key IS NULL`` is no index range: deep pages walked from the start. Read instead

@@ -8,7 +8,7 @@ _EMAIL = re.compile(r"[^@\s\"(),:;<>\[\]\\]+@[\w-]+(?:\.[\w-]+)*\.[\w-]{2,}")
 
 
 def normalize_domain(text: str) -> str | None:
-    """The bare lower-case host of a website or domain (API.md ``domain``):
+    """The bare lower-case host of a website or domain (docs/api.md ``domain``):
     ``https://www.TechCorp.com/x`` -> ``techcorp.com``; None without a plausible host."""
     text = text.strip()
     if "://" not in text:

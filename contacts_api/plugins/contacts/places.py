@@ -1,5 +1,5 @@
 """Location values that name a place: ``"Texas, US"`` matches a contact in
-Texas, United States (APOLLO.md).
+Texas, United States (docs/api.md ("Apollo search URLs")).
 
 A value with commas can only arrive as one item of a JSON list (Apollo URLs,
 export filters): a query string splits commas into separate values first. Such

@@ -1,4 +1,4 @@
-"""Contact routes: v1 list/CRUD/count, v2 reads (API.md "Routes")."""
+"""Contact routes: v1 list/CRUD/count, v2 reads (docs/api.md "Routes")."""
 
 from aiohttp import web
 

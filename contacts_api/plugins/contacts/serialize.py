@@ -1,4 +1,4 @@
-"""Rows (from ``repository``) to the JSON resources of API.md."""
+"""Rows (from ``repository``) to the JSON resources of docs/api.md."""
 
 import datetime as dt
 from typing import Any

@@ -9,7 +9,7 @@ statement_timeout`` = ``[contacts] list_statement_timeout_ms``, see
     applied = app[FILTERS].contacts.parse_mapping({"title": ["CEO"]})
     page = await list_contacts(resources, signer, applied, "-employees", limit=25,
                                cursor=None, offset=0, view="full", include_count=False)
-    # page.results: list of Contact dicts (API.md); page.next_cursor /
+    # page.results: list of Contact dicts (docs/api.md); page.next_cursor /
     # page.previous_cursor: tokens for the ``cursor`` argument (None at either end);
     # page.next_offset / page.previous_offset: the same pages by offset, when no
     # cursor was given and within max_offset; page.count when include_count.

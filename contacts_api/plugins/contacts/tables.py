@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, UUID
 
 metadata = sa.MetaData()
 
-# The values the schema's CHECK constraints allow (API.md), in API.md's order;
+# The values the schema's CHECK constraints allow (docs/api.md), in docs/api.md's order;
 # filters, request validation, the CSV import and the Apollo mapping use these.
 SENIORITIES = (
     "owner",

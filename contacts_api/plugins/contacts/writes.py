@@ -1,4 +1,4 @@
-"""Create, update and delete contacts and companies (API.md CRUD rules).
+"""Create, update and delete contacts and companies (docs/api.md CRUD rules).
 
 Bodies come checked by ``plugins.contacts.validation``. A contact's
 ``company`` is ``{"uuid"}`` (link), or company fields: found by domain, else

@@ -1,4 +1,4 @@
-"""The explorer: a page for people, served by the app (API.md "Explorer").
+"""The explorer: a page for people, served by the app (docs/api.md "Explorer").
 
 The ``explorer`` built-in plugin registers the routes ``GET /explorer/`` (the
 page), ``GET /`` (a redirect to it) and the page's static files under

@@ -1,4 +1,4 @@
-"""The exports plugin: CSV exports of contacts to storage (API.md "Export").
+"""The exports plugin: CSV exports of contacts to storage (docs/api.md "Export").
 
 Requires the ``contacts`` plugin. Registers the settings section ``[exports]``,
 the routes under ``/api/v2/exports`` and their OpenAPI description,

@@ -3,7 +3,7 @@ unchanged) plus ``uuid`` and ``company_uuid``, formatted in SQL so PostgreSQL's
 COPY writes the final CSV: where each column comes from, what fills an empty one
 and the list format are the import's column rules (``plugins.imports.columns``);
 every cell that a spreadsheet would run as a formula is prefixed with ``'``
-(CSV_FORMAT.md)."""
+(docs/csv-format.md)."""
 
 import sqlalchemy as sa
 from sqlalchemy.sql import ColumnElement

@@ -1,6 +1,6 @@
 """Stream ``COPY (SELECT ...) TO STDOUT`` into async code, with backpressure.
 
-aiopg cannot COPY (STACK_NOTES), so COPY runs on a synchronous psycopg2
+aiopg cannot COPY (psycopg2 refuses it on async connections), so COPY runs on a synchronous psycopg2
 connection in a thread; the thread hands ~1 MiB chunks to the event loop
 through a small bounded queue, so memory stays flat whatever the row count.
 """

@@ -1,4 +1,4 @@
-"""HTTP routes of exports (API.md "Export"); every export is its owner's alone."""
+"""HTTP routes of exports (docs/api.md "Export"); every export is its owner's alone."""
 
 import datetime as dt
 import time

@@ -1,4 +1,4 @@
-"""CSV import and export of contacts with their companies (CSV_FORMAT.md).
+"""CSV import and export of contacts with their companies (docs/csv-format.md).
 
 The ``imports`` built-in plugin requires the ``contacts`` plugin and registers:
 

@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.sql import ColumnElement
 
-# Our column names, in the order the export writes them (CSV_FORMAT.md, "Columns").
+# Our column names, in the order the export writes them (docs/csv-format.md, "Columns").
 IMPORT_COLUMNS: tuple[str, ...] = (
     "first_name",
     "last_name",
@@ -127,7 +127,7 @@ APOLLO_HEADERS: MappingProxyType[str, str] = MappingProxyType(
 
 
 # Where each column's value is stored: (resource, field). The resources are the Contact
-# and Company of API.md and their metadata.
+# and Company of docs/api.md and their metadata.
 CONTACT, CONTACT_METADATA = "contact", "contact_metadata"
 COMPANY, COMPANY_METADATA = "company", "company_metadata"
 STORED_AS: MappingProxyType[str, tuple[str, str]] = MappingProxyType(

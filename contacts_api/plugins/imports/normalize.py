@@ -1,4 +1,4 @@
-"""Turn one CSV row into the contact and company fields to upsert (CSV_FORMAT.md).
+"""Turn one CSV row into the contact and company fields to upsert (docs/csv-format.md).
 
 :func:`build_header_map` plans once per file which cell feeds which field, so that
 :func:`normalize_row`, run for every row, only strips and converts the non-empty
@@ -142,7 +142,7 @@ def _enum_key(value: str) -> str:
 
 
 def _seniority(value: str, column_name: str) -> str | None:
-    # Unknown values are dropped, not errors: CSV_FORMAT.md rejects rows for other reasons.
+    # Unknown values are dropped, not errors: docs/csv-format.md rejects rows for other reasons.
     return _SENIORITY_ALIASES.get(_enum_key(value))
 
 
@@ -273,7 +273,7 @@ def build_header_map(header: list[str]) -> HeaderMap:
 
 
 def normalize_row(header_map: HeaderMap, cells: list[str]) -> ImportRow:
-    """Read one row into an ImportRow; raise RowError when CSV_FORMAT.md rejects it."""
+    """Read one row into an ImportRow; raise RowError when docs/csv-format.md rejects it."""
     missing = header_map.width - len(cells)
     if missing < 0:
         raise RowError(

@@ -135,7 +135,7 @@ _UPLOAD_BODY = {
                     "file": {
                         "type": "string",
                         "format": "binary",
-                        "description": "The CSV file (CSV_FORMAT.md).",
+                        "description": "The CSV file (docs/csv-format.md).",
                     }
                 },
             },

@@ -1,4 +1,4 @@
-"""HTTP routes of the import (API.md "Import"): upload, job list, job, job errors."""
+"""HTTP routes of the import (docs/api.md "Import"): upload, job list, job, job errors."""
 
 from __future__ import annotations
 
@@ -103,7 +103,7 @@ def _link(request: web.Request, **changes: str | None) -> str:
 
 @routes.get(BASE)
 async def list_jobs(request: web.Request) -> web.Response:
-    """Jobs newest first, paged by cursor as every list (API.md "A page"); ``offset``
+    """Jobs newest first, paged by cursor as every list (docs/api.md "A page"); ``offset``
     and ``page`` still jump to a page."""
     await require_v1_read(request)
     limit, offset = _limit_offset(request)

@@ -94,7 +94,7 @@ async def resume_stalled(resources: Any) -> list[str]:
 
 
 def serialize_job(job: dict[str, Any]) -> dict[str, Any]:
-    """The Job resource of API.md (plus ``file_size``)."""
+    """The Job resource of docs/api.md (plus ``file_size``)."""
     return {
         "id": str(job["id"]),
         "status": job["status"],

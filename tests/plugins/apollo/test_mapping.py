@@ -39,7 +39,7 @@ def unmapped(search: MappedSearch) -> list[tuple[str, list[str], str, str]]:
     return [(item.name, item.values, item.category, item.reason) for item in search.unmapped]
 
 
-# --- one test per row of APOLLO.md's mapping table -------------------------------------
+# --- one test per row of docs/api.md's Apollo mapping table -------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -350,7 +350,7 @@ def test_every_industry_of_the_table_maps():
     assert search.filters == {"industries": list(tags.values())}
 
 
-# --- APOLLO.md's worked examples ---------------------------------------------------------
+# --- worked examples of Apollo URLs ---------------------------------------------------------
 
 
 def test_worked_example_1():

@@ -186,7 +186,7 @@ async def test_non_utf8_key_headers_are_wrong_keys_not_crashes(probe_client, hea
 
 
 async def test_the_keys_are_not_v2_credentials(probe_client):
-    """API.md: v2 routes take a bearer token; a v1 key there, right or wrong,
+    """docs/api.md: v2 routes take a bearer token; a v1 key there, right or wrong,
     is no credential at all (401 ``NOT_AUTHENTICATED``)."""
     client = await probe_client(CONTACTS_READ_KEY=READ_KEY)
     for headers in (WRITE, READ, {"X-Contacts-Write-Key": "wrong"}, {"X-Contacts-Read-Key": "x"}):

@@ -1,4 +1,4 @@
-"""An independent, plain-Python reading of API.md's contact and company filters
+"""An independent, plain-Python reading of docs/api.md's contact and company filters
 and orderings, over the ``dataset`` objects (never the implementation's SQL)."""
 
 import datetime as dt
@@ -191,7 +191,7 @@ COMPANY_SORT = {
 
 
 def ordered(rows: list, ordering: str = "-created_at", table=None) -> list:
-    """API.md: empty values last in both directions; ties by uuid in the direction
+    """docs/api.md: empty values last in both directions; ties by uuid in the direction
     of the first field. Text compares by code point."""
     table = table or CONTACT_SORT
     fields = [(f.startswith("-"), table[f.lstrip("-")]) for f in ordering.split(",")]

@@ -1,4 +1,4 @@
-"""Create, read, update and delete contacts and companies (API.md CRUD rules)."""
+"""Create, read, update and delete contacts and companies (docs/api.md CRUD rules)."""
 
 import time
 import uuid

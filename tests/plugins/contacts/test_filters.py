@@ -1,4 +1,4 @@
-"""Every contact filter of API.md against an independent Python computation
+"""Every contact filter of docs/api.md against an independent Python computation
 over the seeded dataset (``reference.py``), through the HTTP API."""
 
 from urllib.parse import urlencode

@@ -1,4 +1,4 @@
-"""An export imports back unchanged (CSV_FORMAT.md): export, empty the
+"""An export imports back unchanged (docs/csv-format.md): export, empty the
 database, import the CSV through the import route, compare every contact and
 company, in the database and in a second export."""
 

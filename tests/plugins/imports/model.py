@@ -1,4 +1,4 @@
-"""A plain-Python model of the import's rules (API.md, CSV_FORMAT.md), for the property
+"""A plain-Python model of the import's rules (docs/api.md, docs/csv-format.md), for the property
 tests: the rows of a file applied one by one, in file order, to an in-memory store.
 
 - A blank row is skipped; a row needs an email or a first or last name (else it is an error).

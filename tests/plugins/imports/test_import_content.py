@@ -1,5 +1,5 @@
 """What the import writes: every header layout, file formats, row errors, dedup and
-upsert rules (CSV_FORMAT.md), on the real database with the in-memory broker."""
+upsert rules (docs/csv-format.md), on the real database with the in-memory broker."""
 
 import json
 

@@ -1,4 +1,4 @@
-"""The import routes (API.md "Import"): upload, refusals, job pages, auth, S3."""
+"""The import routes (docs/api.md "Import"): upload, refusals, job pages, auth, S3."""
 
 from pathlib import Path
 
