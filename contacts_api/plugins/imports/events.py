@@ -5,8 +5,8 @@ from typing import Any
 
 from aiohttp import web
 
+from contacts_api import require_v1_read
 from contacts_api.core.appkeys import RESOURCES
-from contacts_api.core.auth import require_v1_read
 from contacts_api.core.errors import NotFound
 from contacts_api.core.openapi import error_response_refs
 from contacts_api.core.requests import path_uuid
