@@ -50,7 +50,7 @@ def blocked_client(fresh_database, redis_url, tmp_path, make_client):
 
 
 def test_every_builtin_plugin_has_a_blocking_test():
-    tested = {"contacts", "imports", "auth_write_key", "auth_jwt", "exports", "apollo"}
+    tested = {"contacts", "imports", "auth_write_key", "auth_jwt", "exports", "apollo", "explorer"}
     assert tested == set(BUILTIN_PLUGINS)
 
 
@@ -112,4 +112,10 @@ async def test_blocking_apollo(blocked_client):
     client = await blocked_client("apollo")
     analyze = await client.post("/api/v2/apollo/analyze", json={"url": "x"}, headers=WRITE)
     assert analyze.status == 404
+    assert (await client.get("/api/v1/contacts/", headers=WRITE)).status == 200
+
+
+async def test_blocking_explorer(blocked_client):
+    client = await blocked_client("explorer")
+    assert (await client.get("/explorer/")).status == 404
     assert (await client.get("/api/v1/contacts/", headers=WRITE)).status == 200

@@ -43,9 +43,17 @@ USES: list[tuple[str, str, str]] = [
     ("contacts_api.plugins.imports.reading", "_LINE", "findall"),
     ("contacts_api.plugins.imports.reading", "_NON_ASCII", "findall"),
     ("contacts_api.plugins.imports.reading", "_CONTROL_BYTES", "findall"),
+    # CSV list cells (the import reads them with finditer: findall does the same matching)
+    ("contacts_api.plugins.imports.columns", "_LIST_TOKEN", "findall"),
+    ("contacts_api.plugins.imports.columns", "_FORMULA", "match"),
 ]
-# Patterns that only ever see our own data (stored hashes).
-NOT_USER_INPUT = {("contacts_api.plugins.auth_jwt.passwords", "_COST")}
+# Patterns that only ever see our own data (stored hashes, our OpenAPI paths)
+# or the operator's settings.
+NOT_USER_INPUT = {
+    ("contacts_api.plugins.auth_jwt.passwords", "_COST"),
+    ("contacts_api.plugins.contact360_compat.config", "_PREFIX"),
+    ("contacts_api.plugins.contact360_compat.openapi", "_PARAM"),
+}
 
 
 def _apply(pattern: re.Pattern, how: str) -> Callable[[str], object]:

@@ -91,7 +91,8 @@ class LiveServer:
 
 @pytest.fixture
 def live_server(settings_factory) -> Iterator[LiveServer]:
-    server = LiveServer(create_app(settings_factory(**FAST))).start()
+    settings = settings_factory(**FAST, CONTACTS_API__AUTH__REGISTRATION_OPEN="true")
+    server = LiveServer(create_app(settings)).start()
     yield server
     server.stop()
 

@@ -13,7 +13,11 @@ TTL_S = 6  # the page refreshes at 80% of it
 
 @pytest.fixture
 def live_server(settings_factory):
-    settings = settings_factory(**FAST, CONTACTS_API__AUTH__ACCESS_TOKEN_TTL_S=str(TTL_S))
+    settings = settings_factory(
+        **FAST,
+        CONTACTS_API__AUTH__ACCESS_TOKEN_TTL_S=str(TTL_S),
+        CONTACTS_API__AUTH__REGISTRATION_OPEN="true",
+    )
     server = LiveServer(create_app(settings)).start()
     yield server
     server.stop()
