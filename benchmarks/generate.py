@@ -30,6 +30,8 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+from contacts_api.plugins.imports.columns import IMPORT_COLUMNS
+
 ROOT = Path(__file__).resolve().parents[1]
 TAGS = ROOT / "contacts_api" / "plugins" / "apollo" / "data" / "apollo_industry_tags.csv"
 
@@ -331,44 +333,8 @@ SUFFIXES = [
     " AB",
     " BV",
 ]
-CSV_COLUMNS = [
-    "first_name",
-    "last_name",
-    "email",
-    "title",
-    "seniority",
-    "departments",
-    "email_status",
-    "mobile_phone",
-    "work_direct_phone",
-    "home_phone",
-    "other_phone",
-    "person_linkedin_url",
-    "facebook_url",
-    "twitter_url",
-    "stage",
-    "city",
-    "state",
-    "country",
-    "company",
-    "company_name_for_emails",
-    "website",
-    "company_linkedin_url",
-    "employees",
-    "industry",
-    "keywords",
-    "technologies",
-    "company_address",
-    "company_city",
-    "company_state",
-    "company_country",
-    "company_phone",
-    "annual_revenue",
-    "total_funding",
-    "latest_funding_amount",
-    "latest_funding",
-    "last_raised_at",
-]
+# The import's own column names, in the order its export writes them.
+CSV_COLUMNS = list(IMPORT_COLUMNS)
 STATUSES = ["verified"] * 6 + ["unverified"] * 2 + ["likely_to_engage", "unavailable", "bounced"]
 EPOCH = dt.datetime(2023, 1, 1, tzinfo=dt.UTC)
 SPAN_S = 3 * 365 * 86400
