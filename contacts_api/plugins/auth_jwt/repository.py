@@ -29,6 +29,7 @@ PUBLIC_COLUMNS = [
     users.c.created_at,
     users.c.tokens_valid_after,  # read by the service, never serialized
     *(user_profiles.c[name] for name in PROFILE_FIELDS),
+    user_profiles.c.avatar_key,  # serialized as a fresh avatar_url link
 ]
 WITH_PROFILE = users.outerjoin(user_profiles, user_profiles.c.user_id == users.c.id)
 
@@ -127,6 +128,25 @@ class UserRepository:
             .where(user_profiles.c.user_id == user_id)
             .values(**changes, updated_at=sa.func.now())
         )
+
+    async def set_avatar(self, user_id: str, key: str | None) -> tuple[bool, str | None]:
+        """Point the profile at the uploaded avatar ``key`` (None: no uploaded avatar),
+        clearing ``avatar_url``; return (whether the user exists, the previous key).
+        The row lock makes concurrent uploads of one user each see the key the other
+        one replaced, so every replaced file is deleted by someone."""
+        previous = (
+            sa.select(user_profiles.c.avatar_key)
+            .where(user_profiles.c.user_id == user_id)
+            .with_for_update()
+            .cte("previous")
+        )
+        row = await self.db.fetch_one(
+            sa.update(user_profiles)
+            .where(user_profiles.c.user_id == user_id)
+            .values(avatar_key=key, avatar_url=None, updated_at=sa.func.now())
+            .returning(sa.select(previous.c.avatar_key).scalar_subquery().label("previous"))
+        )
+        return (row is not None, None if row is None else row["previous"])
 
     async def update(self, user_id: str, changes: dict[str, Any]) -> bool:
         """Change role / is_active; deactivation revokes the refresh tokens."""

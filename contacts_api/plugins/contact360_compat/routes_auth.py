@@ -5,7 +5,7 @@ from aiohttp import web
 from contacts_api.core.appkeys import RESOURCES
 from contacts_api.core.auth import require_admin
 from contacts_api.core.errors import Forbidden, ValidationError
-from contacts_api.core.requests import client_address, path_uuid, read_json
+from contacts_api.core.requests import absolute_url, client_address, path_uuid, read_json
 from contacts_api.plugins.auth_jwt import routes as auth_routes
 from contacts_api.plugins.auth_jwt.service import auth_service
 from contacts_api.plugins.auth_jwt.validation import Body
@@ -19,7 +19,8 @@ IGNORED_PROFILE_FIELDS = ("notifications",)  # UI preferences: not stored here
 
 
 def _service(request: web.Request):
-    return auth_service(request.app[RESOURCES])
+    # bound to the request: profiles carry fresh links to uploaded avatars
+    return auth_service(request.app[RESOURCES]).for_request(absolute_url(request, ""))
 
 
 async def login(request: web.Request) -> web.Response:

@@ -46,7 +46,9 @@ class Kind:
         return (self.uuids_field, "filters", "apollo_url")
 
 
-CONTACTS = Kind("contacts", "contact_uuids", "contact", "contacts", contacts.c.uuid, ContactTables())
+CONTACTS = Kind(
+    "contacts", "contact_uuids", "contact", "contacts", contacts.c.uuid, ContactTables()
+)
 COMPANIES = Kind(
     "companies", "company_uuids", "company", "companies", companies.c.uuid, CompanyTables()
 )

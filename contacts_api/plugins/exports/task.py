@@ -35,7 +35,10 @@ log = logging.getLogger("contacts_api.exports")
 HEADER = (",".join(EXPORT_COLUMNS) + "\n").encode()
 COMPANY_HEADER = (",".join(COMPANY_EXPORT_COLUMNS) + "\n").encode()
 # Per kind: the SELECT of its rows (given the selection's condition) and its header line.
-_LAYOUTS = {"contacts": (export_select, HEADER), "companies": (company_export_select, COMPANY_HEADER)}
+_LAYOUTS = {
+    "contacts": (export_select, HEADER),
+    "companies": (company_export_select, COMPANY_HEADER),
+}
 # A running export's heartbeat is renewed every LEASE_S / 3; after LEASE_S
 # without one, its worker is taken for dead and another delivery takes over.
 LEASE_S = 60
