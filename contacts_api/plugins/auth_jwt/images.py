@@ -116,6 +116,8 @@ def make_thumbnail(data: bytes, size: int = 256, max_side: int = 4096) -> bytes:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, struct.error):
         raise NotAnImage(f"the {kind} image is damaged or incomplete") from None
+    except Exception:  # noqa: BLE001 - a decoder's odd error on hostile bytes is still a 422
+        raise NotAnImage(f"the {kind} image could not be decoded") from None
 
 
 def _square_png(image: Image.Image, size: int) -> bytes:
