@@ -22,7 +22,7 @@ from aiohttp import BodyPartReader, web
 
 from contacts_api.core.errors import BadRequest, PayloadTooLarge, ValidationError
 from contacts_api.core.resources.storage import Storage
-from contacts_api.core.settings import AuthSettings
+from contacts_api.core.settings import Settings
 from contacts_api.core.signing import BadSignature, Signer
 from contacts_api.plugins.auth_jwt.images import ImageRefused, make_thumbnail
 
@@ -73,20 +73,36 @@ class Avatars:
     def __init__(
         self,
         storage: Storage,
-        signer: Signer,
-        auth: AuthSettings,
-        base_url: str = "",
+        settings: Settings,
         origin: str = "",
-        semaphore: asyncio.Semaphore | None = None,
+        shared: dict[str, Any] | None = None,
     ):
-        self.storage, self.signer, self.auth = storage, signer, auth
-        self.base_url, self.origin = base_url.rstrip("/"), origin.rstrip("/")
-        self.semaphore = semaphore or asyncio.Semaphore(auth.avatar_decode_concurrency)
+        self.storage, self.auth = storage, settings.auth
+        self.base_url = settings.server.base_url.rstrip("/")
+        self.origin = origin.rstrip("/")
+        self._settings = settings
+        # One per process, shared by the per-request copies: the decode semaphore,
+        # and the link signer (made on first use: the CLI never signs a link, and a
+        # Signer without any secret configured logs a warning).
+        self._shared = shared or {
+            "semaphore": asyncio.Semaphore(self.auth.avatar_decode_concurrency),
+            "signer": None,
+        }
+
+    @property
+    def semaphore(self) -> asyncio.Semaphore:
+        return self._shared["semaphore"]
+
+    @property
+    def signer(self) -> Signer:
+        if self._shared["signer"] is None:
+            self._shared["signer"] = Signer(self._settings)
+        return self._shared["signer"]
 
     def for_origin(self, origin: str) -> "Avatars":
         """The same avatars, making local links on ``origin`` (``server.base_url``
         wins when the operator set one)."""
-        return Avatars(self.storage, self.signer, self.auth, self.base_url, origin, self.semaphore)
+        return Avatars(self.storage, self._settings, origin, self._shared)
 
     async def thumbnail(self, data: bytes) -> bytes:
         """The re-encoded square PNG; 422 naming ``file`` when ``data`` is refused."""

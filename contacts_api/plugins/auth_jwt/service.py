@@ -22,7 +22,6 @@ from contacts_api.core.errors import (
     ValidationError,
 )
 from contacts_api.core.resources import Resources
-from contacts_api.core.signing import Signer
 from contacts_api.plugins.auth_jwt.accounts import Accounts
 from contacts_api.plugins.auth_jwt.avatars import Avatars
 from contacts_api.plugins.auth_jwt.passwords import Passwords
@@ -57,15 +56,7 @@ class AuthService:
         self.auth = auth
         self.users = UserRepository(resources.db)
         self.sessions = SessionRepository(resources.db)
-        self.accounts = Accounts(
-            self.users,
-            Avatars(
-                resources.storage,
-                Signer(resources.settings),
-                auth,
-                base_url=resources.settings.server.base_url,
-            ),
-        )
+        self.accounts = Accounts(self.users, Avatars(resources.storage, resources.settings))
         self.passwords = Passwords(auth.bcrypt_rounds)
         self.tokens = Tokens(auth)
         counters = (
