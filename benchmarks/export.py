@@ -2,7 +2,8 @@
 
 In one run, on the same rows:
 
-1. the full path: ``POST /api/v2/exports/contacts/export`` on the API, the
+1. the full path: ``POST /api/v2/exports/contacts/export`` (or, with
+   ``--companies``, ``POST /api/v2/exports/companies/export``) on the API, the
    task on a real ``contacts-api worker`` process (Redis broker), the CSV
    streamed to an S3 server (moto in server mode, over HTTP);
 2. the reference: ``COPY (SELECT <the same export columns and joins>) TO STDOUT``
@@ -11,7 +12,8 @@ In one run, on the same rows:
 Prints rows/s for both, the ratio (target: at least 50% of the COPY rate) and
 the worker's peak RSS sampled every 50 ms (target: under 300 MB).
 
-    python benchmarks/export.py [--contacts 1000000] [--companies 100000] [--keep]
+    python benchmarks/export.py [--contacts 1000000] [--company-count 100000]
+    python benchmarks/export.py --companies   # 100k companies (and 300k contacts)
 
 DATABASE_URL (admin, default postgresql://postgres@127.0.0.1:5432/postgres) and
 REDIS_URL (default redis://127.0.0.1:6379/0); it creates and drops its database.
@@ -121,13 +123,14 @@ class Discard:
         return len(data)
 
 
-def copy_reference(url: str, where_sql: str) -> tuple[int, float, int]:
+def copy_reference(url: str, kind: str) -> tuple[int, float, int]:
     import sqlalchemy as sa
 
     from contacts_api.core.sql import compile_sql
-    from contacts_api.plugins.exports.columns import export_select
+    from contacts_api.plugins.exports.columns import company_export_select, export_select
 
-    sql, params = compile_sql(export_select(sa.text(where_sql)))
+    select = company_export_select if kind == "companies" else export_select
+    sql, params = compile_sql(select(sa.text(KINDS[kind][2])))
     conn = psycopg2.connect(url)
     try:
         with conn.cursor() as cur:
@@ -140,7 +143,22 @@ def copy_reference(url: str, where_sql: str) -> tuple[int, float, int]:
         conn.close()
 
 
-async def full_path(env: dict[str, str], worker_pid: int) -> tuple[int, float, int]:
+# What each kind exports (every row), through the API and for the COPY reference.
+KINDS = {
+    "contacts": (
+        "/api/v2/exports/contacts/export",
+        {"filters": {"created_at_after": ["2000-01-01"]}},
+        "contacts.created_at >= '2000-01-01'",
+    ),
+    "companies": (
+        "/api/v2/exports/companies/export",
+        {"filters": {"employees_range": ["0,1000000"]}},
+        "companies.employees_count BETWEEN 0 AND 1000000",
+    ),
+}
+
+
+async def full_path(env: dict[str, str], worker_pid: int, kind: str) -> tuple[int, float, int]:
     from aiohttp import ClientSession, web
 
     from contacts_api.core.app import create_app
@@ -162,10 +180,8 @@ async def full_path(env: dict[str, str], worker_pid: int) -> tuple[int, float, i
     try:
         async with ClientSession(f"http://127.0.0.1:{port}") as http:
             started = time.perf_counter()
-            response = await http.post(
-                "/api/v2/exports/contacts/export",
-                json={"filters": {"created_at_after": ["2000-01-01"]}},
-            )
+            route, body, _ = KINDS[kind]
+            response = await http.post(route, json=body)
             export = await response.json()
             while export["status"] in ("pending", "processing"):
                 await asyncio.sleep(0.2)
@@ -181,9 +197,19 @@ async def full_path(env: dict[str, str], worker_pid: int) -> tuple[int, float, i
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--contacts", type=int, default=1_000_000)
-    parser.add_argument("--companies", type=int, default=100_000)
+    parser.add_argument(
+        "--contacts", type=int, help="contacts generated (1M; 300k with --companies)"
+    )
+    parser.add_argument("--company-count", type=int, default=100_000, help="companies generated")
+    parser.add_argument(
+        "--companies",
+        action="store_true",
+        help="export the companies (one row each, with contacts_count) instead of the contacts",
+    )
     args = parser.parse_args()
+    kind = "companies" if args.companies else "contacts"
+    if args.contacts is None:
+        args.contacts = 300_000 if args.companies else 1_000_000
 
     import boto3
 
@@ -224,9 +250,9 @@ def main() -> int:
         ).create_bucket(Bucket="bench-exports")
         started = time.perf_counter()
         with psycopg2.connect(url) as conn, conn.cursor() as cur:
-            cur.execute(GENERATE, {"contacts": args.contacts, "companies": args.companies})
+            cur.execute(GENERATE, {"contacts": args.contacts, "companies": args.company_count})
         print(
-            f"generated {args.contacts:,} contacts, {args.companies:,} companies "
+            f"generated {args.contacts:,} contacts, {args.company_count:,} companies "
             f"in {time.perf_counter() - started:.1f} s"
         )
 
@@ -238,10 +264,8 @@ def main() -> int:
         )
         time.sleep(3)  # let the worker connect before the task is queued
 
-        rows, seconds, peak = asyncio.run(full_path(env, worker.pid))
-        copy_rows, copy_seconds, copy_bytes = copy_reference(
-            url, "contacts.created_at >= '2000-01-01'"
-        )
+        rows, seconds, peak = asyncio.run(full_path(env, worker.pid, kind))
+        copy_rows, copy_seconds, copy_bytes = copy_reference(url, kind)
     finally:
         if worker is not None:
             worker.terminate()
@@ -253,6 +277,7 @@ def main() -> int:
 
     rate, copy_rate = rows / seconds, copy_rows / copy_seconds
     ratio = rate / copy_rate
+    print(f"exported: {kind}")
     print(f"full path (API -> worker -> S3): {rows:,} rows in {seconds:.1f} s = {rate:,.0f} rows/s")
     print(
         f"COPY (SELECT ...) TO STDOUT:     {copy_rows:,} rows in {copy_seconds:.1f} s = "

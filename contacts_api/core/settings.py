@@ -155,6 +155,15 @@ class AuthSettings:
     # A rotated refresh token presented again within this many seconds gets
     # the same successor pair (parallel refreshes); later, its family is revoked.
     refresh_reuse_grace_s: float = 10.0
+    # Profile avatars (POST /api/v2/users/me/avatar): the largest upload in bytes
+    # (413 above), the largest width or height accepted (422 above), the side of the
+    # stored square thumbnail, how long an avatar link stays valid, and how many
+    # images one process decodes at once (decoding is CPU work, done in threads).
+    avatar_max_bytes: int = 2 * 1024 * 1024
+    avatar_max_side_px: int = 4096
+    avatar_size_px: int = 256
+    avatar_link_ttl_s: int = 3600
+    avatar_decode_concurrency: int = 2
 
 
 @attrs.frozen

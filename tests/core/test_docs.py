@@ -28,6 +28,8 @@ from contacts_api.plugins.apollo.parsing import parse_apollo_url
 from contacts_api.plugins.contacts.ordering import COMPANY_ORDERING, CONTACT_ORDERING
 from contacts_api.plugins.imports.columns import (
     APOLLO_HEADERS,
+    COMPANY_EXPORT_COLUMNS,
+    CONTACTS_COUNT,
     EXPORT_COLUMNS,
     FIRST_PHONE,
     SUB_DEPARTMENTS,
@@ -270,7 +272,7 @@ def csv_columns() -> dict[str, list[str]]:
 
 def test_every_csv_column_and_apollo_header_is_documented():
     documented = csv_columns()
-    recognized = [*EXPORT_COLUMNS, SUB_DEPARTMENTS, FIRST_PHONE]
+    recognized = [*EXPORT_COLUMNS, CONTACTS_COUNT, SUB_DEPARTMENTS, FIRST_PHONE]
     assert sorted(documented) == sorted(recognized)
     for name, headers in documented.items():
         for header in headers:
@@ -283,6 +285,7 @@ def test_the_export_header_line_is_documented():
     text = CSV.read_text()
     blocks = re.findall(r"```text\n(.*?)\n```", text, re.S)
     assert ",".join(EXPORT_COLUMNS) in [block.strip() for block in blocks]
+    assert ",".join(COMPANY_EXPORT_COLUMNS) in [block.strip() for block in blocks]
 
 
 # -- links ---------------------------------------------------------------------

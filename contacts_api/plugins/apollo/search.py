@@ -3,7 +3,7 @@
 ``build_search`` parses and maps (pure); ``cached_search`` caches the result
 for ``apollo.analysis_cache_ttl_s`` in the core's cache, keyed by a hash of the
 normalized URL and of the mapping plugins, so a repeat skips parsing.
-``contact_filters_for_url`` is what the exports plugin calls.
+``contact_filters_for_url`` and ``filters_for_url`` are what the exports plugin calls.
 
 Parsing is linear in the URL's length, and a URL is at most
 ``parsing.MAX_URL_LENGTH`` characters; still, a long one (over
@@ -35,7 +35,7 @@ from contacts_api.plugins.apollo.parsing import (
     parse_apollo_url,
 )
 
-__all__ = ["Search", "build_search", "cached_search", "contact_filters_for_url"]
+__all__ = ["Search", "build_search", "cached_search", "contact_filters_for_url", "filters_for_url"]
 
 # URLs longer than this are parsed off the event loop (a thread hop costs about as
 # much as the analysis of a short URL, so short ones stay on the loop).
@@ -205,4 +205,14 @@ def contact_filters_for_url(
 ) -> dict[str, list[str]]:
     """The contact filters an Apollo URL selects (for exports), ready for
     ``FilterRegistry.parse_mapping``; errors name the body's ``field``."""
-    return build_search(plugins, url, field).query_filters("contacts")
+    return filters_for_url(plugins, url, "contacts", field)
+
+
+def filters_for_url(
+    plugins: Plugins, url: str, resource: str, field: str = "apollo_url"
+) -> dict[str, list[str]]:
+    """The ``resource`` (``"contacts"`` or ``"companies"``) filters an Apollo URL
+    selects, as the search routes apply them: for companies, a ``#/companies``
+    URL's filters or the organization filters of a ``#/people`` URL. Ready for
+    ``FilterRegistry.parse_mapping``; errors name the body's ``field``."""
+    return build_search(plugins, url, field).query_filters(resource)

@@ -3,7 +3,9 @@
 Registers:
 
 - routes ``POST /api/v2/auth/register|login|refresh|logout``, ``GET /api/v2/users/me``,
-  ``PATCH /api/v2/users/me/profile``, ``POST /api/v2/users/me/password`` and, for
+  ``PATCH /api/v2/users/me/profile``, ``POST /api/v2/users/me/password``,
+  ``POST|DELETE /api/v2/users/me/avatar`` with ``GET /api/v2/users/avatars/{name}``
+  (the signed links of local-storage avatars) and, for
   admins, ``GET /api/v2/users/``, ``GET|PATCH /api/v2/users/{id}`` (docs/api.md "Users"),
   with their OpenAPI description;
 - migrations ``migrations/auth_jwt`` and the tables ``users``, ``user_profiles``,

@@ -1,5 +1,5 @@
-"""The rules of user accounts: a user's own profile, and the admin's list and
-changes of users (role, active)."""
+"""The rules of user accounts: a user's own profile and avatar, and the admin's
+list and changes of users (role, active)."""
 
 from typing import Any
 
@@ -7,6 +7,7 @@ import attrs
 
 from contacts_api.core.auth import Actor
 from contacts_api.core.errors import Forbidden, InvalidToken, NotFound
+from contacts_api.plugins.auth_jwt.avatars import Avatars
 from contacts_api.plugins.auth_jwt.repository import UserRepository
 from contacts_api.plugins.auth_jwt.serialize import user_json
 
@@ -23,19 +24,48 @@ class UserQuery:
 
 
 class Accounts:
-    def __init__(self, users: UserRepository):
+    def __init__(self, users: UserRepository, avatars: Avatars):
         self.users = users
+        self.avatars = avatars
+
+    async def user_json(self, row: dict[str, Any]) -> dict[str, Any]:
+        """docs/api.md's User, with a fresh link to its uploaded avatar, if any."""
+        key = row.get("avatar_key")
+        return user_json(row, None if key is None else await self.avatars.url(key))
 
     async def me(self, actor: Actor) -> dict[str, Any]:
         row = await self.users.get(actor.id)
         if row is None:  # deleted after the token was checked
             raise InvalidToken("The token's user is unknown or deactivated.")
-        return user_json(row)
+        return await self.user_json(row)
 
     async def update_profile(self, actor: Actor, changes: dict[str, Any]) -> dict[str, Any]:
+        if "avatar_url" in changes:  # an external URL (or null) replaces an upload
+            await self.remove_avatar(actor)
         if changes:
             await self.users.update_profile(actor.id, changes)
         return (await self.me(actor))["profile"]
+
+    async def set_avatar(self, actor: Actor, data: bytes) -> dict[str, Any]:
+        """Check and re-encode the uploaded image ``data`` (422 when refused, nothing
+        stored), store the thumbnail, point the profile at it and delete the image it
+        replaces; return the user."""
+        key = await self.avatars.store(await self.avatars.thumbnail(data))
+        try:
+            found, previous = await self.users.set_avatar(actor.id, key)
+        except BaseException:
+            await self.avatars.delete(key)
+            raise
+        if not found:  # deleted after the token was checked
+            await self.avatars.delete(key)
+            raise InvalidToken("The token's user is unknown or deactivated.")
+        await self.avatars.delete(previous)
+        return await self.me(actor)
+
+    async def remove_avatar(self, actor: Actor) -> None:
+        """Forget the uploaded avatar and delete its file (nothing to do without one)."""
+        _, previous = await self.users.set_avatar(actor.id, None)
+        await self.avatars.delete(previous)
 
     async def page(self, query: UserQuery) -> tuple[list[dict[str, Any]], bool]:
         """One page of users, oldest first, and whether more follow."""
@@ -46,13 +76,13 @@ class Accounts:
             role=query.role,
             is_active=query.is_active,
         )
-        return [user_json(row) for row in rows[: query.limit]], len(rows) > query.limit
+        return [await self.user_json(row) for row in rows[: query.limit]], len(rows) > query.limit
 
     async def get(self, user_id: str) -> dict[str, Any]:
         row = await self.users.get(user_id)
         if row is None:
             raise NotFound("No such user.")
-        return user_json(row)
+        return await self.user_json(row)
 
     async def update(self, actor: Actor, user_id: str, changes: dict[str, Any]) -> dict[str, Any]:
         """An admin may not demote or deactivate themself (no accidental lock-out;

@@ -33,6 +33,9 @@ def settings_problems(settings: Settings, *, need_secret: bool = True) -> list[s
         "login_delay_after_failures",
         "registration_max_per_address",
         "registration_window_s",
+        "avatar_max_bytes",
+        "avatar_link_ttl_s",
+        "avatar_decode_concurrency",
     ):
         if getattr(auth, key) < 1:
             problems.append(f"auth.{key} must be at least 1")
@@ -40,4 +43,9 @@ def settings_problems(settings: Settings, *, need_secret: bool = True) -> list[s
         problems.append("auth.login_max_delay_s must not be negative")
     if not 0 <= auth.refresh_reuse_grace_s <= 60:
         problems.append("auth.refresh_reuse_grace_s must be between 0 and 60 (seconds)")
+    if not 16 <= auth.avatar_size_px <= 1024:
+        problems.append("auth.avatar_size_px must be between 16 and 1024")
+    if not 1 <= auth.avatar_max_side_px <= 4096:
+        # the ceiling is images.MAX_IMAGE_PIXELS' side: above it Pillow refuses anyway
+        problems.append("auth.avatar_max_side_px must be between 1 and 4096")
     return problems

@@ -33,7 +33,13 @@ PROFILE = _obj(
         "job_title": NULLABLE_TEXT,
         "company": NULLABLE_TEXT,
         "timezone": {**NULLABLE_TEXT, "description": "IANA name, e.g. Europe/Paris"},
-        "avatar_url": {**NULLABLE_TEXT, "format": "uri"},
+        "avatar_url": {
+            **NULLABLE_TEXT,
+            "format": "uri",
+            "description": "An uploaded avatar's fresh signed (local storage) or presigned "
+            "(S3) link, made at each read and valid `auth.avatar_link_ttl_s`; else the "
+            "external URL set through the profile, or null.",
+        },
         "bio": NULLABLE_TEXT,
     }
 )
@@ -106,6 +112,26 @@ LIST_PARAMETERS = [
     _query("is_active", {"type": "boolean"}, "Only active (true) or deactivated (false) users."),
 ]
 
+
+AVATAR_UPLOAD = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {
+                    "file": {
+                        "type": "string",
+                        "format": "binary",
+                        "description": "A PNG, JPEG, WebP or GIF image.",
+                    }
+                },
+            },
+            "encoding": {"file": {"contentType": "image/png, image/jpeg, image/webp, image/gif"}},
+        }
+    },
+}
 
 ADMIN_ONLY = (
     "Needs the bearer token of a user with the admin role. The v1 write key is not a "
@@ -256,6 +282,67 @@ def fragment() -> dict[str, Any]:
                             ("current_password", "new_password"),
                         )
                     ),
+                )
+            },
+            "/api/v2/users/me/avatar": {
+                "post": _op(
+                    "usersUploadAvatar",
+                    "Upload the caller's avatar",
+                    {"200": user},
+                    400,
+                    401,
+                    403,
+                    413,
+                    422,
+                    body=AVATAR_UPLOAD,
+                    description="A PNG, JPEG, WebP or GIF image, recognized by its content "
+                    "(not its name or declared type), at most `auth.avatar_max_bytes` "
+                    "(2 MiB: 413 above, nothing stored) and 4096x4096 pixels (422 above). It "
+                    "is decoded and re-encoded to a square PNG thumbnail of "
+                    "`auth.avatar_size_px` (256) pixels without any metadata (EXIF, GPS...), "
+                    "stored under a random name; the previous upload is deleted. Anything "
+                    "else (text, SVG, a truncated image, a polyglot) is 422 naming `file`.",
+                ),
+                "delete": _op(
+                    "usersDeleteAvatar",
+                    "Remove the caller's avatar and delete its file",
+                    NO_CONTENT,
+                    401,
+                    403,
+                ),
+            },
+            "/api/v2/users/avatars/{name}": {
+                "get": _op(
+                    "usersAvatarFile",
+                    "An uploaded avatar on its signed link (local storage)",
+                    {
+                        "200": {
+                            "description": "The PNG thumbnail",
+                            "content": {
+                                "image/png": {"schema": {"type": "string", "format": "binary"}}
+                            },
+                        }
+                    },
+                    403,
+                    404,
+                    security=None,
+                    parameters=[
+                        {
+                            "name": "name",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        },
+                        {
+                            "name": "token",
+                            "in": "query",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        },
+                    ],
+                    description="The link in `profile.avatar_url` when files are stored "
+                    "locally; it is the credential (no bearer token) and expires after "
+                    "`auth.avatar_link_ttl_s`.",
                 )
             },
             "/api/v2/users/": {

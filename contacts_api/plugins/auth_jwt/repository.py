@@ -29,6 +29,7 @@ PUBLIC_COLUMNS = [
     users.c.created_at,
     users.c.tokens_valid_after,  # read by the service, never serialized
     *(user_profiles.c[name] for name in PROFILE_FIELDS),
+    user_profiles.c.avatar_key,  # serialized as a fresh avatar_url link
 ]
 WITH_PROFILE = users.outerjoin(user_profiles, user_profiles.c.user_id == users.c.id)
 
@@ -43,6 +44,15 @@ _BY_EMAIL = Prepared(
         sa.func.lower(users.c.email) == sa.func.lower(sa.bindparam("email"))
     )
 )
+_SET_AVATAR = """
+WITH previous AS (
+    SELECT avatar_key FROM user_profiles WHERE user_id = %(id)s FOR UPDATE
+)
+UPDATE user_profiles AS p
+SET avatar_key = %(key)s, avatar_url = NULL, updated_at = now()
+FROM previous
+WHERE p.user_id = %(id)s
+RETURNING previous.avatar_key AS previous"""
 _SIGNED_IN = Prepared(
     sa.update(users).where(users.c.id == sa.bindparam("id")).values(last_sign_in_at=sa.func.now())
 )
@@ -127,6 +137,16 @@ class UserRepository:
             .where(user_profiles.c.user_id == user_id)
             .values(**changes, updated_at=sa.func.now())
         )
+
+    async def set_avatar(self, user_id: str, key: str | None) -> tuple[bool, str | None]:
+        """Point the profile at the uploaded avatar ``key`` (None: no uploaded avatar),
+        clearing ``avatar_url``; return (whether the user exists, the previous key).
+        The row lock makes concurrent uploads of one user each see the key the other
+        one replaced, so every replaced file is deleted by someone."""
+        # The CTE takes the row lock before the UPDATE (joined through FROM); a
+        # FOR UPDATE evaluated after the UPDATE would not see the row at all.
+        row = await self.db.fetch_one(_SET_AVATAR, {"id": user_id, "key": key})
+        return (row is not None, None if row is None else row["previous"])
 
     async def update(self, user_id: str, changes: dict[str, Any]) -> bool:
         """Change role / is_active; deactivation revokes the refresh tokens."""

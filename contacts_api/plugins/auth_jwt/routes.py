@@ -4,9 +4,16 @@ from aiohttp import web
 
 from contacts_api.core.appkeys import RESOURCES, SETTINGS
 from contacts_api.core.auth import Actor, require_actor, require_admin
-from contacts_api.core.errors import Forbidden, ValidationError, field_error
-from contacts_api.core.requests import client_address, path_uuid, query_int, read_json
+from contacts_api.core.errors import Forbidden, NotFound, ValidationError, field_error
+from contacts_api.core.requests import (
+    absolute_url,
+    client_address,
+    path_uuid,
+    query_int,
+    read_json,
+)
 from contacts_api.plugins.auth_jwt.accounts import UserQuery
+from contacts_api.plugins.auth_jwt.avatars import CONTENT_TYPE, FILE_ROUTE, read_avatar_upload
 from contacts_api.plugins.auth_jwt.service import AuthService, auth_service
 from contacts_api.plugins.auth_jwt.validation import ROLES, Body
 
@@ -16,7 +23,8 @@ routes = web.RouteTableDef()
 
 
 def _service(request: web.Request) -> AuthService:
-    return auth_service(request.app[RESOURCES])
+    """The process's service, making avatar links on this request's API origin."""
+    return auth_service(request.app[RESOURCES]).for_request(absolute_url(request, ""))
 
 
 async def require_user(request: web.Request) -> Actor:
@@ -92,6 +100,44 @@ async def change_password(request: web.Request) -> web.Response:
     body.done()
     await _service(request).change_password(actor, current, new, client_address(request))
     return web.Response(status=204)
+
+
+@routes.post("/api/v2/users/me/avatar")
+async def upload_avatar(request: web.Request) -> web.Response:
+    actor = await require_user(request)
+    data = await read_avatar_upload(request, request.app[SETTINGS].auth.avatar_max_bytes)
+    return web.json_response(await _service(request).accounts.set_avatar(actor, data))
+
+
+@routes.delete("/api/v2/users/me/avatar")
+async def delete_avatar(request: web.Request) -> web.Response:
+    actor = await require_user(request)
+    await _service(request).accounts.remove_avatar(actor)
+    return web.Response(status=204)
+
+
+@routes.get(FILE_ROUTE)
+async def avatar_file(request: web.Request) -> web.StreamResponse:
+    """A local-storage avatar on its signed link: the link is the credential (an
+    ``<img>`` cannot send a bearer token)."""
+    avatars = _service(request).accounts.avatars
+    key = avatars.key_of_link(request.match_info["name"], request.query.get("token", ""))
+    if key is None:
+        raise Forbidden("This avatar link is invalid or has expired.")
+    if not await avatars.storage.exists(key):
+        raise NotFound("No such avatar (it was replaced or removed).")
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": CONTENT_TYPE,
+            "Cache-Control": "private, max-age=300",
+            "X-Content-Type-Options": "nosniff",
+        }
+    )
+    await response.prepare(request)
+    async for chunk in avatars.storage.read(key):
+        await response.write(chunk)
+    await response.write_eof()
+    return response
 
 
 USER_QUERY = {"limit", "page_size", "offset", "search", "role", "is_active"}

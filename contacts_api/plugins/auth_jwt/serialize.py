@@ -15,11 +15,16 @@ def rfc3339(moment: dt.datetime | None) -> str | None:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def profile_json(row: dict[str, Any]) -> dict[str, Any]:
-    return {name: row.get(name) for name in PROFILE_FIELDS}
+def profile_json(row: dict[str, Any], avatar_link: str | None = None) -> dict[str, Any]:
+    """The profile; ``avatar_link``: the fresh link to an uploaded avatar, which
+    stands for ``avatar_url`` (``Accounts.user_json`` makes it)."""
+    profile = {name: row.get(name) for name in PROFILE_FIELDS}
+    if avatar_link is not None:
+        profile["avatar_url"] = avatar_link
+    return profile
 
 
-def user_json(row: dict[str, Any]) -> dict[str, Any]:
+def user_json(row: dict[str, Any], avatar_link: str | None = None) -> dict[str, Any]:
     return {
         "id": str(row["id"]),
         "email": row["email"],
@@ -27,5 +32,5 @@ def user_json(row: dict[str, Any]) -> dict[str, Any]:
         "is_active": row["is_active"],
         "last_sign_in_at": rfc3339(row["last_sign_in_at"]),
         "created_at": rfc3339(row["created_at"]),
-        "profile": profile_json(row),
+        "profile": profile_json(row, avatar_link),
     }

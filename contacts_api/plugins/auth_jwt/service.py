@@ -8,6 +8,7 @@ spec because it opens nothing: it only wraps the core's pools.)
 """
 
 import asyncio
+import copy
 import datetime as dt
 import time
 from typing import Any
@@ -22,6 +23,7 @@ from contacts_api.core.errors import (
 )
 from contacts_api.core.resources import Resources
 from contacts_api.plugins.auth_jwt.accounts import Accounts
+from contacts_api.plugins.auth_jwt.avatars import Avatars
 from contacts_api.plugins.auth_jwt.passwords import Passwords
 from contacts_api.plugins.auth_jwt.ratelimit import (
     LoginLimiter,
@@ -32,7 +34,6 @@ from contacts_api.plugins.auth_jwt.ratelimit import (
     account_key,
 )
 from contacts_api.plugins.auth_jwt.repository import UserRepository
-from contacts_api.plugins.auth_jwt.serialize import user_json
 from contacts_api.plugins.auth_jwt.sessions import Rotation, SessionRepository
 from contacts_api.plugins.auth_jwt.tokens import ACCESS, REFRESH, Claims, Tokens, jti_hash
 
@@ -55,7 +56,7 @@ class AuthService:
         self.auth = auth
         self.users = UserRepository(resources.db)
         self.sessions = SessionRepository(resources.db)
-        self.accounts = Accounts(self.users)
+        self.accounts = Accounts(self.users, Avatars(resources.storage, resources.settings))
         self.passwords = Passwords(auth.bcrypt_rounds)
         self.tokens = Tokens(auth)
         counters = (
@@ -86,6 +87,14 @@ class AuthService:
             can_write_v1=False,
             attributes={"email": row["email"], "jti": claims.jti},
         )
+
+    def for_request(self, origin: str) -> "AuthService":
+        """This service answering one request: links to uploaded avatars are made on
+        ``origin`` (the API's own, unless ``server.base_url`` is set). Shares the
+        rate-limit counters and everything else with this service."""
+        bound = copy.copy(self)
+        bound.accounts = Accounts(self.users, self.accounts.avatars.for_origin(origin))
+        return bound
 
     def check_registration_open(self) -> None:
         if not self.auth.registration_open:
@@ -209,7 +218,7 @@ class AuthService:
             raise InvalidToken("The token's user is unknown or deactivated.")
         await _after_cutoff(row["tokens_valid_after"])
         return {
-            "user": user_json(row),
+            "user": await self.accounts.user_json(row),
             "access_token": access_token or self.tokens.issue(user_id, ACCESS).token,
             "refresh_token": refresh_token,
             "token_type": "bearer",

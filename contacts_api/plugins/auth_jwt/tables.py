@@ -50,6 +50,9 @@ user_profiles = sa.Table(
     ),
     *(sa.Column(name, sa.Text) for name in PROFILE_FIELDS),
     _now("updated_at"),
+    # The storage key of an uploaded avatar (auth_jwt_0003_avatar_key.sql): when set,
+    # the profile's avatar_url is a fresh link to it, and the avatar_url column is NULL.
+    sa.Column("avatar_key", sa.Text),
 )
 
 refresh_tokens = sa.Table(

@@ -5,7 +5,7 @@ from aiohttp import web
 from contacts_api.core.appkeys import RESOURCES
 from contacts_api.core.auth import require_admin
 from contacts_api.core.errors import Forbidden, ValidationError
-from contacts_api.core.requests import client_address, path_uuid, read_json
+from contacts_api.core.requests import absolute_url, client_address, path_uuid, read_json
 from contacts_api.plugins.auth_jwt import routes as auth_routes
 from contacts_api.plugins.auth_jwt.service import auth_service
 from contacts_api.plugins.auth_jwt.validation import Body
@@ -19,7 +19,8 @@ IGNORED_PROFILE_FIELDS = ("notifications",)  # UI preferences: not stored here
 
 
 def _service(request: web.Request):
-    return auth_service(request.app[RESOURCES])
+    # bound to the request: profiles carry fresh links to uploaded avatars
+    return auth_service(request.app[RESOURCES]).for_request(absolute_url(request, ""))
 
 
 async def login(request: web.Request) -> web.Response:
@@ -82,6 +83,13 @@ async def update_profile(request: web.Request) -> web.Response:
     return web.json_response(shapes.user(await service.accounts.me(actor)))
 
 
+async def upload_avatar(request: web.Request) -> web.Response:
+    """POST multipart ``file``: the avatar upload, on ours (same checks and limits);
+    answers the app's user, ``avatar_url`` a fresh link to the thumbnail."""
+    user = await call_json(auth_routes.upload_avatar, request)
+    return web.json_response({**shapes.user(user), "message": "Avatar uploaded"})
+
+
 async def change_password(request: web.Request) -> web.Response:
     """``{"current_password", "password"|"new_password"}``. The app sends only the
     new password; here a password change always needs the current one (a
@@ -135,6 +143,7 @@ def routes(prefix: str) -> list[web.RouteDef]:
         web.post(prefix + "/api/v2/auth/change-password/", change_password),
         web.get(prefix + "/api/v2/users/profile/", profile),
         web.patch(prefix + "/api/v2/users/profile/", update_profile),  # PUT too (core)
+        web.post(prefix + "/api/v2/users/profile/avatar/", upload_avatar),
         web.get(prefix + "/api/v2/users/", list_users),
         web.patch(prefix + "/api/v2/users/{id}/", update_user),
     ]

@@ -73,8 +73,18 @@ def _download_link(request: web.Request, export: dict[str, Any]) -> tuple[str | 
 
 
 async def export_create(request: web.Request) -> web.Response:
+    """Export contacts (the app's body is ours: ``contact_uuids``, ``filters``...)."""
+    return await _export_create(request, export_routes.create_export)
+
+
+async def company_export_create(request: web.Request) -> web.Response:
+    """Export companies (``company_uuids``, ``filters`` or ``apollo_url``)."""
+    return await _export_create(request, export_routes.create_companies_export)
+
+
+async def _export_create(request: web.Request, handler) -> web.Response:
     actor = await require_actor(request)
-    export = await call_json(export_routes.create_export, request)
+    export = await call_json(handler, request)
     link, expires_at = _download_link(request, export)
     item = shapes.export_item(export, actor.id, link)
     item["expires_at"] = expires_at
@@ -128,6 +138,7 @@ def routes(prefix: str) -> list[web.RouteDef]:
         web.get(i + "/{job_id}/", import_job),
         web.get(i + "/{job_id}/errors/", import_errors),
         web.post(e + "/contacts/export", export_create),
+        web.post(e + "/companies/export", company_export_create),
         web.get(e + "/", export_list),
         web.get(e + "/{export_id}/status", export_status),
         web.get(e + "/{export_id}/download", export_download),

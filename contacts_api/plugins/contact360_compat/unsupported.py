@@ -22,7 +22,6 @@ class NotImplementedHere(ApiError):
 
 # (method, path, why): what the app calls that has no feature behind it here.
 UNSUPPORTED_ROUTES = [
-    ("POST", "/api/v2/users/profile/avatar/", "avatar upload (no image storage here)"),
     (
         "POST",
         "/api/v2/users/promote-to-admin/",
@@ -36,7 +35,6 @@ UNSUPPORTED_ROUTES = [
     ),
     ("DELETE", "/api/v2/exports/{export_id}/cancel", "cancelling an export"),
     ("DELETE", "/api/v2/exports/files", "deleting every export file"),
-    ("POST", "/api/v2/exports/companies/export", "company exports"),
 ]
 
 

@@ -1,4 +1,5 @@
-"""The exports plugin: CSV exports of contacts to storage (docs/api.md "Export").
+"""The exports plugin: CSV exports of contacts or companies to storage
+(docs/api.md "Export").
 
 Requires the ``contacts`` plugin. Registers the settings section ``[exports]``,
 the routes under ``/api/v2/exports`` and their OpenAPI description,
@@ -16,7 +17,7 @@ from contacts_api.plugins.exports import events, openapi, purge, routes, task
 from contacts_api.plugins.exports.settings import ExportsSettings
 from contacts_api.plugins.exports.tables import exports
 
-# Exports select contacts. An ``apollo_url`` selection also uses the apollo
+# Exports select contacts or companies. An ``apollo_url`` selection also uses the apollo
 # plugin when it is loaded (a 422 says so when it is not).
 requires = ["contacts"]
 

@@ -1,5 +1,6 @@
-"""The export's SELECT: the import's column names (so an export imports back
-unchanged) plus ``uuid`` and ``company_uuid``, formatted in SQL so PostgreSQL's
+"""The exports' SELECTs: the import's column names (so an export imports back
+unchanged) plus ``uuid`` and ``company_uuid`` (contacts), or the company columns
+plus ``uuid`` and ``contacts_count`` (companies), formatted in SQL so PostgreSQL's
 COPY writes the final CSV: where each column comes from, what fills an empty one
 and the list format are the import's column rules (``plugins.imports.columns``);
 every cell that a spreadsheet would run as a formula is prefixed with ``'``
@@ -16,9 +17,11 @@ from contacts_api.plugins.contacts.tables import (
 )
 from contacts_api.plugins.imports.columns import (
     COMPANY,
+    COMPANY_EXPORT_COLUMNS,
     COMPANY_METADATA,
     CONTACT,
     CONTACT_METADATA,
+    CONTACTS_COUNT,
     EXPORT_COLUMNS,
     EXPORT_FALLBACKS,
     LIST_COLUMNS,
@@ -27,7 +30,7 @@ from contacts_api.plugins.imports.columns import (
     neutralize_sql,
 )
 
-__all__ = ["EXPORT_COLUMNS", "export_select"]
+__all__ = ["COMPANY_EXPORT_COLUMNS", "EXPORT_COLUMNS", "company_export_select", "export_select"]
 
 c, cm, co, com = contacts.c, contact_metadata.c, companies.c, company_metadata.c
 _TABLES = {CONTACT: c, CONTACT_METADATA: cm, COMPANY: co, COMPANY_METADATA: com}
@@ -62,4 +65,34 @@ def export_select(where: ColumnElement[bool]) -> sa.Select:
         .outerjoin(company_metadata, com.company_uuid == co.uuid)
     )
     cells = [_cell(_SOURCES[name]).label(name) for name in EXPORT_COLUMNS]
+    return sa.select(*cells).select_from(joined).where(where)
+
+
+def _contacts_count() -> ColumnElement:
+    # A correlated count per company (contacts_company_uuid_idx): cheap for a few
+    # companies, and for all of them it streams without building a whole-table
+    # aggregate first, so the first bytes leave at once.
+    return (
+        sa.select(sa.func.count())
+        .select_from(contacts)
+        .where(c.company_uuid == co.uuid)
+        .scalar_subquery()
+    )
+
+
+def _company_source(column: str) -> ColumnElement:
+    """A companies-export column: ``uuid`` is the company's own, ``contacts_count``
+    counts its contacts, every other column reads as in the contacts export."""
+    if column == "uuid":
+        return co.uuid
+    if column == CONTACTS_COUNT:
+        return _contacts_count()
+    return _SOURCES[column]
+
+
+def company_export_select(where: ColumnElement[bool]) -> sa.Select:
+    """Every companies-export column of the companies matching ``where``
+    (companies LEFT JOIN their metadata), one row per company."""
+    joined = companies.outerjoin(company_metadata, com.company_uuid == co.uuid)
+    cells = [_cell(_company_source(name)).label(name) for name in COMPANY_EXPORT_COLUMNS]
     return sa.select(*cells).select_from(joined).where(where)

@@ -6,6 +6,11 @@ EXPORT = {
     "type": "object",
     "properties": {
         "id": {"type": "string", "format": "uuid"},
+        "kind": {
+            "type": "string",
+            "enum": ["contacts", "companies"],
+            "description": "What the export's rows are: contacts, or companies.",
+        },
         "status": {"type": "string", "enum": ["pending", "processing", "completed", "failed"]},
         "row_count": {"type": "integer"},
         "file_name": {"type": "string"},
@@ -37,6 +42,30 @@ REQUEST = {
     },
     "additionalProperties": False,
 }
+COMPANIES_REQUEST = {
+    "type": "object",
+    "description": "Exactly one of the three fields.",
+    "properties": {
+        "company_uuids": {
+            "type": "array",
+            "items": {"type": "string", "format": "uuid"},
+            "minItems": 1,
+            "maxItems": 100000,
+        },
+        "filters": {
+            "type": "object",
+            "description": "Company filters (the companies list route's query parameters, "
+            "plugins' filters included) as an object of lists.",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+        },
+        "apollo_url": {
+            "type": "string",
+            "description": "An Apollo.io `#/companies` search URL, or a `#/people` URL "
+            "whose organization filters are used (needs the apollo plugin).",
+        },
+    },
+    "additionalProperties": False,
+}
 _ID = {
     "name": "export_id",
     "in": "path",
@@ -58,7 +87,7 @@ def fragment() -> dict:
     }
     export_ref = {"$ref": "#/components/schemas/Export"}
     return {
-        "tags": [{"name": "exports", "description": "CSV exports of contacts."}],
+        "tags": [{"name": "exports", "description": "CSV exports of contacts or companies."}],
         "components": {"schemas": {"Export": EXPORT}},
         "paths": {
             "/api/v2/exports/contacts/export": {
@@ -68,6 +97,23 @@ def fragment() -> dict:
                     "security": _BEARER,
                     "summary": "Export contacts as CSV in the background",
                     "requestBody": json_body(REQUEST),
+                    "responses": {
+                        "202": json_response("The export, pending", export_ref),
+                        **error_response_refs(400, 401, 422),
+                    },
+                }
+            },
+            "/api/v2/exports/companies/export": {
+                "post": {
+                    "tags": _TAG,
+                    "operationId": "createCompaniesExport",
+                    "security": _BEARER,
+                    "summary": "Export companies as CSV in the background",
+                    "description": "One row per company: the company columns of the "
+                    "contacts CSV, then `uuid` and `contacts_count`. The export's `kind` "
+                    "is `companies`; progress, download and lifetime are those of "
+                    "contact exports.",
+                    "requestBody": json_body(COMPANIES_REQUEST),
                     "responses": {
                         "202": json_response("The export, pending", export_ref),
                         **error_response_refs(400, 401, 422),

@@ -14,6 +14,7 @@ __all__ = ["ExportRepository"]
 _PUBLIC = [
     exports.c.id,
     exports.c.owner_id,
+    exports.c.kind,
     exports.c.status,
     exports.c.row_count,
     exports.c.file_name,
@@ -30,15 +31,19 @@ class ExportRepository:
     def __init__(self, db: Database):
         self.db = db
 
-    async def create(self, owner_id: str, selection: dict[str, Any]) -> dict[str, Any]:
+    async def create(
+        self, owner_id: str, selection: dict[str, Any], kind: str = "contacts"
+    ) -> dict[str, Any]:
+        """A pending export of ``kind`` (``contacts`` or ``companies``), named after it."""
         export_id = uuid.uuid4()
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
-        file_name = f"contacts-{stamp}-{export_id.hex[:8]}.csv"
+        file_name = f"{kind}-{stamp}-{export_id.hex[:8]}.csv"
         return await self.db.fetch_one(
             sa.insert(exports)
             .values(
                 id=export_id,
                 owner_id=owner_id,
+                kind=kind,
                 status="pending",
                 selection=selection,
                 file_name=file_name,

@@ -13,7 +13,7 @@ from contacts_api.core.errors import Conflict, Forbidden, NotFound, ValidationEr
 from contacts_api.core.requests import absolute_url, path_uuid, query_int, read_json, rfc3339
 from contacts_api.core.signing import BadSignature
 from contacts_api.plugins.exports.repository import ExportRepository
-from contacts_api.plugins.exports.selection import parse_selection
+from contacts_api.plugins.exports.selection import COMPANIES, CONTACTS, Kind, parse_selection
 
 routes = web.RouteTableDef()
 CURSOR = "exports.cursor"
@@ -23,6 +23,7 @@ DOWNLOAD = "exports.download"
 def serialize(export: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": str(export["id"]),
+        "kind": export["kind"],
         "status": export["status"],
         "row_count": export["row_count"],
         "file_name": export["file_name"],
@@ -44,15 +45,25 @@ async def _owned(request: web.Request, actor: Actor) -> dict[str, Any]:
     return export
 
 
-@routes.post("/api/v2/exports/contacts/export")
-async def create_export(request: web.Request) -> web.Response:
+async def _create(request: web.Request, kind: Kind) -> web.Response:
+    """Validate the selection (422 before any export exists), create the export of
+    ``kind`` and queue ``exports.run``: one path for every kind."""
     actor = await require_actor(request)
-    selection = parse_selection(
-        request.app[PLUGINS], request.app[FILTERS].contacts, await read_json(request)
-    )
-    export = await _repo(request).create(actor.id, selection)
+    registry = getattr(request.app[FILTERS], kind.name)
+    selection = parse_selection(request.app[PLUGINS], registry, await read_json(request), kind)
+    export = await _repo(request).create(actor.id, selection, kind.name)
     await request.app[RESOURCES].tasks.kick("exports.run", export_id=str(export["id"]))
     return web.json_response(serialize(export), status=202)
+
+
+@routes.post("/api/v2/exports/contacts/export")
+async def create_export(request: web.Request) -> web.Response:
+    return await _create(request, CONTACTS)
+
+
+@routes.post("/api/v2/exports/companies/export")
+async def create_companies_export(request: web.Request) -> web.Response:
+    return await _create(request, COMPANIES)
 
 
 def _page_link(request: web.Request, key: dict[str, Any]) -> str:

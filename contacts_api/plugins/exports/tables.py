@@ -12,6 +12,8 @@ exports = sa.Table(
         "id", UUID(as_uuid=True), primary_key=True, server_default=sa.text("gen_random_uuid()")
     ),
     sa.Column("owner_id", sa.Text, nullable=False),
+    # "contacts" or "companies" (exports_0003_kind.sql)
+    sa.Column("kind", sa.Text, nullable=False, server_default="contacts"),
     sa.Column("status", sa.Text, nullable=False),
     sa.Column("selection", JSONB, nullable=False),
     sa.Column("file_name", sa.Text, nullable=False),

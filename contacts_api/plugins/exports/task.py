@@ -1,4 +1,5 @@
-"""The task ``exports.run``: stream the selected contacts to storage as CSV.
+"""The task ``exports.run``: stream the selected contacts, or companies (the
+export's ``kind``), to storage as CSV.
 
 PostgreSQL formats the rows (COPY ... TO STDOUT, see ``columns``) and the
 bytes flow straight into the storage's streaming upload (S3 multipart), so
@@ -18,15 +19,26 @@ import psycopg2
 from contacts_api.core.resources import Resources
 from contacts_api.core.resources.storage import StorageLimitExceeded
 from contacts_api.core.sql import compile_sql
-from contacts_api.plugins.exports.columns import EXPORT_COLUMNS, export_select
+from contacts_api.plugins.exports.columns import (
+    COMPANY_EXPORT_COLUMNS,
+    EXPORT_COLUMNS,
+    company_export_select,
+    export_select,
+)
 from contacts_api.plugins.exports.copystream import CopyResult, copy_csv
 from contacts_api.plugins.exports.repository import ExportRepository
-from contacts_api.plugins.exports.selection import selection_condition
+from contacts_api.plugins.exports.selection import KINDS, selection_condition
 
-__all__ = ["HEADER", "run_export"]
+__all__ = ["COMPANY_HEADER", "HEADER", "run_export"]
 
 log = logging.getLogger("contacts_api.exports")
 HEADER = (",".join(EXPORT_COLUMNS) + "\n").encode()
+COMPANY_HEADER = (",".join(COMPANY_EXPORT_COLUMNS) + "\n").encode()
+# Per kind: the SELECT of its rows (given the selection's condition) and its header line.
+_LAYOUTS = {
+    "contacts": (export_select, HEADER),
+    "companies": (company_export_select, COMPANY_HEADER),
+}
 # A running export's heartbeat is renewed every LEASE_S / 3; after LEASE_S
 # without one, its worker is taken for dead and another delivery takes over.
 LEASE_S = 60
@@ -72,9 +84,13 @@ async def run_export(resources: Resources, *, export_id: str) -> None:
     result = CopyResult()
     beat = asyncio.create_task(_beat(repo, export["id"]))
     try:
-        condition = await selection_condition(resources.plugins, resources.db, export["selection"])
-        sql, params = compile_sql(export_select(condition))
-        chunks = copy_csv(resources.settings.database.url.reveal(), sql, params, HEADER, result)
+        kind = KINDS[export["kind"]]
+        select, header = _LAYOUTS[kind.name]
+        condition = await selection_condition(
+            resources.plugins, resources.db, export["selection"], kind
+        )
+        sql, params = compile_sql(select(condition))
+        chunks = copy_csv(resources.settings.database.url.reveal(), sql, params, header, result)
         size = await resources.storage.write(
             export["storage_key"], chunks, content_type="text/csv; charset=utf-8"
         )

@@ -174,6 +174,18 @@ STORED_AS: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
     }
 )
 assert set(STORED_AS) == set(EXPORT_COLUMNS), "every column is stored somewhere"
+
+# The companies export (one row per company): the company columns of the contacts CSV,
+# in the same order, then the company's ``uuid`` and its ``contacts_count``. Imported
+# back, its rows are company-only rows (docs/csv-format.md); ``uuid`` and
+# ``contacts_count`` are read as known columns but store nothing.
+COMPANY_COLUMNS: tuple[str, ...] = tuple(
+    name for name in IMPORT_COLUMNS if STORED_AS[name][0] in (COMPANY, COMPANY_METADATA)
+)
+CONTACTS_COUNT = "contacts_count"
+COMPANY_EXPORT_COLUMNS: tuple[str, ...] = (*COMPANY_COLUMNS, "uuid", CONTACTS_COUNT)
+# The columns an import reads but stores nothing from.
+IGNORED_ON_IMPORT: frozenset[str] = frozenset({*ID_COLUMNS, CONTACTS_COUNT})
 # What the export writes in a column whose own value is empty.
 EXPORT_FALLBACKS: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
     {"website": (COMPANY, "domain")}
@@ -246,7 +258,8 @@ def header_key(raw: str) -> str:
 
 
 _BY_KEY: dict[str, str] = {
-    header_key(name): name for name in (*EXPORT_COLUMNS, SUB_DEPARTMENTS, FIRST_PHONE)
+    header_key(name): name
+    for name in (*EXPORT_COLUMNS, CONTACTS_COUNT, SUB_DEPARTMENTS, FIRST_PHONE)
 }
 _BY_KEY.update((header_key(alias), column) for alias, column in APOLLO_HEADERS.items())
 

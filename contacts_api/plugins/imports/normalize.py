@@ -29,7 +29,7 @@ from contacts_api.plugins.imports.columns import (
     CONTACT,
     CONTACT_METADATA,
     FIRST_PHONE,
-    ID_COLUMNS,
+    IGNORED_ON_IMPORT,
     IMPORT_COLUMNS,
     STORED_AS,
     SUB_DEPARTMENTS,
@@ -78,6 +78,12 @@ class ImportRow:
     contact_metadata: dict[str, Any]
     company: dict[str, Any] | None
     company_metadata: dict[str, Any]
+
+    @property
+    def company_only(self) -> bool:
+        """A company-only row (:func:`is_company_only_row`): a company, no contact.
+        Every other row has an email or a name, so an empty ``contact`` tells."""
+        return not self.contact
 
 
 # A converter gets the trimmed, non-empty cell and the column's header as written (for
@@ -253,7 +259,7 @@ class HeaderMap:
         # Phone"), the one written last, the first non-empty in header order, wins.
         for index in range(len(header) - 1, -1, -1):
             column = canonical_header(header[index])
-            if column is not None and column not in ID_COLUMNS:
+            if column is not None and column not in IGNORED_ON_IMPORT:
                 part, key, convert = _COLUMNS[column]
                 plans[part].append((index, key, convert, header[index].strip()))
         #: per destination dict: (cell index, key, converter, header cell as written)
@@ -285,14 +291,27 @@ def normalize_row(header_map: HeaderMap, cells: list[str]) -> ImportRow:
     contact, contact_meta, company, company_meta, extra = parts
     if extra:
         _merge_extra(extra, parts)
-    if "email" not in contact and "first_name" not in contact and "last_name" not in contact:
-        raise RowError("the row has neither an email nor a first or last name")
     website = company_meta.get("website")
     if website and (domain := domain_from_website(website)):
         company["domain"] = domain
-    if "name" not in company and "domain" not in company:
+    has_company = "name" in company or "domain" in company
+    if "email" not in contact and "first_name" not in contact and "last_name" not in contact:
+        if not is_company_only_row(contact, contact_meta, has_company):
+            raise RowError("the row has neither an email nor a first or last name")
+    if not has_company:
         return ImportRow(contact, contact_meta, None, {})
     return ImportRow(contact, contact_meta, company, company_meta)
+
+
+def is_company_only_row(
+    contact: dict[str, Any], contact_metadata: dict[str, Any], has_company: bool
+) -> bool:
+    """Whether a row without a contact identity (no email, no name) is a
+    company-only row: it names a company and has no contact cell at all (a row of
+    a companies export). Such a row writes its company and no contact
+    (``ImportRow.company_only``); a row with contact cells but no identity stays an
+    error, since those cells would be lost."""
+    return has_company and not contact and not contact_metadata
 
 
 def _read(cells: list[str], plan: tuple[tuple[int, str, Converter | None, str], ...]) -> dict:

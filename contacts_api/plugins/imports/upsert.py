@@ -19,6 +19,9 @@ row-by-row model):
    the contact without email of those names and company (the oldest);
 4. metadata: one row per company or contact.
 
+A company-only row (``ImportRow.company_only``, a row of a companies export) takes
+part in step 1 only; it counts as created when it created its company.
+
 So every statement meets each target row once: several keys of a batch may name one
 company (by domain and by name, ``www.`` and case variants of a website...), and
 PostgreSQL refuses an ``ON CONFLICT DO UPDATE`` that touches a row twice
@@ -118,6 +121,7 @@ class Batch:
         # email -> [contact, contact metadata, index of its last row with a company, owned]
         emails: dict[str, list] = {}
         named: list[int] = []
+        company_only: list[int] = []
         for index, (_, row, _) in enumerate(self.items):
             company = row.company
             if company is not None:
@@ -130,6 +134,9 @@ class Batch:
                     names.add(lname)
                     if not domain:  # may create a company without domain: lock it
                         lock_names.add(lname)
+            if row.company_only:  # its company above, and no contact
+                company_only.append(index)
+                continue
             contact = row.contact
             email = contact.get("email")
             if not email:
@@ -164,6 +171,7 @@ class Batch:
             [emails[email][1] for email in with_meta], q.CONTACT_META_COLUMNS
         )
         p["named"] = named
+        p["company_only"] = company_only
 
 
 @dataclass(slots=True)
@@ -412,7 +420,24 @@ async def write_batch(tx: Any, batch: Batch) -> Written:
         created += (await _write_email_contacts(tx, batch, targets))[0]
     if batch.params["named"]:
         created += await _write_named_contacts(tx, batch, targets)
+    if batch.params["company_only"]:
+        created += _company_only_created(batch.params["company_only"], targets)
     return Written(created=created, updated=batch.valid_rows - created)
+
+
+def _company_only_created(rows: list[int], targets: list[_Company | None]) -> int:
+    """How many company-only rows (indexes ``rows``) created their company: the
+    batch's first row resolved to a company this batch created. The others count
+    as updated, as a row importing an existing contact does."""
+    first_row: dict[int, int] = {}
+    for index, company in enumerate(targets):
+        if company is not None:
+            first_row.setdefault(id(company), index)
+    return sum(
+        1
+        for index in rows
+        if targets[index].new and first_row[id(targets[index])] == index  # type: ignore[union-attr]
+    )
 
 
 def refused_by_database(error: BaseException) -> bool:

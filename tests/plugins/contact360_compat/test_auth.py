@@ -185,3 +185,27 @@ async def test_logout(client, app):
         PREFIX + "/api/v2/auth/refresh/", json={"refresh_token": login["refresh_token"]}
     )
     assert refreshed.status == 401
+
+
+async def test_avatar_upload_shows_in_the_profile(app):
+    import io
+
+    import aiohttp
+    from PIL import Image
+
+    image = io.BytesIO()
+    Image.new("RGB", (64, 48), (10, 200, 30)).save(image, format="JPEG")
+    form = aiohttp.FormData()
+    form.add_field("file", image.getvalue(), filename="me.jpg", content_type="image/jpeg")
+    uploaded = await app.json("POST", "/api/v2/users/profile/avatar/", data=form)
+    check(uploaded, USER_FIELDS, "avatar upload")
+    link = uploaded["avatar_url"]
+    assert "/api/v2/users/avatars/" in link and "token=" in link
+    picture = await app.client.get(link[link.index("/api/") :])
+    assert picture.status == 200 and picture.content_type == "image/png"
+    profile = await app.json("GET", "/api/v2/users/profile/")
+    assert profile["avatar_url"].split("?")[0] == link.split("?")[0]
+    refused = aiohttp.FormData()
+    refused.add_field("file", b"<svg/>", filename="x.png", content_type="image/png")
+    body = await app.json("POST", "/api/v2/users/profile/avatar/", status=422, data=refused)
+    assert body["errors"][0]["loc"] == ["body", "file"]

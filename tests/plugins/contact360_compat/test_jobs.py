@@ -186,3 +186,25 @@ async def test_another_users_export_is_404(client, app, seeded):
         headers=bearer(other["access_token"]),
     )
     assert response.status == 404
+
+
+async def test_company_export_in_the_apps_dialect(app, seeded):
+    uuids = [c["uuid"] for c in seeded["companies"]]
+    created = await app.json(
+        "POST", "/api/v2/exports/companies/export", status=202, json={"company_uuids": uuids}
+    )
+    check(created, {**EXPORT_ITEM, "job_id": STR}, "company export created")
+    assert created["export_type"] == "companies"
+    export_id = created["export_id"]
+
+    async def fetch():
+        return await app.json("GET", f"/api/v2/exports/{export_id}/status")
+
+    status = await _poll(fetch, lambda s: s["status"] in ("completed", "failed"))
+    assert status["status"] == "completed"
+    token = URL(status["download_url"]).query["token"]
+    response = await app.request("GET", f"/api/v2/exports/{export_id}/download?token={token}")
+    text = await response.text()
+    assert text.splitlines()[0].endswith(",uuid,contacts_count") and text.count("\n") == 3
+    history = await app.json("GET", "/api/v2/exports/")
+    assert history["exports"][0]["company_count"] == 2

@@ -1,7 +1,9 @@
 """A plain-Python model of the import's rules (docs/api.md, docs/csv-format.md), for the property
 tests: the rows of a file applied one by one, in file order, to an in-memory store.
 
-- A blank row is skipped; a row needs an email or a first or last name (else it is an error).
+- A blank row is skipped; a row needs an email or a first or last name (else it is an error),
+  unless it names a company and has no contact cell: a company-only row writes its
+  company only, and counts as created when it created it.
 - Its company, when it names one (a name, or a website with a host):
   by domain; a domain no company has takes over the oldest company of that
   (case-insensitive) name that has no domain, else is a new company. Without a
@@ -109,12 +111,15 @@ class Store:
         cell = {key: (row.get(key) or "").strip() for key in COLUMNS}
         email = cell["email"].lower() or None
         first, last = cell["first_name"] or None, cell["last_name"] or None
-        if email is None and first is None and last is None:
+        domain = domain_of(cell["website"]) if cell["website"] else None
+        has_company = bool(cell["company"] or domain)
+        company_only = has_company and not any(cell[k] for k in ("title", "city", "stage"))
+        if email is None and first is None and last is None and not company_only:
             self.counts["errors"] += 1
             return
         company = None
-        domain = domain_of(cell["website"]) if cell["website"] else None
-        if cell["company"] or domain:
+        if has_company:
+            known = len(self.companies)
             company = self._company(cell["company"] or None, domain)
             if cell["company"]:
                 company.name = cell["company"]
@@ -125,6 +130,9 @@ class Store:
                 "website": cell["website"] or None,
             }
             company.fields.update({k: v for k, v in values.items() if v is not None})
+            if email is None and first is None and last is None:  # company-only row
+                self.counts["created" if len(self.companies) > known else "updated"] += 1
+                return
 
         contact = self._contact(email, first, last, company)
         if contact is None:
