@@ -42,6 +42,7 @@ from contacts_api import (
     json_response,
     read_json,
     require_actor,
+    requires_scope,
     resources_of,
 )
 
@@ -88,6 +89,7 @@ def _resources(request: web.Request):
 
 
 @routes.post("/api/v2/example/notes")
+@requires_scope("write")
 async def post_note(request: web.Request) -> web.Response:
     actor = await require_actor(request)
     body = await read_json(request)
@@ -101,6 +103,7 @@ async def post_note(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v2/example/notes")
+@requires_scope("read")
 async def list_notes(request: web.Request) -> web.Response:
     await require_actor(request)
     rows = await _resources(request).db.fetch_all(
