@@ -47,7 +47,7 @@ local allow_at = new_tat - period
 if now < allow_at then
   return {0, 0, math.ceil(tat - now), math.ceil(allow_at - now)}
 end
-redis.call('SET', KEYS[1], string.format('%.3f', new_tat), 'PX', math.ceil(new_tat - now))
+redis.call('SET', KEYS[1], string.format('%.3f', new_tat), 'PX', math.max(1, math.ceil(new_tat - now)))
 return {1, math.floor((period - (new_tat - now)) / interval), math.ceil(new_tat - now), 0}
 """
 
@@ -88,10 +88,19 @@ class RedisBuckets:
 
     def __init__(self, client: Redis, prefix: str):
         self.prefix = prefix
+        self.client = client
         self._script = client.register_script(_GCRA)
+        self._args: dict[int, tuple[str, str]] = {}
 
     async def take(self, key: str, limit: int) -> Decision:
-        raw = await self._script(keys=[self.prefix + key], args=[PERIOD_MS / limit, PERIOD_MS])
+        args = self._args.get(limit)
+        if args is None:
+            args = self._args[limit] = (repr(PERIOD_MS / limit), str(PERIOD_MS))
+        try:
+            # EVALSHA straight away (redis-py's Script object costs more per call)
+            raw = await self.client.evalsha(self._script.sha, 1, self.prefix + key, *args)
+        except redis.exceptions.NoScriptError:  # Redis restarted or flushed its scripts
+            raw = await self._script(keys=[self.prefix + key], args=list(args))
         return _decision(raw, limit)
 
 

@@ -113,13 +113,23 @@ async def test_redis_and_memory_buckets_agree(redis_url):
     try:
         shared = BudgetLimiter(RateLimitSettings(writes_per_minute=4), client, "ctest_agree")
         local = BudgetLimiter(RateLimitSettings(writes_per_minute=4), None, "unused")
+        errors = metrics.REDIS_ERRORS.labels(operation="budget")._value.get()
         for limiter in (shared, local):
             got = [await limiter.take("user:z", "writes") for _ in range(5)]
             assert [d.remaining for d in got] == [3, 2, 1, 0, 0]
             assert [d.allowed for d in got] == [True] * 4 + [False]
             assert got[-1].retry_after_s == 15
+        # Redis really counted (no silent fallback), with an expiry
+        assert metrics.REDIS_ERRORS.labels(operation="budget")._value.get() == errors
+        assert 0 < await client.pttl("ctest_agree:budget:writes:user:z") <= 60_000
+        # an absurd limit still makes a valid expiry (refills under a millisecond)
+        huge = BudgetLimiter(RateLimitSettings(reads_per_minute=10**9), client, "ctest_agree")
+        assert (await huge.take("user:huge", "reads")).allowed
+        assert metrics.REDIS_ERRORS.labels(operation="budget")._value.get() == errors
     finally:
-        await client.delete("ctest_agree:budget:writes:user:z")
+        await client.delete(
+            "ctest_agree:budget:writes:user:z", "ctest_agree:budget:reads:user:huge"
+        )
         await client.aclose()
 
 
