@@ -47,8 +47,9 @@ local allow_at = new_tat - period
 if now < allow_at then
   return {0, 0, math.ceil(tat - now), math.ceil(allow_at - now)}
 end
-redis.call('SET', KEYS[1], string.format('%.3f', new_tat), 'PX', math.max(1, math.ceil(new_tat - now)))
-return {1, math.floor((period - (new_tat - now)) / interval), math.ceil(new_tat - now), 0}
+local ttl = math.max(1, math.ceil(new_tat - now))
+redis.call('SET', KEYS[1], string.format('%.3f', new_tat), 'PX', ttl)
+return {1, math.floor((period - (new_tat - now)) / interval), ttl, 0}
 """
 
 
