@@ -18,6 +18,7 @@ from contacts_api.core.auth import Actor
 from contacts_api.core.errors import Forbidden, InvalidToken, NotFound, ValidationError
 from contacts_api.core.resources import Resources
 from contacts_api.core.scopes import scopes_for_role
+from contacts_api.core.sql import Prepared
 from contacts_api.plugins.auth_api_keys.keys import KeyHasher, parse_key
 from contacts_api.plugins.auth_api_keys.tables import api_keys, users
 
@@ -32,6 +33,35 @@ _PUBLIC = (
     api_keys.c.created_at,
     api_keys.c.expires_at,
     api_keys.c.last_used_at,
+)
+
+# Compiled once: they run on every request made with a key.
+_BY_ID = Prepared(
+    sa.select(
+        api_keys.c.user_id,
+        api_keys.c.scopes,
+        api_keys.c.secret_hash,
+        api_keys.c.expires_at,
+        api_keys.c.revoked_at,
+        api_keys.c.last_used_at,
+        users.c.role,
+        users.c.is_active,
+        sa.func.now().label("now"),
+    )
+    .join(users, users.c.id == api_keys.c.user_id)
+    .where(api_keys.c.id == sa.bindparam("id"))
+)
+# The condition again in SQL: parallel requests write it once.
+_TOUCH = Prepared(
+    sa.update(api_keys)
+    .where(
+        api_keys.c.id == sa.bindparam("id"),
+        sa.or_(
+            api_keys.c.last_used_at.is_(None),
+            api_keys.c.last_used_at < sa.func.now() - sa.text("interval '1 minute'"),
+        ),
+    )
+    .values(last_used_at=sa.func.now())
 )
 
 
@@ -135,21 +165,7 @@ class ApiKeys:
         if parsed is None:
             raise InvalidToken("Malformed API key.")
         key_id, secret = parsed
-        row = await self.db.fetch_one(
-            sa.select(
-                api_keys.c.user_id,
-                api_keys.c.scopes,
-                api_keys.c.secret_hash,
-                api_keys.c.expires_at,
-                api_keys.c.revoked_at,
-                api_keys.c.last_used_at,
-                users.c.role,
-                users.c.is_active,
-                sa.func.now().label("now"),
-            )
-            .join(users, users.c.id == api_keys.c.user_id)
-            .where(api_keys.c.id == key_id)
-        )
+        row = await self.db.fetch_one(_BY_ID.sql, _BY_ID.params(id=key_id))
         if row is None or not self.hasher.matches(secret, row["secret_hash"]):
             raise InvalidToken("Unknown API key.")
         now = row["now"]
@@ -173,18 +189,7 @@ class ApiKeys:
         )
 
     async def _touch(self, key_id: str) -> None:
-        # The condition again in SQL: parallel requests write it once.
-        await self.db.execute(
-            sa.update(api_keys)
-            .where(
-                api_keys.c.id == key_id,
-                sa.or_(
-                    api_keys.c.last_used_at.is_(None),
-                    api_keys.c.last_used_at < sa.func.now() - LAST_USED_EVERY,
-                ),
-            )
-            .values(last_used_at=sa.func.now())
-        )
+        await self.db.execute(_TOUCH.sql, _TOUCH.params(id=key_id))
 
 
 def api_keys_service(resources: Resources) -> ApiKeys:
