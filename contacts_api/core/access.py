@@ -34,7 +34,7 @@ from contacts_api.core.scopes import (
 )
 from contacts_api.core.settings import Settings
 
-__all__ = ["access_middleware", "budget_subject", "stamp_budget_headers"]
+__all__ = ["access_middleware", "budget_kind", "budget_subject", "stamp_budget_headers"]
 
 log = logging.getLogger("contacts_api.access")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -45,6 +45,15 @@ def budget_subject(actor: Actor) -> str:
     """Whose budget a request spends: the credential (an API key has its own,
     named by ``attributes["credential_id"]``), else the actor."""
     return f"{actor.kind}:{actor.attributes.get('credential_id') or actor.id}"
+
+
+def budget_kind(scope: str, method: str) -> str:
+    """The budget a request spends: its scope's, except that looking at
+    imports and exports (status, lists, download links) is a read; starting
+    one is the costly transfer."""
+    if method in ("GET", "HEAD") and scope in ("import", "export"):
+        return "reads"
+    return BUDGET_OF_SCOPE[scope]
 
 
 def access_middleware(settings: Settings) -> Callable:
@@ -71,7 +80,7 @@ def access_middleware(settings: Settings) -> Callable:
         if actor is None:
             return await handler(request)
         if budgets_on:
-            kind = BUDGET_OF_SCOPE[scope]
+            kind = budget_kind(scope, request.method)
             decision = await budgets(request).take(budget_subject(actor), kind)
             request[BUDGET] = decision
             if not decision.allowed:

@@ -50,7 +50,8 @@ PUBLIC = "public"
 UNDECLARED_SCOPE = "admin"
 _ATTRIBUTE = "__contacts_api_scope__"
 
-# Which request budget (core.budgets) each scope of work spends.
+# Which request budget (core.budgets) each scope of work spends (a GET of an
+# import or export route is a read: core.access.budget_kind).
 BUDGET_OF_SCOPE = {
     "read": "reads",
     "write": "writes",

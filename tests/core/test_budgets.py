@@ -52,8 +52,13 @@ async def test_reads_count_down_then_429_with_retry_after(api):
     assert metrics.RATE_LIMITED.labels(reason="reads")._value.get() == before + 1
     # someone else, and another kind of work, have budgets of their own
     assert (await api.get("/api/v2/contacts/", headers=as_user("bob"))).status == 200
-    export = await api.get("/api/v2/exports", headers=as_user("alice"))
-    assert export.status == 200 and _headers(export) == (1, 0, 60)
+    export = await api.post("/api/v2/exports/contacts/export", json={}, headers=as_user("alice"))
+    assert export.status == 422 and _headers(export) == (1, 0, 60)  # counted, then refused
+    again = await api.post("/api/v2/exports/contacts/export", json={}, headers=as_user("alice"))
+    await expect_error(again, 429, "RATE_LIMITED")
+    # looking at exports is a read (alice's reads are spent: 429 too, from that budget)
+    listed = await api.get("/api/v2/exports", headers=as_user("bob"))
+    assert listed.status == 200 and _headers(listed)[:2] == (3, 1)
 
 
 async def test_the_v1_write_key_has_a_budget_and_works_as_before(api):
