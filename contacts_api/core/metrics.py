@@ -216,22 +216,28 @@ def check_access(request: web.Request) -> None:
 
 
 async def _queue_depths(request: web.Request) -> dict[str, int]:
-    """Messages waiting or being worked on, per task queue (Redis streams only)."""
+    """Messages waiting or being worked on, per task queue (Redis streams only):
+    per consumer group, the entries not yet delivered (``lag``) plus those
+    delivered and not acknowledged (``pending``); the stream's length while no
+    worker has made its group yet."""
     resources = request.app[RESOURCES]
-    if resources.redis is None or resources.tasks is None:
+    if resources.redis is None or not resources.settings.uses_redis_broker:
         return {}
     queues = sorted({spec.queue for spec in resources.plugins.tasks()} or {"default"})
     depths: dict[str, int] = {}
     for queue in queues:
         stream = queue_stream(resources.settings, queue)
         try:
+            if not await resources.redis.exists(stream):
+                depths[queue] = 0
+                continue
             groups = await resources.redis.xinfo_groups(stream)
-        except Exception as exc:  # no stream yet (nothing ever queued), or Redis down
-            if "no such key" not in str(exc).lower():
-                REDIS_ERRORS.labels(operation="metrics").inc()
-            depths[queue] = 0
-            continue
-        depths[queue] = sum(int(g.get("lag") or 0) + int(g.get("pending") or 0) for g in groups)
+            if groups and all(g.get("lag") is not None for g in groups):
+                depths[queue] = max(int(g["lag"]) + int(g.get("pending") or 0) for g in groups)
+            else:
+                depths[queue] = int(await resources.redis.xlen(stream))
+        except Exception:  # Redis down: the other metrics still answer
+            REDIS_ERRORS.labels(operation="metrics").inc()
     return depths
 
 

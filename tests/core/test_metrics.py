@@ -132,3 +132,25 @@ async def test_the_token_works_over_http(make_client, settings_factory):
     wrong = await client.get("/metrics", headers={"Authorization": "Bearer wrong"})
     await expect_error(wrong, 403, "FORBIDDEN")
     await scrape(client, {"Authorization": f"Bearer {TOKEN}"})
+
+
+async def test_queue_depth_counts_tasks_waiting_for_a_worker(make_client, settings_factory):
+    """With the Redis broker and no worker running, a started export waits in its queue."""
+    client = await make_client(
+        settings_factory(CONTACTS_API__BROKER__BACKEND="redis"),
+        extra_plugins=[("header_actors", HeaderActors())],
+    )
+    ids = await seed(client, [{"first_name": "Ada"}])
+    before = await scrape(client)
+    created = await client.post(
+        "/api/v2/exports/contacts/export",
+        json={"contact_uuids": [str(i) for i in ids]},
+        headers=as_user("alice"),
+    )
+    assert created.status == 202, await created.text()
+    after = await scrape(client)
+    depth = "contacts_api_task_queue_depth"
+    queues = {dict(labels)["queue"] for name, labels in after if name == depth}
+    assert queues, "no queue depth reported"
+    grew = [q for q in queues if value(after, depth, queue=q) - value(before, depth, queue=q) == 1]
+    assert len(grew) == 1, (before, after)
