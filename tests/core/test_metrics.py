@@ -154,3 +154,17 @@ async def test_queue_depth_counts_tasks_waiting_for_a_worker(make_client, settin
     assert queues, "no queue depth reported"
     grew = [q for q in queues if value(after, depth, queue=q) - value(before, depth, queue=q) == 1]
     assert len(grew) == 1, (before, after)
+
+
+async def test_job_counters_move_with_an_import(api):
+    from tests.plugins.imports.conftest import import_bytes
+
+    before = await scrape(api)
+    job = await import_bytes(api, b"first_name,email\nAda,ada@example.com\nGrace,grace@x.io\n")
+    assert job["status"] == "completed", job
+    after = await scrape(api)
+    jobs = {"kind": "import", "outcome": "completed"}
+    name = "contacts_api_jobs_total"
+    assert value(after, name, **jobs) - value(before, name, **jobs) == 1
+    rows = "contacts_api_job_rows_total"
+    assert value(after, rows, kind="import") - value(before, rows, kind="import") == 2
