@@ -3,7 +3,9 @@
 Install it (``pip install ./examples/contacts_api_example``) and it is found
 through the ``contacts_api`` entry point. It registers:
 
-- routes ``GET``/``POST /api/v2/example/notes`` and their OpenAPI description;
+- routes ``GET``/``POST /api/v2/example/notes`` and their OpenAPI description,
+  each declaring its scope of work (``@requires_scope("read")`` / ``("write")``:
+  what an API key needs there, and which request budget the call spends);
 - a migration creating ``example_notes`` and that table's SQLAlchemy object;
 - a task ``example.save_note`` (queue ``example``) that the POST route kicks;
 - its settings section ``[example]`` (``ExampleSettings``: ``token``, a
