@@ -325,5 +325,66 @@ def main() -> int:
     return asyncio.run(main_async(parser.parse_args()))
 
 
+# -- request budgets (issue 20): the cost of one budget check per request ---------
+# Self-contained on purpose: it needs only Redis (REDIS_URL, default
+# redis://127.0.0.1:6379/0), not the loaded database. Run alone with
+#     python -c "import benchmarks.list_queries as b; b.print_budget_check_cost()"
+
+
+async def budget_check_cost(checks: int = 5000) -> dict[str, float]:
+    """p50/p99 in ms of ``checks`` budget checks (``core.budgets``, one EVALSHA
+    each) against real Redis, and of the in-process fallback."""
+    import secrets
+
+    from redis.asyncio import Redis
+
+    from contacts_api.core.budgets import BudgetLimiter
+    from contacts_api.core.settings import RateLimitSettings
+
+    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+    client = Redis.from_url(url, socket_timeout=10)
+    prefix = f"bench_budget_{secrets.token_hex(4)}"
+    limits = RateLimitSettings(reads_per_minute=10**6)  # never refused: time the check only
+    results = {}
+    try:
+        pings = []
+        for _ in range(checks):  # the floor: one bare round trip
+            started = time.perf_counter()
+            await client.ping()
+            pings.append((time.perf_counter() - started) * 1000)
+        results["ping_p50_ms"] = percentile(pings, 0.50)
+        for name, redis_client in (("redis", client), ("memory", None)):
+            limiter = BudgetLimiter(limits, redis_client, prefix)
+            await limiter.take("user:warm", "reads")  # loads the script
+            timings = []
+            for i in range(checks):
+                started = time.perf_counter()
+                await limiter.take(f"user:{i % 100}", "reads")
+                timings.append((time.perf_counter() - started) * 1000)
+            results[f"{name}_p50_ms"] = percentile(timings, 0.50)
+            results[f"{name}_p99_ms"] = percentile(timings, 0.99)
+    finally:
+        keys = [key async for key in client.scan_iter(f"{prefix}*", count=1000)]
+        if keys:
+            await client.delete(*keys)
+        await client.aclose()
+    return results
+
+
+def print_budget_check_cost(checks: int = 5000) -> bool:
+    """Print the budget check's cost per request; criterion: Redis p50 < 0.3 ms."""
+    cost = asyncio.run(budget_check_cost(checks))
+    ok = cost["redis_p50_ms"] < 0.3
+    print(
+        f"budget check per request ({checks} checks): Redis p50 {cost['redis_p50_ms']:.3f} ms, "
+        f"p99 {cost['redis_p99_ms']:.3f} ms (a bare PING: p50 {cost['ping_p50_ms']:.3f} ms); "
+        f"in-process p50 {cost['memory_p50_ms']:.4f} ms "
+        f"(criterion p50 < 0.3 ms: {'PASS' if ok else 'FAIL'})"
+    )
+    return ok
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    print_budget_check_cost()
+    sys.exit(code)

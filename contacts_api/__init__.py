@@ -34,6 +34,9 @@ _PUBLIC: dict[str, str] = {
     "require_owner": "contacts_api.core.auth",
     "require_v1_read": "contacts_api.plugins.auth_write_key.access",
     "require_v1_write": "contacts_api.plugins.auth_write_key.access",
+    # what each route asks of its caller (API key scopes, request budgets)
+    "requires_scope": "contacts_api.core.scopes",
+    "SCOPES": "contacts_api.core.scopes",
     # filters
     "FilterSpec": "contacts_api.core.filters",
     "Range": "contacts_api.core.filters",

@@ -8,6 +8,7 @@ from typing import Any
 import aiohttp_cors
 from aiohttp import web
 
+from contacts_api.core.access import access_middleware, stamp_budget_headers, warn_undeclared
 from contacts_api.core.appkeys import (
     FILTERS,
     OPENAPI,
@@ -17,6 +18,7 @@ from contacts_api.core.appkeys import (
     SIGNER,
     FilterRegistries,
 )
+from contacts_api.core.metrics import metrics_middleware
 from contacts_api.core.middlewares import (
     body_timeout_middleware,
     errors_middleware,
@@ -54,11 +56,13 @@ def create_app(
 
     middlewares = [
         observe_middleware(settings.server),
+        metrics_middleware(),
         body_timeout_middleware(settings.server.body_read_timeout_s),
     ]
     if settings.server.trusted_hosts:
         middlewares.append(trusted_hosts_middleware(settings.server.trusted_hosts))
     middlewares.append(errors_middleware)
+    middlewares.append(access_middleware(settings))  # scopes and budgets (core.access)
 
     app = web.Application(middlewares=middlewares, client_max_size=settings.server.max_body_bytes)
     serve_with_limits(app, settings)  # connection cap, JSON answers to unparsable requests
@@ -77,8 +81,10 @@ def create_app(
         app.cleanup_ctx.append(_resource_ctx(resources, spec))
     app.on_startup.append(_plugin_startup)
     app.on_response_prepare.append(stamp_headers)
+    app.on_response_prepare.append(stamp_budget_headers)
 
     _add_routes(app, [*core_routes(), *plugins.routes()])
+    warn_undeclared(app)
     app.router.add_static("/docs/static", docs_static_path(), name="docs-static")
     app[OPENAPI] = build_openapi_document(app)
     _setup_cors(app, settings.server.cors_origins)

@@ -35,7 +35,9 @@ class Actor:
     authenticated it (``"user"``, ``"write_key"``, ``"read_key"``, or a
     plugin's own). ``role``: ``"admin"`` or ``"user"``. ``can_write_v1``: the
     caller may use v1 write routes. ``attributes``: method-specific extras
-    (token id, email ...).
+    (token id, email ...). ``scopes``: what the credential may do
+    (``core.scopes``): None for no restriction beyond the role (a signed-in
+    user, the write key), a set of scope names for an API key.
     """
 
     id: str
@@ -43,6 +45,7 @@ class Actor:
     role: str = "user"
     can_write_v1: bool = False
     attributes: dict[str, Any] = attrs.field(factory=dict, eq=False)
+    scopes: frozenset[str] | None = None
 
     @property
     def is_admin(self) -> bool:

@@ -3,6 +3,7 @@ plus the commands plugins add through ``register_commands``."""
 
 import argparse
 import asyncio
+import contextlib
 import inspect
 import json
 import logging
@@ -10,8 +11,9 @@ import multiprocessing
 import os
 import signal
 import sys
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import attrs
@@ -147,7 +149,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if settings.migrate_on_startup:  # once here, not racing in every child
         asyncio.run(apply_migrations(settings.database.url.reveal(), plugins.migration_folders()))
         settings = settings.replace(database={"migrate_on_startup": "false"})
-    return _serve_children(settings, workers, listening)
+    with _metrics_dir():
+        return _serve_children(settings, workers, listening)
+
+
+@contextlib.contextmanager
+def _metrics_dir() -> Iterator[None]:
+    """Prometheus multiprocess mode for ``serve --workers N`` (core.metrics):
+    the children write their numbers to one directory that ``/metrics`` of any
+    of them sums. The operator's ``PROMETHEUS_MULTIPROC_DIR`` is used as is
+    (share it with ``contacts-api worker`` to see job counters there too);
+    otherwise a fresh private one is made here and removed at exit."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="contacts-api-metrics-") as path:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = path  # inherited by the spawned children
+        try:
+            yield
+        finally:
+            os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
 
 
 def _serve_children(settings: Settings, workers: int, listening: str) -> int:

@@ -13,6 +13,7 @@ __all__ = [
     "Conflict",
     "FieldError",
     "Forbidden",
+    "InsufficientScope",
     "InternalError",
     "InvalidCredentials",
     "InvalidToken",
@@ -117,6 +118,13 @@ class ValidationError(ApiError):
 
     def body(self) -> dict[str, Any]:
         return {**super().body(), "errors": self.errors}
+
+
+class InsufficientScope(ApiError):
+    """An API key used on a route outside its scopes (docs/api.md "Authentication")."""
+
+    status, error_code = 403, "INSUFFICIENT_SCOPE"
+    default_detail = "This API key's scopes do not allow this request."
 
 
 class RateLimited(ApiError):

@@ -69,6 +69,14 @@ def register_routes(settings):
     Called once per ``create_app()``. Every route is mounted with and without a
     trailing slash, and every ``PATCH`` route also answers ``PUT``. Describe
     each route in ``register_openapi`` too: a meta-test checks the pairing.
+
+    Every handler declares its scope of work with ``@requires_scope(...)``
+    (``from contacts_api import requires_scope``), under the route decorator:
+    ``"read"``, ``"write"``, ``"import"``, ``"export"``, ``"admin"``, or
+    ``"public"`` for a route that needs no caller. API keys outside it get 403
+    ``INSUFFICIENT_SCOPE``, and the caller's request budget of that kind is
+    spent before the handler runs (``core.scopes``, ``core.access``). An
+    undeclared route is ``admin`` work for API keys, with a warning at startup.
     """
 
 
@@ -133,11 +141,16 @@ def register_resources(settings):
 def actor_from_request(request, resources):
     """Return the ``core.auth.Actor`` making this request, or None.
 
-    Called at most once per request, when a route asks who is calling. Every
+    Called at most once per request: before the handler for a route that
+    declared a scope other than ``"public"`` (budgets and scopes need the
+    caller), else when a route asks who is calling. Every
     implementation is called; the first non-None answer wins (order with
     ``tryfirst``/``trylast``). Raise ``core.errors.InvalidToken`` (or another
     ``ApiError``) when credentials are present but wrong: a bad credential must
-    not silently fall back to anonymous.
+    not silently fall back to anonymous. An ``Actor`` with ``scopes`` (a set of
+    scope names) is restricted to them, as API keys are; give it
+    ``attributes["credential_id"]`` when one user holds several such
+    credentials, so each has its own request budget.
     """
 
 

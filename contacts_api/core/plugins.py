@@ -43,6 +43,7 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "imports": "contacts_api.plugins.imports",
     "auth_write_key": "contacts_api.plugins.auth_write_key",
     "auth_jwt": "contacts_api.plugins.auth_jwt",
+    "auth_api_keys": "contacts_api.plugins.auth_api_keys",
     "exports": "contacts_api.plugins.exports",
     "apollo": "contacts_api.plugins.apollo",
     "explorer": "contacts_api.plugins.explorer",

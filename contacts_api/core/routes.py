@@ -12,6 +12,7 @@ from aiohttp import web
 from contacts_api.core.appkeys import FILTERS, OPENAPI, PLUGINS, RESOURCES
 from contacts_api.core.auth import get_actor, is_local
 from contacts_api.core.errors import Forbidden
+from contacts_api.core.metrics import metrics_response
 from contacts_api.core.openapi import (
     assemble,
     error_response_refs,
@@ -19,6 +20,7 @@ from contacts_api.core.openapi import (
     json_response,
 )
 from contacts_api.core.plugins import PluginError
+from contacts_api.core.scopes import PUBLIC, requires_scope
 
 __all__ = ["CORE_OPENAPI", "build_openapi_document", "core_routes", "docs_static_path"]
 
@@ -27,6 +29,7 @@ routes = web.RouteTableDef()
 
 
 @routes.get("/health")
+@requires_scope(PUBLIC)
 async def health(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
@@ -42,6 +45,7 @@ async def _check(probe: Any) -> str:
 
 
 @routes.get("/ready")
+@requires_scope(PUBLIC)
 async def ready(request: web.Request) -> web.Response:
     res = request.app[RESOURCES]
     probes = {"database": res.db.ping(), "storage": res.storage.check()}
@@ -62,6 +66,7 @@ async def ready(request: web.Request) -> web.Response:
 
 
 @routes.get("/openapi.json")
+@requires_scope(PUBLIC)
 async def openapi(request: web.Request) -> web.Response:
     return web.json_response(request.app[OPENAPI])
 
@@ -113,17 +118,25 @@ window.ui = SwaggerUIBundle({{url: "/openapi.json", dom_id: "#swagger-ui", deepL
 
 
 @routes.get("/docs")
+@requires_scope(PUBLIC)
 async def docs(request: web.Request) -> web.Response:
     page = DOCS_PAGE.format(title=html.escape("contacts-api documentation"))
     return web.Response(text=page, content_type="text/html")
 
 
 @routes.get("/-/plugins")
+@requires_scope("admin")
 async def plugin_list(request: web.Request) -> web.Response:
     actor = await get_actor(request)
     if not (is_local(request) or (actor is not None and actor.is_admin)):
         raise Forbidden("Only administrators or local requests may list plugins.")
     return web.json_response({"plugins": request.app[PLUGINS].describe()})
+
+
+@routes.get("/metrics")
+@requires_scope(PUBLIC)  # its own protection: server.metrics_token, else loopback only
+async def metrics(request: web.Request) -> web.Response:
+    return await metrics_response(request)
 
 
 def core_routes() -> list[web.AbstractRouteDef]:
@@ -133,6 +146,15 @@ def core_routes() -> list[web.AbstractRouteDef]:
 _STATUS = {"type": "object", "properties": {"status": {"type": "string"}}}
 CORE_OPENAPI: dict[str, Any] = {
     "tags": [{"name": "service", "description": "Health, readiness and documents."}],
+    "components": {
+        "securitySchemes": {
+            "metricsToken": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "server.metrics_token, for GET /metrics only.",
+            }
+        }
+    },
     "paths": {
         "/health": {
             "get": {
@@ -180,6 +202,24 @@ CORE_OPENAPI: dict[str, Any] = {
                         "description": "An HTML page",
                         "content": {"text/html": {"schema": {"type": "string"}}},
                     }
+                },
+            }
+        },
+        "/metrics": {
+            "get": {
+                "tags": ["service"],
+                "summary": "Prometheus metrics (metrics token, else local requests only)",
+                "description": "The Prometheus text exposition format. With "
+                "`server.metrics_token` set, send it as `Authorization: Bearer <token>`; "
+                "without it, only loopback peers (and no forwarding proxy) are answered.",
+                "operationId": "metrics",
+                "security": [{}, {"metricsToken": []}],
+                "responses": {
+                    "200": {
+                        "description": "The metrics",
+                        "content": {"text/plain": {"schema": {"type": "string"}}},
+                    },
+                    **error_response_refs(401, 403),
                 },
             }
         },

@@ -80,6 +80,8 @@ class ServerSettings:
     trusted_proxies: list[str] = attrs.Factory(list)
     max_connections: int = 1000
     body_read_timeout_s: float = 30.0
+    # Bearer token of GET /metrics; empty: /metrics answers loopback peers only.
+    metrics_token: Secret = Secret("")
 
 
 @attrs.frozen
@@ -128,6 +130,17 @@ class BrokerSettings:
 class CacheSettings:
     default_ttl_s: int
     memory_max_entries: int
+
+
+@attrs.frozen
+class RateLimitSettings:
+    """Request budgets per authenticated caller and minute, by kind of work
+    (core.budgets; README "Operations")."""
+
+    enabled: bool = True
+    reads_per_minute: int = 1200
+    writes_per_minute: int = 600
+    transfers_per_minute: int = 60
 
 
 @attrs.frozen
@@ -218,6 +231,7 @@ class Settings:
     auth: AuthSettings
     plugins: PluginSettings
     embedded: EmbeddedSettings
+    rate_limits: RateLimitSettings = attrs.Factory(RateLimitSettings)
     # Plugins' sections: layered raw values by section (operator file and
     # environment), and the typed sections of the loaded plugins.
     raw_sections: dict[str, dict[str, Any]] = attrs.field(factory=dict, repr=False)

@@ -53,6 +53,11 @@ class Signer:
     def _key(self, purpose: str) -> bytes:
         return hmac.new(self._root, purpose.encode(), hashlib.sha256).digest()
 
+    def derived_key(self, purpose: str) -> bytes:
+        """A 32-byte key of its own for ``purpose`` (e.g. a plugin's keyed
+        hashes), derived from the same secret as the tokens."""
+        return self._key("derived: " + purpose)
+
     def sign(self, payload: Any, purpose: str) -> str:
         """A URL-safe token carrying the JSON ``payload``."""
         body = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()

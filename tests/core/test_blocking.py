@@ -50,7 +50,16 @@ def blocked_client(fresh_database, redis_url, tmp_path, make_client):
 
 
 def test_every_builtin_plugin_has_a_blocking_test():
-    tested = {"contacts", "imports", "auth_write_key", "auth_jwt", "exports", "apollo", "explorer"}
+    tested = {
+        "contacts",
+        "imports",
+        "auth_write_key",
+        "auth_jwt",
+        "auth_api_keys",
+        "exports",
+        "apollo",
+        "explorer",
+    }
     assert tested == set(BUILTIN_PLUGINS)
 
 
@@ -94,8 +103,25 @@ async def test_blocking_auth_write_key(blocked_client):
     assert "writeKey" not in document["components"]["securitySchemes"]
 
 
+def test_blocking_auth_jwt_alone_refuses_naming_auth_api_keys(settings_factory):
+    settings = settings_factory(CONTACTS_API__PLUGINS__BLOCKED="auth_jwt")
+    with pytest.raises(PluginError, match="auth_api_keys") as raised:
+        create_app(settings)
+    assert "auth_jwt" in str(raised.value)
+
+
+async def test_blocking_auth_api_keys(blocked_client):
+    client = await blocked_client("auth_api_keys")
+    key = {"Authorization": "Bearer cak_" + "0" * 32 + "_" + "x" * 43}
+    assert (await client.get("/api/v2/users/me/api-keys", headers=key)).status in (401, 404)
+    assert (await client.get("/api/v2/contacts/", headers=key)).status == 401
+    assert (await client.get("/api/v1/contacts/", headers=WRITE)).status == 200
+    document = await (await client.get("/openapi.json")).json()
+    assert "apiKey" not in document["components"]["securitySchemes"]
+
+
 async def test_blocking_auth_jwt(blocked_client):
-    client = await blocked_client("auth_jwt")
+    client = await blocked_client("auth_jwt", "auth_api_keys")
     assert (await client.post("/api/v2/auth/login", json={})).status == 404
     assert (await client.get("/api/v1/contacts/", headers=WRITE)).status == 200
     document = await (await client.get("/openapi.json")).json()

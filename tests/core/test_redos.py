@@ -32,6 +32,7 @@ USES: list[tuple[str, str, str]] = [
     ("contacts_api.core.filters", "_INT", "fullmatch"),
     ("contacts_api.core.middlewares", "_REQUEST_ID_OK", "fullmatch"),
     ("contacts_api.plugins.auth_jwt.validation", "EMAIL", "match"),
+    ("contacts_api.plugins.auth_api_keys.keys", "_KEY", "fullmatch"),
     ("contacts_api.plugins.contacts.normalize", "_DOMAIN", "fullmatch"),
     ("contacts_api.plugins.contacts.normalize", "_EMAIL", "fullmatch"),
     ("contacts_api.plugins.contacts.sqltext", "_FOLD", "sub"),

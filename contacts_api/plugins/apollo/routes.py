@@ -12,6 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
+from contacts_api import requires_scope
 from contacts_api.core.appkeys import FILTERS, RESOURCES, SETTINGS, SIGNER
 from contacts_api.core.auth import require_actor
 from contacts_api.core.errors import ValidationError, field_error
@@ -112,6 +113,7 @@ async def _search_page(request: web.Request, resource: str) -> web.Response:
 
 
 @routes.post("/api/v2/apollo/analyze")
+@requires_scope("write")
 async def analyze(request: web.Request) -> web.Response:
     body = await _read_body(request)
     _body_options(body, {"url"})
@@ -120,16 +122,19 @@ async def analyze(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v2/apollo/contacts")
+@requires_scope("write")
 async def contacts(request: web.Request) -> web.Response:
     return await _search_page(request, "contacts")
 
 
 @routes.post("/api/v2/apollo/companies")
+@requires_scope("write")
 async def companies(request: web.Request) -> web.Response:
     return await _search_page(request, "companies")
 
 
 @routes.post("/api/v2/apollo/contacts/count")
+@requires_scope("write")
 async def count(request: web.Request) -> web.Response:
     body = await _read_body(request)
     _body_options(body, {"url"})

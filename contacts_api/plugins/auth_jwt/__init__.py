@@ -25,6 +25,10 @@ from contacts_api.plugins.auth_jwt.checks import settings_problems
 from contacts_api.plugins.auth_jwt.service import auth_service
 from contacts_api.plugins.auth_jwt.tokens import ACCESS
 
+# Bearer values of this shape are API keys (docs/api.md "Authentication"), which
+# the auth_api_keys plugin resolves; a JWT never starts with it.
+API_KEY_PREFIX = "cak_"
+
 # The OpenAPI security scheme of this auth method.
 SECURITY_SCHEMES = {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
 
@@ -59,6 +63,8 @@ def actor_from_request(request, resources):
     scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
     if scheme.lower() != "bearer":
         return None  # no header, or another scheme a third-party plugin may own
+    if token.strip().startswith(API_KEY_PREFIX):
+        return None  # an API key (plugin auth_api_keys), never a JWT
     service = auth_service(resources)
     claims = service.tokens.decode(token.strip(), ACCESS)
     return lambda: service.actor(claims)

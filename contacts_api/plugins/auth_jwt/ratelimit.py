@@ -40,6 +40,7 @@ import unicodedata
 import attrs
 from redis.asyncio import Redis
 
+from contacts_api.core import metrics
 from contacts_api.core.errors import RateLimited
 from contacts_api.core.settings import AuthSettings
 
@@ -195,11 +196,13 @@ class LoginLimiter:
             if count >= limit
         ]
         if blocked:
+            metrics.RATE_LIMITED.labels(reason="login").inc()
             raise RateLimited(
                 math.ceil(max(blocked)), "Too many failed login attempts; try again later."
             )
 
     async def failed(self, account: str, address: str | None) -> None:
+        metrics.LOGIN_FAILURES.inc()
         keys = [self._pair(account, address), self._address(address), self._account(account)]
         await self.counters.add(keys, self.limits.window_s)
 
@@ -218,6 +221,7 @@ class RegistrationLimiter:
         key = f"auth:register:address:{_address(address)}"
         ((count, left),) = await self.counters.read([key])
         if count >= self.max_per_address:
+            metrics.RATE_LIMITED.labels(reason="registration").inc()
             raise RateLimited(
                 math.ceil(left), "Too many registrations from this address; try again later."
             )

@@ -2,6 +2,7 @@
 
 from aiohttp import web
 
+from contacts_api import requires_scope
 from contacts_api.core.appkeys import RESOURCES, SETTINGS
 from contacts_api.core.auth import Actor, require_actor, require_admin
 from contacts_api.core.errors import Forbidden, NotFound, ValidationError, field_error
@@ -27,11 +28,12 @@ def _service(request: web.Request) -> AuthService:
     return auth_service(request.app[RESOURCES]).for_request(absolute_url(request, ""))
 
 
-async def require_user(request: web.Request) -> Actor:
+async def require_user(request: web.Request, *, api_keys: bool = False) -> Actor:
     """A signed-in user (bearer token): 401 when anonymous, 403 for another kind
-    of caller (write key, read key, a third-party method)."""
+    of caller (write key, read key, a third-party method). ``api_keys``: a
+    user's API key (which acts as its owner) is accepted too."""
     actor = await require_actor(request)
-    if actor.kind != "user":
+    if actor.kind != "user" and not (api_keys and actor.kind == "api_key"):
         raise Forbidden("This route needs a user's bearer token.")
     return actor
 
@@ -44,6 +46,7 @@ async def _refresh_token(request: web.Request) -> str:
 
 
 @routes.post("/api/v2/auth/register")
+@requires_scope("public")
 async def register(request: web.Request) -> web.Response:
     _service(request).check_registration_open()  # 403 before any body problem
     body = Body(await read_json(request), ("email", "password", "full_name"))
@@ -54,6 +57,7 @@ async def register(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v2/auth/login")
+@requires_scope("public")
 async def login(request: web.Request) -> web.Response:
     body = Body(await read_json(request), ("email", "password"))
     email, password = body.string("email"), body.string("password")
@@ -63,11 +67,13 @@ async def login(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v2/auth/refresh")
+@requires_scope("public")
 async def refresh(request: web.Request) -> web.Response:
     return web.json_response(await _service(request).refresh(await _refresh_token(request)))
 
 
 @routes.post("/api/v2/auth/logout")
+@requires_scope("write")
 async def logout(request: web.Request) -> web.Response:
     actor = await require_user(request)
     await _service(request).logout(actor, await _refresh_token(request))
@@ -75,12 +81,14 @@ async def logout(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v2/users/me")
+@requires_scope("read")
 async def me(request: web.Request) -> web.Response:
-    actor = await require_user(request)
+    actor = await require_user(request, api_keys=True)
     return web.json_response(await _service(request).accounts.me(actor))
 
 
 @routes.patch("/api/v2/users/me/profile")
+@requires_scope("write")
 async def update_profile(request: web.Request) -> web.Response:
     actor = await require_user(request)
     body = Body(
@@ -93,6 +101,7 @@ async def update_profile(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v2/users/me/password")
+@requires_scope("write")
 async def change_password(request: web.Request) -> web.Response:
     actor = await require_user(request)
     body = Body(await read_json(request), ("current_password", "new_password"))
@@ -103,6 +112,7 @@ async def change_password(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v2/users/me/avatar")
+@requires_scope("write")
 async def upload_avatar(request: web.Request) -> web.Response:
     actor = await require_user(request)
     data = await read_avatar_upload(request, request.app[SETTINGS].auth.avatar_max_bytes)
@@ -110,6 +120,7 @@ async def upload_avatar(request: web.Request) -> web.Response:
 
 
 @routes.delete("/api/v2/users/me/avatar")
+@requires_scope("write")
 async def delete_avatar(request: web.Request) -> web.Response:
     actor = await require_user(request)
     await _service(request).accounts.remove_avatar(actor)
@@ -117,6 +128,7 @@ async def delete_avatar(request: web.Request) -> web.Response:
 
 
 @routes.get(FILE_ROUTE)
+@requires_scope("public")
 async def avatar_file(request: web.Request) -> web.StreamResponse:
     """A local-storage avatar on its signed link: the link is the credential (an
     ``<img>`` cannot send a bearer token)."""
@@ -180,6 +192,7 @@ def _page_url(request: web.Request, offset: int) -> str:
 
 
 @routes.get("/api/v2/users/")
+@requires_scope("admin")
 async def list_users(request: web.Request) -> web.Response:
     await require_admin(request)
     query = _user_query(request)
@@ -196,6 +209,7 @@ async def list_users(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v2/users/{id}")
+@requires_scope("admin")
 async def get_user(request: web.Request) -> web.Response:
     await require_admin(request)
     user_id = str(path_uuid(request, "id"))
@@ -203,6 +217,7 @@ async def get_user(request: web.Request) -> web.Response:
 
 
 @routes.patch("/api/v2/users/{id}")
+@requires_scope("admin")
 async def update_user(request: web.Request) -> web.Response:
     actor = await require_admin(request)
     user_id = str(path_uuid(request, "id"))

@@ -2,6 +2,7 @@
 
 from aiohttp import web
 
+from contacts_api import requires_scope
 from contacts_api.core import routes as core_routes
 from contacts_api.plugins.contact360_compat import (
     routes_apollo,
@@ -14,6 +15,7 @@ from contacts_api.plugins.contact360_compat.delegate import call_json
 from contacts_api.plugins.contact360_compat.unsupported import unsupported_routes
 
 
+@requires_scope("public")
 async def api_info(request: web.Request) -> web.Response:
     """The app's ``GET /``: what is served here."""
     return web.json_response(
@@ -29,6 +31,7 @@ async def api_info(request: web.Request) -> web.Response:
     )
 
 
+@requires_scope("public")
 async def health(request: web.Request) -> web.Response:
     """The app's health check: ``healthy`` and one boolean per dependency."""
     body = await call_json(core_routes.ready, request)

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from contacts_api import requires_scope
 from contacts_api.core.appkeys import FILTERS, RESOURCES, SIGNER
 from contacts_api.core.auth import require_actor
 from contacts_api.core.errors import ValidationError, field_error
@@ -38,6 +39,7 @@ def _check_query(request: web.Request, allowed: tuple[str, ...]) -> None:
         )
 
 
+@requires_scope("read")
 async def analyze(request: web.Request) -> web.Response:
     """Our analysis with ``categories`` as the array the app maps over."""
     body = await call_json(apollo_routes.analyze, request)
@@ -129,6 +131,7 @@ def _report(search) -> dict[str, Any]:
     }
 
 
+@requires_scope("read")
 async def contacts(request: web.Request) -> web.Response:
     search, applied = await _search(request, (*PAGE_PARAMS, *REFINEMENTS))
     limit = query_int(request, "limit", 25, minimum=1, maximum=100)
@@ -159,6 +162,7 @@ async def contacts(request: web.Request) -> web.Response:
     )
 
 
+@requires_scope("read")
 async def count(request: web.Request) -> web.Response:
     _search_result, applied = await _search(request, REFINEMENTS)
     return web.json_response(
@@ -166,6 +170,7 @@ async def count(request: web.Request) -> web.Response:
     )
 
 
+@requires_scope("read")
 async def uuids(request: web.Request) -> web.Response:
     search, applied = await _search(request, ("limit", *REFINEMENTS))
     resources = request.app[RESOURCES]

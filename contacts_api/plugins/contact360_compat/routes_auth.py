@@ -2,6 +2,7 @@
 
 from aiohttp import web
 
+from contacts_api import requires_scope
 from contacts_api.core.appkeys import RESOURCES
 from contacts_api.core.auth import require_admin
 from contacts_api.core.errors import Forbidden, ValidationError
@@ -23,11 +24,13 @@ def _service(request: web.Request):
     return auth_service(request.app[RESOURCES]).for_request(absolute_url(request, ""))
 
 
+@requires_scope("public")
 async def login(request: web.Request) -> web.Response:
     body = await call_json(auth_routes.login, request)
     return web.json_response(shapes.tokens(body, "Login successful"))
 
 
+@requires_scope("public")
 async def register(request: web.Request) -> web.Response:
     """``{"name", "email", "password"}``: our registration with ``name`` as ``full_name``."""
     service = _service(request)
@@ -41,26 +44,31 @@ async def register(request: web.Request) -> web.Response:
     return web.json_response(shapes.tokens(answer, "Registration successful"), status=201)
 
 
+@requires_scope("public")
 async def refresh(request: web.Request) -> web.Response:
     return web.json_response(await call_json(auth_routes.refresh, request))
 
 
+@requires_scope("write")
 async def logout(request: web.Request) -> web.Response:
     await auth_routes.logout(request)
     return web.json_response({"message": "Logged out"})
 
 
+@requires_scope("read")
 async def session(request: web.Request) -> web.Response:
     actor = await auth_routes.require_user(request)
     me = await _service(request).accounts.me(actor)
     return web.json_response({"user": shapes.user(me)})
 
 
+@requires_scope("read")
 async def profile(request: web.Request) -> web.Response:
     actor = await auth_routes.require_user(request)
     return web.json_response(shapes.user(await _service(request).accounts.me(actor)))
 
 
+@requires_scope("write")
 async def update_profile(request: web.Request) -> web.Response:
     """PUT/PATCH ``{"name", "job_title", "bio", "timezone", "avatar_url", "notifications",
     "role"}``.
@@ -83,6 +91,7 @@ async def update_profile(request: web.Request) -> web.Response:
     return web.json_response(shapes.user(await service.accounts.me(actor)))
 
 
+@requires_scope("write")
 async def upload_avatar(request: web.Request) -> web.Response:
     """POST multipart ``file``: the avatar upload, on ours (same checks and limits);
     answers the app's user, ``avatar_url`` a fresh link to the thumbnail."""
@@ -90,6 +99,7 @@ async def upload_avatar(request: web.Request) -> web.Response:
     return web.json_response({**shapes.user(user), "message": "Avatar uploaded"})
 
 
+@requires_scope("write")
 async def change_password(request: web.Request) -> web.Response:
     """``{"current_password", "password"|"new_password"}``. The app sends only the
     new password; here a password change always needs the current one (a
@@ -106,12 +116,14 @@ async def change_password(request: web.Request) -> web.Response:
     return web.json_response({"message": "Password updated"})
 
 
+@requires_scope("admin")
 async def list_users(request: web.Request) -> web.Response:
     """The team page: every user, as the app's users."""
     body = await call_json(auth_routes.list_users, request)
     return web.json_response([shapes.user(u) for u in body["results"]])
 
 
+@requires_scope("admin")
 async def update_user(request: web.Request) -> web.Response:
     """The team page: ``{"role": "Admin"|"Member"}`` or ``{"is_active": bool}``."""
     actor = await require_admin(request)

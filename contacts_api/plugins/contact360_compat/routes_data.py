@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from contacts_api import require_v1_write
+from contacts_api import require_v1_write, requires_scope
 from contacts_api.core.appkeys import RESOURCES
 from contacts_api.core.requests import absolute_url, query_int, read_json
 from contacts_api.plugins.contact360_compat import queries, shapes
@@ -73,10 +73,12 @@ def _contact_shape(request: web.Request):
     return shapes.simple_contact if simple else shapes.flat_contact
 
 
+@requires_scope("read")
 async def contacts_list(request: web.Request) -> web.Response:
     return await _contact_page(request, contacts_routes.list_v1, _contact_shape(request))
 
 
+@requires_scope("read")
 async def contacts_count(request: web.Request) -> web.Response:
     ours = with_query(request, queries.contact_query(request.query.items()))
     return web.json_response(await call_json(contacts_routes.count, ours))
@@ -96,10 +98,12 @@ async def _uuids_with_offset(request: web.Request, handler, translate) -> web.Re
     return web.json_response(body)
 
 
+@requires_scope("read")
 async def contacts_uuids(request: web.Request) -> web.Response:
     return await _uuids_with_offset(request, contacts_routes.count_uuids, queries.contact_query)
 
 
+@requires_scope("read")
 async def contact_detail(request: web.Request) -> web.Response:
     return web.json_response(
         shapes.flat_contact(await call_json(contacts_routes.detail_v1, request))
@@ -143,6 +147,7 @@ def company_body(data: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
+@requires_scope("write")
 async def contact_create(request: web.Request) -> web.Response:
     await _writer(request, "X-Contacts-Write-Key")
     fields = contact_fields(contact_body(await read_json(request)))
@@ -186,6 +191,7 @@ def _attribute_route(kind: str, field: str, attribute: str, extra=None):
     handler = attribute_handler(kind, attribute)
     renames = queries.CONTACT_FILTERS if kind == "contacts" else queries.COMPANY_FILTERS
 
+    @requires_scope("read")
     async def values(request: web.Request) -> web.Response:
         pairs = list(request.query.items())
         ours = [(k, v) for k, v in queries.translate_filters(pairs, renames) if k != "limit"]
@@ -202,6 +208,7 @@ def _attribute_route(kind: str, field: str, attribute: str, extra=None):
     return values
 
 
+@requires_scope("read")
 async def company_domains(request: web.Request) -> web.Response:
     """The domain dropdown: plain strings, the domains of matching companies."""
     search = request.query.get("search", "").strip()
@@ -211,6 +218,7 @@ async def company_domains(request: web.Request) -> web.Response:
     return web.json_response({"next": None, "previous": None, "results": domains[:25]})
 
 
+@requires_scope("read")
 async def companies_list(request: web.Request) -> web.Response:
     ours = with_query(request, queries.company_query(request.query.items()))
     body = await call_json(companies_routes.list_v1, ours)
@@ -218,19 +226,23 @@ async def companies_list(request: web.Request) -> web.Response:
     return web.json_response(body)
 
 
+@requires_scope("read")
 async def companies_count(request: web.Request) -> web.Response:
     ours = with_query(request, queries.company_query(request.query.items()))
     return web.json_response(await call_json(companies_routes.count, ours))
 
 
+@requires_scope("read")
 async def companies_uuids(request: web.Request) -> web.Response:
     return await _uuids_with_offset(request, companies_routes.count_uuids, queries.company_query)
 
 
+@requires_scope("read")
 async def company_detail(request: web.Request) -> web.Response:
     return web.json_response(shapes.company(await call_json(companies_routes.detail_v1, request)))
 
 
+@requires_scope("write")
 async def company_create(request: web.Request) -> web.Response:
     await _writer(request, "X-Companies-Write-Key")
     fields = company_fields(company_body(await read_json(request)))
@@ -238,6 +250,7 @@ async def company_create(request: web.Request) -> web.Response:
     return web.json_response(shapes.company(created), status=201)
 
 
+@requires_scope("write")
 async def company_update(request: web.Request) -> web.Response:
     await _writer(request, "X-Companies-Write-Key")
     fields = company_fields(company_body(await read_json(request)))
@@ -247,20 +260,24 @@ async def company_update(request: web.Request) -> web.Response:
     return web.json_response(shapes.company(updated))
 
 
+@requires_scope("write")
 async def company_delete(request: web.Request) -> web.Response:
     await companies_routes.delete(_write_key_request(request, "X-Companies-Write-Key"))
     return web.Response(status=204)
 
 
+@requires_scope("read")
 async def company_contacts(request: web.Request) -> web.Response:
     return await _contact_page(request, companies_routes.company_contacts, shapes.company_contact)
 
 
+@requires_scope("read")
 async def company_contacts_count(request: web.Request) -> web.Response:
     ours = with_query(request, queries.contact_query(request.query.items()))
     return web.json_response(await call_json(companies_routes.company_contacts_count, ours))
 
 
+@requires_scope("read")
 async def company_contacts_uuids(request: web.Request) -> web.Response:
     return await _uuids_with_offset(
         request, companies_routes.company_contacts_uuids, queries.contact_query

@@ -6,6 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
+from contacts_api import requires_scope
 from contacts_api.core.appkeys import RESOURCES, SETTINGS, SIGNER
 from contacts_api.core.auth import require_actor, require_admin
 from contacts_api.core.requests import absolute_url, rfc3339
@@ -20,11 +21,13 @@ MAX_ERRORS = 100  # errors listed with a job (include_errors) or on its errors r
 MAX_EXPORTS = 500  # exports listed on the history page
 
 
+@requires_scope("import")
 async def import_info(request: web.Request) -> web.Response:
     await require_admin(request)
     return web.json_response({"detail": "Import endpoint ready: POST a CSV as `file`."})
 
 
+@requires_scope("import")
 async def import_upload(request: web.Request) -> web.Response:
     """The app uploads with its bearer token: an administrator may import."""
     await require_admin(request)
@@ -41,6 +44,7 @@ async def _errors(request: web.Request) -> list[dict[str, Any]]:
     return [shapes.import_error(e) for e in body["results"]]
 
 
+@requires_scope("import")
 async def import_job(request: web.Request) -> web.Response:
     await require_admin(request)
     job = shapes.import_job(await call_json(import_routes.get_job, with_query(request, [])))
@@ -49,6 +53,7 @@ async def import_job(request: web.Request) -> web.Response:
     return web.json_response(job)
 
 
+@requires_scope("import")
 async def import_errors(request: web.Request) -> web.Response:
     await require_admin(request)
     return web.json_response(await _errors(request))
@@ -72,11 +77,13 @@ def _download_link(request: web.Request, export: dict[str, Any]) -> tuple[str | 
     return absolute_url(request, f"{path}?token={token}"), expires_at
 
 
+@requires_scope("export")
 async def export_create(request: web.Request) -> web.Response:
     """Export contacts (the app's body is ours: ``contact_uuids``, ``filters``...)."""
     return await _export_create(request, export_routes.create_export)
 
 
+@requires_scope("export")
 async def company_export_create(request: web.Request) -> web.Response:
     """Export companies (``company_uuids``, ``filters`` or ``apollo_url``)."""
     return await _export_create(request, export_routes.create_companies_export)
@@ -91,6 +98,7 @@ async def _export_create(request: web.Request, handler) -> web.Response:
     return web.json_response(item, status=202)
 
 
+@requires_scope("export")
 async def export_list(request: web.Request) -> web.Response:
     """``{"exports": [...], "total": N}``: the caller's exports, newest first."""
     actor = await require_actor(request)
@@ -108,6 +116,7 @@ async def export_list(request: web.Request) -> web.Response:
     return web.json_response({"exports": items, "total": len(items)})
 
 
+@requires_scope("export")
 async def export_status(request: web.Request) -> web.Response:
     export = await call_json(export_routes.get_export, request)
     link, expires_at = _download_link(request, export)
@@ -125,6 +134,7 @@ async def export_status(request: web.Request) -> web.Response:
     )
 
 
+@requires_scope("export")
 async def export_download(request: web.Request) -> web.StreamResponse:
     """The file itself, for the token of ``download_url`` (the exports plugin's check)."""
     return await export_routes.serve_file(request)

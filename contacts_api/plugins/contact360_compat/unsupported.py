@@ -7,6 +7,7 @@ the ``detail``), rather than a bare 404 that reads like a wrong base URL.
 
 from aiohttp import web
 
+from contacts_api import requires_scope
 from contacts_api.core.errors import ApiError
 
 __all__ = ["UNSUPPORTED_ROUTES", "NotImplementedHere", "unsupported_routes"]
@@ -39,6 +40,7 @@ UNSUPPORTED_ROUTES = [
 
 
 def _handler(method: str, path: str, why: str):
+    @requires_scope("public")  # answers 501 to anyone
     async def handler(request: web.Request) -> web.Response:
         raise NotImplementedHere(
             f"{method} {path} is not available on this server: {why}.", feature=path

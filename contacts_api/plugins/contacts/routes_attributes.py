@@ -4,7 +4,7 @@ plugins' paths, and an unknown attribute is simply 404."""
 
 from aiohttp import web
 
-from contacts_api import require_v1_read
+from contacts_api import require_v1_read, requires_scope
 from contacts_api.core.appkeys import FILTERS
 from contacts_api.plugins.contacts import attributes, service
 from contacts_api.plugins.contacts.routes_common import list_page_params, offset_links, resources
@@ -13,6 +13,7 @@ PARAMS = ("search", "limit", "offset", "ordering")
 
 
 def _handler(kind: str, attribute: str):
+    @requires_scope("read")
     async def handler(request: web.Request) -> web.Response:
         await require_v1_read(request)
         registry = getattr(request.app[FILTERS], kind)

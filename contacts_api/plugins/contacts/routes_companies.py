@@ -2,7 +2,7 @@
 
 from aiohttp import web
 
-from contacts_api import require_actor, require_v1_read, require_v1_write
+from contacts_api import require_actor, require_v1_read, require_v1_write, requires_scope
 from contacts_api.core.appkeys import FILTERS, SETTINGS
 from contacts_api.core.requests import query_int, read_json
 from contacts_api.plugins.contacts import service, writes
@@ -45,12 +45,14 @@ async def company_list(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/companies/")
+@requires_scope("read")
 async def list_v1(request: web.Request) -> web.Response:
     await require_v1_read(request)
     return await company_list(request)
 
 
 @routes.post("/api/v1/companies/")
+@requires_scope("write")
 async def create(request: web.Request) -> web.Response:
     await require_v1_write(request)
     fields = company_fields(await read_json(request))
@@ -58,6 +60,7 @@ async def create(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/companies/count/")
+@requires_scope("read")
 async def count(request: web.Request) -> web.Response:
     await require_v1_read(request)
     applied = request.app[FILTERS].companies.parse(request.query.items())
@@ -65,6 +68,7 @@ async def count(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/companies/count/uuids/")
+@requires_scope("read")
 async def count_uuids(request: web.Request) -> web.Response:
     await require_v1_read(request)
     applied = request.app[FILTERS].companies.parse(
@@ -81,6 +85,7 @@ async def count_uuids(request: web.Request) -> web.Response:
 
 
 @routes.get(f"/api/v1/companies/{UUID_PATH}/")
+@requires_scope("read")
 async def detail_v1(request: web.Request) -> web.Response:
     await require_v1_read(request)
     return web.json_response(
@@ -89,6 +94,7 @@ async def detail_v1(request: web.Request) -> web.Response:
 
 
 @routes.patch(f"/api/v1/companies/{UUID_PATH}/")
+@requires_scope("write")
 async def update(request: web.Request) -> web.Response:
     await require_v1_write(request)
     fields = company_fields(await read_json(request))
@@ -98,6 +104,7 @@ async def update(request: web.Request) -> web.Response:
 
 
 @routes.delete(f"/api/v1/companies/{UUID_PATH}/")
+@requires_scope("write")
 async def delete(request: web.Request) -> web.Response:
     await require_v1_write(request)
     await writes.delete_company(resources(request), request.match_info["uuid"])
@@ -111,30 +118,35 @@ async def _company_uuid(request: web.Request) -> str:
 
 
 @routes.get(f"/api/v1/companies/{UUID_PATH}/contacts/")
+@requires_scope("read")
 async def company_contacts(request: web.Request) -> web.Response:
     await require_v1_read(request)
     return await contact_list(request, await _company_uuid(request))
 
 
 @routes.get(f"/api/v1/companies/{UUID_PATH}/contacts/count/")
+@requires_scope("read")
 async def company_contacts_count(request: web.Request) -> web.Response:
     await require_v1_read(request)
     return await contact_count(request, await _company_uuid(request))
 
 
 @routes.get(f"/api/v1/companies/{UUID_PATH}/contacts/count/uuids/")
+@requires_scope("read")
 async def company_contacts_uuids(request: web.Request) -> web.Response:
     await require_v1_read(request)
     return await contact_count_uuids(request, await _company_uuid(request))
 
 
 @routes.get("/api/v2/companies/")
+@requires_scope("read")
 async def list_v2(request: web.Request) -> web.Response:
     await require_actor(request)
     return await company_list(request)
 
 
 @routes.get(f"/api/v2/companies/{UUID_PATH}/")
+@requires_scope("read")
 async def detail_v2(request: web.Request) -> web.Response:
     await require_actor(request)
     return web.json_response(

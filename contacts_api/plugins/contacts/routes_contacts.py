@@ -2,7 +2,7 @@
 
 from aiohttp import web
 
-from contacts_api import require_actor, require_v1_read, require_v1_write
+from contacts_api import require_actor, require_v1_read, require_v1_write, requires_scope
 from contacts_api.core.appkeys import FILTERS, SETTINGS
 from contacts_api.core.requests import read_json
 from contacts_api.plugins.contacts import service, writes
@@ -68,12 +68,14 @@ async def contact_count_uuids(
 
 
 @routes.get("/api/v1/contacts/")
+@requires_scope("read")
 async def list_v1(request: web.Request) -> web.Response:
     await require_v1_read(request)
     return await contact_list(request)
 
 
 @routes.post("/api/v1/contacts/")
+@requires_scope("write")
 async def create(request: web.Request) -> web.Response:
     await require_v1_write(request)
     fields = contact_fields(await read_json(request))
@@ -81,18 +83,21 @@ async def create(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/contacts/count/")
+@requires_scope("read")
 async def count(request: web.Request) -> web.Response:
     await require_v1_read(request)
     return await contact_count(request)
 
 
 @routes.get("/api/v1/contacts/count/uuids/")
+@requires_scope("read")
 async def count_uuids(request: web.Request) -> web.Response:
     await require_v1_read(request)
     return await contact_count_uuids(request)
 
 
 @routes.get(f"/api/v1/contacts/{UUID_PATH}/")
+@requires_scope("read")
 async def detail_v1(request: web.Request) -> web.Response:
     await require_v1_read(request)
     return web.json_response(
@@ -101,6 +106,7 @@ async def detail_v1(request: web.Request) -> web.Response:
 
 
 @routes.patch(f"/api/v1/contacts/{UUID_PATH}/")
+@requires_scope("write")
 async def update(request: web.Request) -> web.Response:
     await require_v1_write(request)
     fields = contact_fields(await read_json(request))
@@ -110,6 +116,7 @@ async def update(request: web.Request) -> web.Response:
 
 
 @routes.delete(f"/api/v1/contacts/{UUID_PATH}/")
+@requires_scope("write")
 async def delete(request: web.Request) -> web.Response:
     await require_v1_write(request)
     await writes.delete_contact(resources(request), request.match_info["uuid"])
@@ -117,12 +124,14 @@ async def delete(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v2/contacts/")
+@requires_scope("read")
 async def list_v2(request: web.Request) -> web.Response:
     await require_actor(request)
     return await contact_list(request)
 
 
 @routes.get(f"/api/v2/contacts/{UUID_PATH}/")
+@requires_scope("read")
 async def detail_v2(request: web.Request) -> web.Response:
     await require_actor(request)
     return web.json_response(

@@ -5,6 +5,8 @@ from pathlib import Path
 
 from aiohttp import web
 
+from contacts_api import requires_scope
+
 __all__ = ["CONTENT_SECURITY_POLICY", "PAGE_PATH", "STATIC_PREFIX", "routes"]
 
 PAGE_PATH = "/explorer/"
@@ -38,6 +40,7 @@ routes = web.RouteTableDef()
 
 
 @routes.get("/explorer")
+@requires_scope("public")
 async def page(request: web.Request) -> web.Response:
     # Read per request: small, and an edited file shows without a restart.
     return web.Response(
@@ -49,6 +52,7 @@ async def page(request: web.Request) -> web.Response:
 
 
 @routes.get("/")
+@requires_scope("public")
 async def home(request: web.Request) -> web.Response:
     raise web.HTTPFound(PAGE_PATH)
 

@@ -5,6 +5,7 @@ from typing import Any
 
 from aiohttp import web
 
+from contacts_api import requires_scope
 from contacts_api.core.auth import require_actor
 from contacts_api.core.openapi import error_response_refs
 from contacts_api.core.sse import LAST_EVENT_ID_PARAMETER, sse_responses, stream_snapshots
@@ -18,6 +19,7 @@ POLL_INTERVAL_S = 0.5
 
 
 @routes.get("/api/v2/exports/{export_id}/events")
+@requires_scope("export")
 async def export_events(request: web.Request) -> web.StreamResponse:
     export = await _owned(request, await require_actor(request))  # 404 for another's
     repo, export_id = _repo(request), export["id"]

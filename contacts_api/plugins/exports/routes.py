@@ -7,6 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
+from contacts_api import requires_scope
 from contacts_api.core.appkeys import FILTERS, PLUGINS, RESOURCES, SETTINGS, SIGNER
 from contacts_api.core.auth import Actor, require_actor, require_owner
 from contacts_api.core.errors import Conflict, Forbidden, NotFound, ValidationError
@@ -57,11 +58,13 @@ async def _create(request: web.Request, kind: Kind) -> web.Response:
 
 
 @routes.post("/api/v2/exports/contacts/export")
+@requires_scope("export")
 async def create_export(request: web.Request) -> web.Response:
     return await _create(request, CONTACTS)
 
 
 @routes.post("/api/v2/exports/companies/export")
+@requires_scope("export")
 async def create_companies_export(request: web.Request) -> web.Response:
     return await _create(request, COMPANIES)
 
@@ -73,6 +76,7 @@ def _page_link(request: web.Request, key: dict[str, Any]) -> str:
 
 
 @routes.get("/api/v2/exports")
+@requires_scope("export")
 async def list_exports(request: web.Request) -> web.Response:
     actor = await require_actor(request)
     unknown = set(request.query) - {"limit", "cursor"}
@@ -110,11 +114,13 @@ async def list_exports(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v2/exports/{export_id}")
+@requires_scope("export")
 async def get_export(request: web.Request) -> web.Response:
     return web.json_response(serialize(await _owned(request, await require_actor(request))))
 
 
 @routes.get("/api/v2/exports/{export_id}/download")
+@requires_scope("export")
 async def download(request: web.Request) -> web.Response:
     export = await _owned(request, await require_actor(request))
     if export["status"] != "completed":
@@ -132,6 +138,7 @@ async def download(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v2/exports/{export_id}/file")
+@requires_scope("public")  # the signed link is the credential
 async def serve_file(request: web.Request) -> web.StreamResponse:
     """The signed link is the credential: no bearer token needed (browsers follow it)."""
     refused = Forbidden("This download link is invalid or has expired.")

@@ -16,6 +16,7 @@ from typing import Any
 
 import psycopg2
 
+from contacts_api.core import metrics
 from contacts_api.core.resources import Resources
 from contacts_api.core.resources.storage import StorageLimitExceeded
 from contacts_api.core.sql import compile_sql
@@ -96,9 +97,11 @@ async def run_export(resources: Resources, *, export_id: str) -> None:
         )
     except Exception as exc:
         log.exception("export %s failed", export_id)
+        metrics.record_job("export", "failed")
         await repo.fail(export["id"], _describe(exc))
         return
     finally:
         beat.cancel()
     await repo.finish(export["id"], result.row_count, size)
+    metrics.record_job("export", "completed", result.row_count)
     log.info("export %s: %d rows, %d bytes", export_id, result.row_count, size)

@@ -5,7 +5,7 @@ from typing import Any
 
 from aiohttp import web
 
-from contacts_api import require_v1_read
+from contacts_api import require_v1_read, requires_scope
 from contacts_api.core.appkeys import RESOURCES
 from contacts_api.core.errors import NotFound
 from contacts_api.core.openapi import error_response_refs
@@ -23,6 +23,7 @@ POLL_INTERVAL_S = 0.5
 
 
 @routes.get("/api/v1/contacts/import/{job_id}/events")
+@requires_scope("import")
 async def job_events(request: web.Request) -> web.StreamResponse:
     await require_v1_read(request)
     db, job_id = request.app[RESOURCES].db, str(path_uuid(request, "job_id"))

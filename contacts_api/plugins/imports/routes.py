@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
-from contacts_api import require_v1_read, require_v1_write
+from contacts_api import require_v1_read, require_v1_write, requires_scope
 from contacts_api.core.appkeys import RESOURCES, SIGNER
 from contacts_api.core.errors import BadRequest, NotFound, ValidationError
 from contacts_api.core.requests import absolute_url, path_uuid, query_int
@@ -47,6 +47,7 @@ async def _file_part(request: web.Request) -> BodyPartReader:
 
 
 @routes.post(BASE)
+@requires_scope("import")
 async def upload(request: web.Request) -> web.Response:
     await require_v1_write(request)
     part = await _file_part(request)
@@ -102,6 +103,7 @@ def _link(request: web.Request, **changes: str | None) -> str:
 
 
 @routes.get(BASE)
+@requires_scope("import")
 async def list_jobs(request: web.Request) -> web.Response:
     """Jobs newest first, paged by cursor as every list (docs/api.md "A page"); ``offset``
     and ``page`` still jump to a page."""
@@ -134,12 +136,14 @@ async def _job(request: web.Request) -> dict[str, Any]:
 
 
 @routes.get(BASE + "/{job_id}")
+@requires_scope("import")
 async def get_job(request: web.Request) -> web.Response:
     await require_v1_read(request)
     return web.json_response(serialize_job(await _job(request)))
 
 
 @routes.get(BASE + "/{job_id}/errors")
+@requires_scope("import")
 async def list_errors(request: web.Request) -> web.Response:
     await require_v1_read(request)
     job = await _job(request)

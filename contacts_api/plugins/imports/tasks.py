@@ -23,6 +23,7 @@ from typing import Any
 
 import psycopg2.errors
 
+from contacts_api.core import metrics
 from contacts_api.core.resources.database import CONFLICTS, is_transient
 from contacts_api.core.tasks import TaskInterrupted
 from contacts_api.plugins.contacts.service import invalidate_lists
@@ -88,6 +89,7 @@ async def run_import(resources: Any, job_id: str) -> None:
         raise
     except Exception as error:
         log.exception("import %s failed", job_id)
+        metrics.record_job("import", "failed")
         await repo.finish_job(
             resources.db,
             job_id,
@@ -247,6 +249,7 @@ class _Run:
         )
         if job is None:
             raise LeaseLost()
+        metrics.record_job("import", status, self.committed)
         with contextlib.suppress(Exception):  # the file is not needed any more
             await self.resources.storage.delete(self.job["storage_key"])
         return job

@@ -3,7 +3,9 @@
 Install it (``pip install ./examples/contacts_api_example``) and it is found
 through the ``contacts_api`` entry point. It registers:
 
-- routes ``GET``/``POST /api/v2/example/notes`` and their OpenAPI description;
+- routes ``GET``/``POST /api/v2/example/notes`` and their OpenAPI description,
+  each declaring its scope of work (``@requires_scope("read")`` / ``("write")``:
+  what an API key needs there, and which request budget the call spends);
 - a migration creating ``example_notes`` and that table's SQLAlchemy object;
 - a task ``example.save_note`` (queue ``example``) that the POST route kicks;
 - its settings section ``[example]`` (``ExampleSettings``: ``token``, a
@@ -42,6 +44,7 @@ from contacts_api import (
     json_response,
     read_json,
     require_actor,
+    requires_scope,
     resources_of,
 )
 
@@ -88,6 +91,7 @@ def _resources(request: web.Request):
 
 
 @routes.post("/api/v2/example/notes")
+@requires_scope("write")
 async def post_note(request: web.Request) -> web.Response:
     actor = await require_actor(request)
     body = await read_json(request)
@@ -101,6 +105,7 @@ async def post_note(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v2/example/notes")
+@requires_scope("read")
 async def list_notes(request: web.Request) -> web.Response:
     await require_actor(request)
     rows = await _resources(request).db.fetch_all(
