@@ -192,12 +192,19 @@ class RecordingDb:
         return self.cur.fetchall()
 
 
+RECORDERS: dict[int, RecordingDb] = {}
+
+
 async def statements_for(app, cur, kind: str, params, after=None) -> list:
     """``[(sql, params)]``: what the service runs for this request (the filters'
     dictionary lookups, then the statement)."""
     registry = app[FILTERS].contacts
     query = dict(params)
-    db = RecordingDb(cur)
+    db = RECORDERS.setdefault(id(cur), RecordingDb(cur))
+    # once unrecorded: what the server remembers after its first request of
+    # this kind (dictionaries.BroadValues) the recorded run remembers too
+    await registry.parse(params, ignore=LIST_PARAMS).prepared(db)
+    db.queries = []
     if kind in ("list", "deep"):
         applied = await registry.parse(params, ignore=LIST_PARAMS).prepared(db)
         ordering = parse_ordering(query.get("ordering"), CONTACT_ORDERING)
