@@ -28,6 +28,7 @@ from contacts_api.core.errors import (
     RequestTimeout,
     ServiceUnavailable,
 )
+from contacts_api.core.jsonio import json_reply
 from contacts_api.core.requests import client_address
 from contacts_api.core.settings import ServerSettings
 
@@ -68,7 +69,7 @@ _HTTP_DETAILS = {
 
 
 def error_response(error: ApiError) -> web.Response:
-    response = web.json_response(error.body(), status=error.status, headers=error.headers)
+    response = json_reply(error.body(), status=error.status, headers=error.headers)
     if error.close_connection:
         response.force_close()
     return response
@@ -114,7 +115,7 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
             detail = exc.text
         headers = {k: v for k, v in exc.headers.items() if k in ("Allow", "Retry-After")}
         body = {"detail": detail, "error_code": code}
-        return web.json_response(body, status=exc.status, headers=headers)
+        return json_reply(body, status=exc.status, headers=headers)
     except asyncio.CancelledError:
         raise
     except Exception as exc:

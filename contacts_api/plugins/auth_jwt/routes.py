@@ -5,6 +5,7 @@ from aiohttp import web
 from contacts_api.core.appkeys import RESOURCES, SETTINGS
 from contacts_api.core.auth import Actor, require_actor, require_admin
 from contacts_api.core.errors import Forbidden, ValidationError, field_error
+from contacts_api.core.jsonio import json_reply
 from contacts_api.core.requests import client_address, path_uuid, query_int, read_json
 from contacts_api.plugins.auth_jwt.accounts import UserQuery
 from contacts_api.plugins.auth_jwt.service import AuthService, auth_service
@@ -42,7 +43,7 @@ async def register(request: web.Request) -> web.Response:
     email, password, profile = body.email(), body.password("password"), body.profile()
     body.done()
     signed_in = await _service(request).register(email, password, profile, client_address(request))
-    return web.json_response(signed_in, status=201)
+    return json_reply(signed_in, status=201)
 
 
 @routes.post("/api/v2/auth/login")
@@ -51,12 +52,12 @@ async def login(request: web.Request) -> web.Response:
     email, password = body.string("email"), body.string("password")
     body.done()
     address = client_address(request)
-    return web.json_response(await _service(request).login(email.strip(), password, address))
+    return json_reply(await _service(request).login(email.strip(), password, address))
 
 
 @routes.post("/api/v2/auth/refresh")
 async def refresh(request: web.Request) -> web.Response:
-    return web.json_response(await _service(request).refresh(await _refresh_token(request)))
+    return json_reply(await _service(request).refresh(await _refresh_token(request)))
 
 
 @routes.post("/api/v2/auth/logout")
@@ -69,7 +70,7 @@ async def logout(request: web.Request) -> web.Response:
 @routes.get("/api/v2/users/me")
 async def me(request: web.Request) -> web.Response:
     actor = await require_user(request)
-    return web.json_response(await _service(request).accounts.me(actor))
+    return json_reply(await _service(request).accounts.me(actor))
 
 
 @routes.patch("/api/v2/users/me/profile")
@@ -81,7 +82,7 @@ async def update_profile(request: web.Request) -> web.Response:
     )
     changes = body.profile()
     body.done()
-    return web.json_response(await _service(request).accounts.update_profile(actor, changes))
+    return json_reply(await _service(request).accounts.update_profile(actor, changes))
 
 
 @routes.post("/api/v2/users/me/password")
@@ -138,7 +139,7 @@ async def list_users(request: web.Request) -> web.Response:
     await require_admin(request)
     query = _user_query(request)
     results, more = await _service(request).accounts.page(query)
-    return web.json_response(
+    return json_reply(
         {
             "next": _page_url(request, query.offset + query.limit) if more else None,
             "previous": (
@@ -153,7 +154,7 @@ async def list_users(request: web.Request) -> web.Response:
 async def get_user(request: web.Request) -> web.Response:
     await require_admin(request)
     user_id = str(path_uuid(request, "id"))
-    return web.json_response(await _service(request).accounts.get(user_id))
+    return json_reply(await _service(request).accounts.get(user_id))
 
 
 @routes.patch("/api/v2/users/{id}")
@@ -164,4 +165,4 @@ async def update_user(request: web.Request) -> web.Response:
     changes = {"is_active": body.boolean("is_active"), "role": body.choice("role", ROLES)}
     body.done()
     changes = {key: value for key, value in changes.items() if value is not None}
-    return web.json_response(await _service(request).accounts.update(actor, user_id, changes))
+    return json_reply(await _service(request).accounts.update(actor, user_id, changes))

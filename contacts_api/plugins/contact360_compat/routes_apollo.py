@@ -14,6 +14,7 @@ from aiohttp import web
 from contacts_api.core.appkeys import FILTERS, RESOURCES, SIGNER
 from contacts_api.core.auth import require_actor
 from contacts_api.core.errors import ValidationError, field_error
+from contacts_api.core.jsonio import json_reply
 from contacts_api.core.requests import query_int, read_json
 from contacts_api.plugins.apollo import routes as apollo_routes
 from contacts_api.plugins.apollo.search import cached_search
@@ -55,7 +56,7 @@ async def analyze(request: web.Request) -> web.Response:
     parts = urlsplit(body["url"])
     hash_path, _, hash_query = parts.fragment.partition("?")
     query_string = hash_query or parts.query or None
-    return web.json_response(
+    return json_reply(
         {
             "url": body["url"],
             "page_type": body.get("page_type"),
@@ -149,7 +150,7 @@ async def contacts(request: web.Request) -> web.Response:
         view=view,
     )
     shape = shapes.simple_contact if view == "simple" else shapes.flat_contact
-    return web.json_response(
+    return json_reply(
         {
             "next": page.next_cursor,
             "previous": page.previous_cursor,
@@ -161,9 +162,7 @@ async def contacts(request: web.Request) -> web.Response:
 
 async def count(request: web.Request) -> web.Response:
     _search_result, applied = await _search(request, REFINEMENTS)
-    return web.json_response(
-        {"count": await service.count_contacts(request.app[RESOURCES], applied)}
-    )
+    return json_reply({"count": await service.count_contacts(request.app[RESOURCES], applied)})
 
 
 async def uuids(request: web.Request) -> web.Response:
@@ -173,7 +172,7 @@ async def uuids(request: web.Request) -> web.Response:
         request, "limit", 1000, minimum=1, maximum=resources.settings.contacts.max_count_uuids
     )
     total, found = await service.contact_uuid_list(resources, applied, search.ordering, limit=limit)
-    return web.json_response({"count": total, "uuids": found})
+    return json_reply({"count": total, "uuids": found})
 
 
 def routes(prefix: str) -> list[web.RouteDef]:

@@ -4,6 +4,7 @@ from aiohttp import web
 
 from contacts_api import require_actor, require_v1_read, require_v1_write
 from contacts_api.core.appkeys import FILTERS, SETTINGS
+from contacts_api.core.jsonio import json_reply
 from contacts_api.core.requests import query_int, read_json
 from contacts_api.plugins.contacts import service, writes
 from contacts_api.plugins.contacts.ordering import COMPANY_ORDERING, parse_ordering
@@ -41,7 +42,7 @@ async def company_list(request: web.Request) -> web.Response:
         offset=params.offset,
         include_count=include_count,
     )
-    return web.json_response(page_body(request, page, params))
+    return json_reply(page_body(request, page, params))
 
 
 @routes.get("/api/v1/companies/")
@@ -54,14 +55,14 @@ async def list_v1(request: web.Request) -> web.Response:
 async def create(request: web.Request) -> web.Response:
     await require_v1_write(request)
     fields = company_fields(await read_json(request))
-    return web.json_response(await writes.create_company(resources(request), fields), status=201)
+    return json_reply(await writes.create_company(resources(request), fields), status=201)
 
 
 @routes.get("/api/v1/companies/count/")
 async def count(request: web.Request) -> web.Response:
     await require_v1_read(request)
     applied = request.app[FILTERS].companies.parse(request.query.items())
-    return web.json_response({"count": await service.count_companies(resources(request), applied)})
+    return json_reply({"count": await service.count_companies(resources(request), applied)})
 
 
 @routes.get("/api/v1/companies/count/uuids/")
@@ -77,22 +78,20 @@ async def count_uuids(request: web.Request) -> web.Response:
     total, uuids = await service.company_uuid_list(
         resources(request), applied, ordering, limit=limit
     )
-    return web.json_response({"count": total, "uuids": uuids})
+    return json_reply({"count": total, "uuids": uuids})
 
 
 @routes.get(f"/api/v1/companies/{UUID_PATH}/")
 async def detail_v1(request: web.Request) -> web.Response:
     await require_v1_read(request)
-    return web.json_response(
-        await service.get_company(resources(request), request.match_info["uuid"])
-    )
+    return json_reply(await service.get_company(resources(request), request.match_info["uuid"]))
 
 
 @routes.patch(f"/api/v1/companies/{UUID_PATH}/")
 async def update(request: web.Request) -> web.Response:
     await require_v1_write(request)
     fields = company_fields(await read_json(request))
-    return web.json_response(
+    return json_reply(
         await writes.update_company(resources(request), request.match_info["uuid"], fields)
     )
 
@@ -137,6 +136,4 @@ async def list_v2(request: web.Request) -> web.Response:
 @routes.get(f"/api/v2/companies/{UUID_PATH}/")
 async def detail_v2(request: web.Request) -> web.Response:
     await require_actor(request)
-    return web.json_response(
-        await service.get_company(resources(request), request.match_info["uuid"])
-    )
+    return json_reply(await service.get_company(resources(request), request.match_info["uuid"]))
