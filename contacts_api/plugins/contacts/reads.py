@@ -57,10 +57,12 @@ def _compile_two(first: sa.ColumnElement, second: sa.ColumnElement) -> tuple[str
     distinct names: ``first AND __SPLIT__ AND second``, cut at the marker (an AND
     of ANDs is flat, any OR inside is parenthesized by the compiler)."""
     sql, params = compile_sql(sa.and_(first, sa.text(_SPLIT), second))
-    if f" AND {_SPLIT} AND " not in sql:  # one side was FALSE: the AND folded to it
+    if _SPLIT not in sql:  # a side was FALSE: the whole AND folded to it
         return "false", "false", params
-    head, tail = sql.split(f" AND {_SPLIT} AND ", 1)
-    return head, tail, params
+    head, tail = sql.split(_SPLIT, 1)
+    # a side that was TRUE is left out of the AND, with its " AND "
+    head, tail = head.removesuffix(" AND "), tail.removeprefix(" AND ")
+    return head or "true", tail or "true", params
 
 
 def render(

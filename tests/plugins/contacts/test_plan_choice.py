@@ -147,3 +147,17 @@ def test_no_groups_without_a_company_only_filter(lists):
             lists.app[FILTERS].contacts.parse(pairs).prepared(lists.resources.db)
         )
         assert repository.company_groups(applied, parsed) is None
+
+
+def test_two_conditions_compile_with_distinct_bind_names():
+    import sqlalchemy as sa
+
+    from contacts_api.plugins.contacts.reads import _compile_two
+
+    t = sa.table("t", sa.column("a"), sa.column("b"))
+    head, tail, params = _compile_two(sa.or_(t.c.a == 1, t.c.b == 2), t.c.a == 3)
+    assert (head, tail) == ("(t.a = %(a_1)s OR t.b = %(b_1)s)", "t.a = %(a_2)s")
+    assert params == {"a_1": 1, "b_1": 2, "a_2": 3}
+    assert _compile_two(sa.true(), t.c.a == 3)[:2] == ("true", "t.a = %(a_1)s")
+    assert _compile_two(t.c.a == 1, sa.true())[:2] == ("t.a = %(a_1)s", "true")
+    assert _compile_two(sa.false(), t.c.a == 3)[:2] == ("false", "false")
