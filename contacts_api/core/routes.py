@@ -12,6 +12,7 @@ from aiohttp import web
 from contacts_api.core.appkeys import FILTERS, OPENAPI, PLUGINS, RESOURCES
 from contacts_api.core.auth import get_actor, is_local
 from contacts_api.core.errors import Forbidden
+from contacts_api.core.jsonio import json_reply
 from contacts_api.core.metrics import metrics_response
 from contacts_api.core.openapi import (
     assemble,
@@ -31,7 +32,7 @@ routes = web.RouteTableDef()
 @routes.get("/health")
 @requires_scope(PUBLIC)
 async def health(request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
+    return json_reply({"status": "ok"})
 
 
 async def _check(probe: Any) -> str:
@@ -62,13 +63,13 @@ async def ready(request: web.Request) -> web.Response:
         body.update(
             error_code="SERVICE_UNAVAILABLE", detail=f"Not ready: {', '.join(failing)} unavailable."
         )
-    return web.json_response(body, status=503 if failing else 200)
+    return json_reply(body, status=503 if failing else 200)
 
 
 @routes.get("/openapi.json")
 @requires_scope(PUBLIC)
 async def openapi(request: web.Request) -> web.Response:
-    return web.json_response(request.app[OPENAPI])
+    return json_reply(request.app[OPENAPI])
 
 
 def build_openapi_document(app: web.Application) -> dict[str, Any]:
@@ -130,7 +131,7 @@ async def plugin_list(request: web.Request) -> web.Response:
     actor = await get_actor(request)
     if not (is_local(request) or (actor is not None and actor.is_admin)):
         raise Forbidden("Only administrators or local requests may list plugins.")
-    return web.json_response({"plugins": request.app[PLUGINS].describe()})
+    return json_reply({"plugins": request.app[PLUGINS].describe()})
 
 
 @routes.get("/metrics")

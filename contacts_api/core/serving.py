@@ -32,6 +32,7 @@ from aiohttp.web_protocol import RequestHandler
 from aiohttp.web_request import BaseRequest
 from aiohttp.web_server import Server
 
+from contacts_api.core.jsonio import json_reply
 from contacts_api.core.settings import Settings
 
 __all__ = ["OVER_CAPACITY", "ContactsServer", "serve_with_limits"]
@@ -79,7 +80,7 @@ class ContactsRequestHandler(RequestHandler):
         else:
             detail = "Malformed HTTP request."
         code = _PARSE_CODES.get(status, "BAD_REQUEST" if status < 500 else "INTERNAL_ERROR")
-        response = web.json_response({"detail": detail, "error_code": code}, status=plain.status)
+        response = json_reply({"detail": detail, "error_code": code}, status=plain.status)
         response.force_close()
         return response
 

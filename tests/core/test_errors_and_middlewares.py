@@ -4,6 +4,7 @@ import gzip
 import io
 import json
 import logging
+import zlib
 
 import pytest
 from aiohttp import web
@@ -176,6 +177,21 @@ async def test_gzip_for_large_responses_only(faulty):
         "/t/big", headers={"Accept-Encoding": "identity"}, auto_decompress=False
     )
     assert "Content-Encoding" not in plain.headers
+
+
+async def test_deflate_and_large_bodies(faulty, monkeypatch):
+    """deflate when preferred as aiohttp chooses; a body over the inline limit is
+    left to aiohttp's own (thread pool) compression, with the same result."""
+    from contacts_api.core import middlewares
+
+    both = {"Accept-Encoding": "gzip, deflate"}
+    deflated = await faulty.get("/t/big", headers=both, auto_decompress=False)
+    assert deflated.headers["Content-Encoding"] == "deflate"
+    assert json.loads(zlib.decompress(await deflated.read()))["rows"][0] == "x" * 50
+    monkeypatch.setattr(middlewares, "INLINE_COMPRESS_MAX", 10)
+    big = await faulty.get("/t/big", headers={"Accept-Encoding": "gzip"}, auto_decompress=False)
+    assert big.headers["Content-Encoding"] == "gzip"
+    assert json.loads(gzip.decompress(await big.read()))["rows"][-1] == "x" * 50
 
 
 async def test_access_log_one_json_line_per_request(make_client, settings_factory, caplog):

@@ -17,6 +17,7 @@ from contacts_api.core.appkeys import FILTERS, RESOURCES, SETTINGS, SIGNER
 from contacts_api.core.auth import require_actor
 from contacts_api.core.errors import ValidationError, field_error
 from contacts_api.core.filters import AppliedFilters
+from contacts_api.core.jsonio import json_reply
 from contacts_api.core.requests import read_json
 from contacts_api.plugins.apollo.search import Search, cached_search
 from contacts_api.plugins.contacts import service
@@ -109,7 +110,7 @@ async def _search_page(request: web.Request, resource: str) -> web.Response:
     }
     if page.count is not None:
         answer["count"] = page.count
-    return web.json_response({**answer, **search.report(resource)})
+    return json_reply({**answer, **search.report(resource)})
 
 
 @routes.post("/api/v2/apollo/analyze")
@@ -118,7 +119,7 @@ async def analyze(request: web.Request) -> web.Response:
     body = await _read_body(request)
     _body_options(body, {"url"})
     search = await cached_search(request.app[RESOURCES], body.get("url"))
-    return web.json_response(search.analysis)
+    return json_reply(search.analysis)
 
 
 @routes.post("/api/v2/apollo/contacts")
@@ -141,4 +142,4 @@ async def count(request: web.Request) -> web.Response:
     resources = request.app[RESOURCES]
     search = await cached_search(resources, body.get("url"))
     total = await service.count_contacts(resources, _applied(request, search, "contacts"))
-    return web.json_response({"count": total})
+    return json_reply({"count": total})

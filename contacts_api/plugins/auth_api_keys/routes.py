@@ -25,6 +25,7 @@ from contacts_api import (
 from contacts_api.core.appkeys import RESOURCES
 from contacts_api.core.auth import Actor
 from contacts_api.core.errors import Forbidden
+from contacts_api.core.jsonio import json_reply
 from contacts_api.plugins.auth_api_keys.service import ApiKeys, api_keys_service
 
 __all__ = ["parse_new_key", "routes"]
@@ -88,7 +89,7 @@ def _own_account(actor: Actor) -> str:
 @requires_scope("read")
 async def list_own(request: web.Request) -> web.Response:
     owner = _own_account(await require_actor(request))
-    return web.json_response({"results": await _service(request).list(owner)})
+    return json_reply({"results": await _service(request).list(owner)})
 
 
 @routes.post("/api/v2/users/me/api-keys")
@@ -98,7 +99,7 @@ async def create_own(request: web.Request) -> web.Response:
     owner = _own_account(actor)
     name, scopes, expires_at = parse_new_key(await read_json(request))
     created = await _service(request).create(owner, name, scopes, expires_at, creator=actor)
-    return web.json_response(created, status=201)
+    return json_reply(created, status=201)
 
 
 @routes.delete("/api/v2/users/me/api-keys/{id}")
@@ -114,7 +115,7 @@ async def revoke_own(request: web.Request) -> web.Response:
 async def list_any(request: web.Request) -> web.Response:
     await require_admin(request)
     owner = str(path_uuid(request, "id"))
-    return web.json_response({"results": await _service(request).list(owner)})
+    return json_reply({"results": await _service(request).list(owner)})
 
 
 @routes.delete("/api/v2/users/{id}/api-keys/{key_id}")

@@ -6,6 +6,7 @@ from contacts_api import requires_scope
 from contacts_api.core.appkeys import RESOURCES, SETTINGS
 from contacts_api.core.auth import Actor, require_actor, require_admin
 from contacts_api.core.errors import Forbidden, NotFound, ValidationError, field_error
+from contacts_api.core.jsonio import json_reply
 from contacts_api.core.requests import (
     absolute_url,
     client_address,
@@ -53,7 +54,7 @@ async def register(request: web.Request) -> web.Response:
     email, password, profile = body.email(), body.password("password"), body.profile()
     body.done()
     signed_in = await _service(request).register(email, password, profile, client_address(request))
-    return web.json_response(signed_in, status=201)
+    return json_reply(signed_in, status=201)
 
 
 @routes.post("/api/v2/auth/login")
@@ -63,13 +64,13 @@ async def login(request: web.Request) -> web.Response:
     email, password = body.string("email"), body.string("password")
     body.done()
     address = client_address(request)
-    return web.json_response(await _service(request).login(email.strip(), password, address))
+    return json_reply(await _service(request).login(email.strip(), password, address))
 
 
 @routes.post("/api/v2/auth/refresh")
 @requires_scope("public")
 async def refresh(request: web.Request) -> web.Response:
-    return web.json_response(await _service(request).refresh(await _refresh_token(request)))
+    return json_reply(await _service(request).refresh(await _refresh_token(request)))
 
 
 @routes.post("/api/v2/auth/logout")
@@ -84,7 +85,7 @@ async def logout(request: web.Request) -> web.Response:
 @requires_scope("read")
 async def me(request: web.Request) -> web.Response:
     actor = await require_user(request, api_keys=True)
-    return web.json_response(await _service(request).accounts.me(actor))
+    return json_reply(await _service(request).accounts.me(actor))
 
 
 @routes.patch("/api/v2/users/me/profile")
@@ -97,7 +98,7 @@ async def update_profile(request: web.Request) -> web.Response:
     )
     changes = body.profile()
     body.done()
-    return web.json_response(await _service(request).accounts.update_profile(actor, changes))
+    return json_reply(await _service(request).accounts.update_profile(actor, changes))
 
 
 @routes.post("/api/v2/users/me/password")
@@ -116,7 +117,7 @@ async def change_password(request: web.Request) -> web.Response:
 async def upload_avatar(request: web.Request) -> web.Response:
     actor = await require_user(request)
     data = await read_avatar_upload(request, request.app[SETTINGS].auth.avatar_max_bytes)
-    return web.json_response(await _service(request).accounts.set_avatar(actor, data))
+    return json_reply(await _service(request).accounts.set_avatar(actor, data))
 
 
 @routes.delete("/api/v2/users/me/avatar")
@@ -197,7 +198,7 @@ async def list_users(request: web.Request) -> web.Response:
     await require_admin(request)
     query = _user_query(request)
     results, more = await _service(request).accounts.page(query)
-    return web.json_response(
+    return json_reply(
         {
             "next": _page_url(request, query.offset + query.limit) if more else None,
             "previous": (
@@ -213,7 +214,7 @@ async def list_users(request: web.Request) -> web.Response:
 async def get_user(request: web.Request) -> web.Response:
     await require_admin(request)
     user_id = str(path_uuid(request, "id"))
-    return web.json_response(await _service(request).accounts.get(user_id))
+    return json_reply(await _service(request).accounts.get(user_id))
 
 
 @routes.patch("/api/v2/users/{id}")
@@ -225,4 +226,4 @@ async def update_user(request: web.Request) -> web.Response:
     changes = {"is_active": body.boolean("is_active"), "role": body.choice("role", ROLES)}
     body.done()
     changes = {key: value for key, value in changes.items() if value is not None}
-    return web.json_response(await _service(request).accounts.update(actor, user_id, changes))
+    return json_reply(await _service(request).accounts.update(actor, user_id, changes))

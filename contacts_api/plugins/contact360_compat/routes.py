@@ -4,6 +4,7 @@ from aiohttp import web
 
 from contacts_api import requires_scope
 from contacts_api.core import routes as core_routes
+from contacts_api.core.jsonio import json_reply
 from contacts_api.plugins.contact360_compat import (
     routes_apollo,
     routes_auth,
@@ -18,7 +19,7 @@ from contacts_api.plugins.contact360_compat.unsupported import unsupported_route
 @requires_scope("public")
 async def api_info(request: web.Request) -> web.Response:
     """The app's ``GET /``: what is served here."""
-    return web.json_response(
+    return json_reply(
         {
             "service": "contacts-api (Contact360 compatibility)",
             "status": "ok",
@@ -37,7 +38,7 @@ async def health(request: web.Request) -> web.Response:
     body = await call_json(core_routes.ready, request)
     checks = {name: state in ("ok", "not configured") for name, state in body["checks"].items()}
     status = "healthy" if body["status"] == "ok" else "unhealthy"
-    return web.json_response({"status": status, "checks": checks})
+    return json_reply({"status": status, "checks": checks})
 
 
 def all_routes(settings) -> list[web.RouteDef]:

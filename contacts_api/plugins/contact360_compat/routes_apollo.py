@@ -15,6 +15,7 @@ from contacts_api import requires_scope
 from contacts_api.core.appkeys import FILTERS, RESOURCES, SIGNER
 from contacts_api.core.auth import require_actor
 from contacts_api.core.errors import ValidationError, field_error
+from contacts_api.core.jsonio import json_reply
 from contacts_api.core.requests import query_int, read_json
 from contacts_api.plugins.apollo import routes as apollo_routes
 from contacts_api.plugins.apollo.search import cached_search
@@ -57,7 +58,7 @@ async def analyze(request: web.Request) -> web.Response:
     parts = urlsplit(body["url"])
     hash_path, _, hash_query = parts.fragment.partition("?")
     query_string = hash_query or parts.query or None
-    return web.json_response(
+    return json_reply(
         {
             "url": body["url"],
             "page_type": body.get("page_type"),
@@ -152,7 +153,7 @@ async def contacts(request: web.Request) -> web.Response:
         view=view,
     )
     shape = shapes.simple_contact if view == "simple" else shapes.flat_contact
-    return web.json_response(
+    return json_reply(
         {
             "next": page.next_cursor,
             "previous": page.previous_cursor,
@@ -165,9 +166,7 @@ async def contacts(request: web.Request) -> web.Response:
 @requires_scope("read")
 async def count(request: web.Request) -> web.Response:
     _search_result, applied = await _search(request, REFINEMENTS)
-    return web.json_response(
-        {"count": await service.count_contacts(request.app[RESOURCES], applied)}
-    )
+    return json_reply({"count": await service.count_contacts(request.app[RESOURCES], applied)})
 
 
 @requires_scope("read")
@@ -178,7 +177,7 @@ async def uuids(request: web.Request) -> web.Response:
         request, "limit", 1000, minimum=1, maximum=resources.settings.contacts.max_count_uuids
     )
     total, found = await service.contact_uuid_list(resources, applied, search.ordering, limit=limit)
-    return web.json_response({"count": total, "uuids": found})
+    return json_reply({"count": total, "uuids": found})
 
 
 def routes(prefix: str) -> list[web.RouteDef]:

@@ -6,6 +6,7 @@ from contacts_api import requires_scope
 from contacts_api.core.appkeys import RESOURCES
 from contacts_api.core.auth import require_admin
 from contacts_api.core.errors import Forbidden, ValidationError
+from contacts_api.core.jsonio import json_reply
 from contacts_api.core.requests import absolute_url, client_address, path_uuid, read_json
 from contacts_api.plugins.auth_jwt import routes as auth_routes
 from contacts_api.plugins.auth_jwt.service import auth_service
@@ -27,7 +28,7 @@ def _service(request: web.Request):
 @requires_scope("public")
 async def login(request: web.Request) -> web.Response:
     body = await call_json(auth_routes.login, request)
-    return web.json_response(shapes.tokens(body, "Login successful"))
+    return json_reply(shapes.tokens(body, "Login successful"))
 
 
 @requires_scope("public")
@@ -41,31 +42,31 @@ async def register(request: web.Request) -> web.Response:
     email, password, profile = body.email(), body.password("password"), body.profile()
     body.done()
     answer = await service.register(email, password, profile, client_address(request))
-    return web.json_response(shapes.tokens(answer, "Registration successful"), status=201)
+    return json_reply(shapes.tokens(answer, "Registration successful"), status=201)
 
 
 @requires_scope("public")
 async def refresh(request: web.Request) -> web.Response:
-    return web.json_response(await call_json(auth_routes.refresh, request))
+    return json_reply(await call_json(auth_routes.refresh, request))
 
 
 @requires_scope("write")
 async def logout(request: web.Request) -> web.Response:
     await auth_routes.logout(request)
-    return web.json_response({"message": "Logged out"})
+    return json_reply({"message": "Logged out"})
 
 
 @requires_scope("read")
 async def session(request: web.Request) -> web.Response:
     actor = await auth_routes.require_user(request)
     me = await _service(request).accounts.me(actor)
-    return web.json_response({"user": shapes.user(me)})
+    return json_reply({"user": shapes.user(me)})
 
 
 @requires_scope("read")
 async def profile(request: web.Request) -> web.Response:
     actor = await auth_routes.require_user(request)
-    return web.json_response(shapes.user(await _service(request).accounts.me(actor)))
+    return json_reply(shapes.user(await _service(request).accounts.me(actor)))
 
 
 @requires_scope("write")
@@ -88,7 +89,7 @@ async def update_profile(request: web.Request) -> web.Response:
     body.done()
     service = _service(request)
     await service.accounts.update_profile(actor, changes)
-    return web.json_response(shapes.user(await service.accounts.me(actor)))
+    return json_reply(shapes.user(await service.accounts.me(actor)))
 
 
 @requires_scope("write")
@@ -96,7 +97,7 @@ async def upload_avatar(request: web.Request) -> web.Response:
     """POST multipart ``file``: the avatar upload, on ours (same checks and limits);
     answers the app's user, ``avatar_url`` a fresh link to the thumbnail."""
     user = await call_json(auth_routes.upload_avatar, request)
-    return web.json_response({**shapes.user(user), "message": "Avatar uploaded"})
+    return json_reply({**shapes.user(user), "message": "Avatar uploaded"})
 
 
 @requires_scope("write")
@@ -113,14 +114,14 @@ async def change_password(request: web.Request) -> web.Response:
     current, new = body.string("current_password"), body.password("new_password")
     body.done()
     await _service(request).change_password(actor, current, new, request.remote)
-    return web.json_response({"message": "Password updated"})
+    return json_reply({"message": "Password updated"})
 
 
 @requires_scope("admin")
 async def list_users(request: web.Request) -> web.Response:
     """The team page: every user, as the app's users."""
     body = await call_json(auth_routes.list_users, request)
-    return web.json_response([shapes.user(u) for u in body["results"]])
+    return json_reply([shapes.user(u) for u in body["results"]])
 
 
 @requires_scope("admin")
@@ -142,7 +143,7 @@ async def update_user(request: web.Request) -> web.Response:
     body.done()
     changes = {key: value for key, value in changes.items() if value is not None}
     updated = await _service(request).accounts.update(actor, user_id, changes)
-    return web.json_response(shapes.user(updated))
+    return json_reply(shapes.user(updated))
 
 
 def routes(prefix: str) -> list[web.RouteDef]:

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from contacts_api import require_v1_write, requires_scope
 from contacts_api.core.appkeys import RESOURCES
+from contacts_api.core.jsonio import json_reply
 from contacts_api.core.requests import absolute_url, query_int, read_json
 from contacts_api.plugins.contact360_compat import queries, shapes
 from contacts_api.plugins.contact360_compat.delegate import call_json, with_headers, with_query
@@ -65,7 +66,7 @@ async def _contact_page(request: web.Request, handler, shape) -> web.Response:
         body["results"] = [{k: item[k] for k in fields if k in item} for item in body["results"]]
     if queries.wants(pairs, "include_meta"):
         body["meta"] = _meta(pairs, ours, body)
-    return web.json_response(body)
+    return json_reply(body)
 
 
 def _contact_shape(request: web.Request):
@@ -81,7 +82,7 @@ async def contacts_list(request: web.Request) -> web.Response:
 @requires_scope("read")
 async def contacts_count(request: web.Request) -> web.Response:
     ours = with_query(request, queries.contact_query(request.query.items()))
-    return web.json_response(await call_json(contacts_routes.count, ours))
+    return json_reply(await call_json(contacts_routes.count, ours))
 
 
 async def _uuids_with_offset(request: web.Request, handler, translate) -> web.Response:
@@ -95,7 +96,7 @@ async def _uuids_with_offset(request: web.Request, handler, translate) -> web.Re
     ours = [*translate(pairs), ("limit", str(offset + limit))]
     body = await call_json(handler, with_query(request, ours))
     body["uuids"] = body["uuids"][offset:]
-    return web.json_response(body)
+    return json_reply(body)
 
 
 @requires_scope("read")
@@ -105,9 +106,7 @@ async def contacts_uuids(request: web.Request) -> web.Response:
 
 @requires_scope("read")
 async def contact_detail(request: web.Request) -> web.Response:
-    return web.json_response(
-        shapes.flat_contact(await call_json(contacts_routes.detail_v1, request))
-    )
+    return json_reply(shapes.flat_contact(await call_json(contacts_routes.detail_v1, request)))
 
 
 def _write_key_request(request: web.Request, header: str) -> web.Request:
@@ -152,7 +151,7 @@ async def contact_create(request: web.Request) -> web.Response:
     await _writer(request, "X-Contacts-Write-Key")
     fields = contact_fields(contact_body(await read_json(request)))
     created = await writes.create_contact(request.app[RESOURCES], fields)
-    return web.json_response(shapes.flat_contact(created), status=201)
+    return json_reply(shapes.flat_contact(created), status=201)
 
 
 def _values(field: str, rows: list[dict[str, Any]], distinct: bool) -> list[Any]:
@@ -202,7 +201,7 @@ def _attribute_route(kind: str, field: str, attribute: str, extra=None):
         # ``values``: the plain strings its dashboard reads (services/analytics.ts)
         body["values"] = [row["value"] for row in body["results"]]
         body["results"] = _values(field, body["results"], queries.wants(pairs, "distinct"))
-        return web.json_response(body)
+        return json_reply(body)
 
     values.__name__ = f"compat_{kind}_{field}_values"
     return values
@@ -215,7 +214,7 @@ async def company_domains(request: web.Request) -> web.Response:
     ours = [("limit", "100")] + ([("search", search)] if search else [])
     body = await call_json(companies_routes.list_v1, with_query(request, ours))
     domains = sorted({c["domain"] for c in body["results"] if c.get("domain")})
-    return web.json_response({"next": None, "previous": None, "results": domains[:25]})
+    return json_reply({"next": None, "previous": None, "results": domains[:25]})
 
 
 @requires_scope("read")
@@ -223,13 +222,13 @@ async def companies_list(request: web.Request) -> web.Response:
     ours = with_query(request, queries.company_query(request.query.items()))
     body = await call_json(companies_routes.list_v1, ours)
     body["results"] = [shapes.company(item) for item in body["results"]]
-    return web.json_response(body)
+    return json_reply(body)
 
 
 @requires_scope("read")
 async def companies_count(request: web.Request) -> web.Response:
     ours = with_query(request, queries.company_query(request.query.items()))
-    return web.json_response(await call_json(companies_routes.count, ours))
+    return json_reply(await call_json(companies_routes.count, ours))
 
 
 @requires_scope("read")
@@ -239,7 +238,7 @@ async def companies_uuids(request: web.Request) -> web.Response:
 
 @requires_scope("read")
 async def company_detail(request: web.Request) -> web.Response:
-    return web.json_response(shapes.company(await call_json(companies_routes.detail_v1, request)))
+    return json_reply(shapes.company(await call_json(companies_routes.detail_v1, request)))
 
 
 @requires_scope("write")
@@ -247,7 +246,7 @@ async def company_create(request: web.Request) -> web.Response:
     await _writer(request, "X-Companies-Write-Key")
     fields = company_fields(company_body(await read_json(request)))
     created = await writes.create_company(request.app[RESOURCES], fields)
-    return web.json_response(shapes.company(created), status=201)
+    return json_reply(shapes.company(created), status=201)
 
 
 @requires_scope("write")
@@ -257,7 +256,7 @@ async def company_update(request: web.Request) -> web.Response:
     updated = await writes.update_company(
         request.app[RESOURCES], request.match_info["uuid"], fields
     )
-    return web.json_response(shapes.company(updated))
+    return json_reply(shapes.company(updated))
 
 
 @requires_scope("write")
@@ -274,7 +273,7 @@ async def company_contacts(request: web.Request) -> web.Response:
 @requires_scope("read")
 async def company_contacts_count(request: web.Request) -> web.Response:
     ours = with_query(request, queries.contact_query(request.query.items()))
-    return web.json_response(await call_json(companies_routes.company_contacts_count, ours))
+    return json_reply(await call_json(companies_routes.company_contacts_count, ours))
 
 
 @requires_scope("read")

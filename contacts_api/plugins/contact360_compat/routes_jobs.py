@@ -9,6 +9,7 @@ from aiohttp import web
 from contacts_api import requires_scope
 from contacts_api.core.appkeys import RESOURCES, SETTINGS, SIGNER
 from contacts_api.core.auth import require_actor, require_admin
+from contacts_api.core.jsonio import json_reply
 from contacts_api.core.requests import absolute_url, rfc3339
 from contacts_api.plugins.contact360_compat import shapes
 from contacts_api.plugins.contact360_compat.config import prefix as configured_prefix
@@ -24,7 +25,7 @@ MAX_EXPORTS = 500  # exports listed on the history page
 @requires_scope("import")
 async def import_info(request: web.Request) -> web.Response:
     await require_admin(request)
-    return web.json_response({"detail": "Import endpoint ready: POST a CSV as `file`."})
+    return json_reply({"detail": "Import endpoint ready: POST a CSV as `file`."})
 
 
 @requires_scope("import")
@@ -35,7 +36,7 @@ async def import_upload(request: web.Request) -> web.Response:
     job = await start_import(
         request.app[RESOURCES], part.filename, import_routes._part_chunks(part)
     )
-    return web.json_response(shapes.import_job(serialize_job(job)), status=202)
+    return json_reply(shapes.import_job(serialize_job(job)), status=202)
 
 
 async def _errors(request: web.Request) -> list[dict[str, Any]]:
@@ -50,13 +51,13 @@ async def import_job(request: web.Request) -> web.Response:
     job = shapes.import_job(await call_json(import_routes.get_job, with_query(request, [])))
     if request.query.get("include_errors", "").lower() == "true":
         job["errors"] = await _errors(request)
-    return web.json_response(job)
+    return json_reply(job)
 
 
 @requires_scope("import")
 async def import_errors(request: web.Request) -> web.Response:
     await require_admin(request)
-    return web.json_response(await _errors(request))
+    return json_reply(await _errors(request))
 
 
 def _download_link(request: web.Request, export: dict[str, Any]) -> tuple[str | None, str | None]:
@@ -95,7 +96,7 @@ async def _export_create(request: web.Request, handler) -> web.Response:
     link, expires_at = _download_link(request, export)
     item = shapes.export_item(export, actor.id, link)
     item["expires_at"] = expires_at
-    return web.json_response(item, status=202)
+    return json_reply(item, status=202)
 
 
 @requires_scope("export")
@@ -113,7 +114,7 @@ async def export_list(request: web.Request) -> web.Response:
             break
         cursor = web.URL(body["next"]).query["cursor"]
         query = [("limit", "100"), ("cursor", cursor)]
-    return web.json_response({"exports": items, "total": len(items)})
+    return json_reply({"exports": items, "total": len(items)})
 
 
 @requires_scope("export")
@@ -121,7 +122,7 @@ async def export_status(request: web.Request) -> web.Response:
     export = await call_json(export_routes.get_export, request)
     link, expires_at = _download_link(request, export)
     progress = 100 if export["status"] == "completed" else 0
-    return web.json_response(
+    return json_reply(
         {
             "export_id": export["id"],
             "status": export["status"],

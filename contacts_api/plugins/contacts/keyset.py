@@ -11,7 +11,16 @@ as two walks of one ``(key, uuid)`` btree, each a plain index range:
 2. the rows without one, by uuid (the btree's ``key IS NULL`` range),
 
 each limited to the page (the second only read when the first falls short),
-then the at most two pages of rows merged in the ordering's own order. The
+then the at most two pages of rows merged in the ordering's own order.
+
+``groups`` (an ordering by a company's field copied onto its contacts, with
+filters on the company, e.g. "technologies salesforce by -employees") reads
+the first walk group by group instead: the distinct key values of the
+matching companies in the key's order (``groups``, from the companies'
+index), and for each a page of the contacts with that value (a range of the
+same ``(key, uuid)`` btree, all filters applied), until the page is full. The
+btree walk would otherwise read every contact of the biggest companies that
+do not match (88k index entries before the 26th row in the benchmark). The
 walks' ``ORDER BY`` leaves NULLS to its default (``ASC NULLS LAST`` / ``DESC
 NULLS FIRST``): exactly a plain btree's two scan directions, so the planner
 needs no sort whichever way the page goes.
@@ -60,11 +69,14 @@ def two_walks(
     rows,
     limit,
     offset,
+    groups: sa.Select | None = None,
 ) -> sa.Select:
     """The page's ``columns`` of ``table`` (read from ``source``, the table with the
     filters' joins) under ``where``, after a cursor of ``shape`` whose values are the
     bind parameters ``keyset_value`` and ``keyset_uuid``. ``rows`` is limit + offset.
-    Built once per shape with markers (``plugins.contacts.reads``)."""
+    Built once per shape with markers (``plugins.contacts.reads``). ``groups``:
+    a one-column select of key values (see the module docstring), each
+    value of a row under ``where`` among them."""
     key, tie = ordering.keys
     column, uuid = table.c[key.column], table.c.uuid
     expr = key.expr(table)
@@ -88,6 +100,8 @@ def two_walks(
         .order_by(*order)
         .limit(rows)
     )
+    if groups is not None:
+        valued = _by_groups(valued, groups, column, key, tie, shape, rows)
     empty = (
         sa.select(*columns)
         .select_from(source)
@@ -102,3 +116,45 @@ def two_walks(
     filled = sa.select(sa.func.count()).select_from(first).scalar_subquery()
     both = sa.union_all(sa.select(*first.c), second.where(filled < rows)).subquery("walks")
     return sa.select(*both.c).order_by(*ordering.order_by(both)).limit(limit).offset(offset)
+
+
+_ONE = sa.literal_column("1")  # not a bind parameter: templates hold no values
+
+
+def _by_groups(valued: sa.Select, groups: sa.Select, column, key: Key, tie: Key, shape, rows):
+    """``valued`` read one key value of ``groups`` at a time, in the key's order.
+
+    The distinct values come from a recursive "loose index scan": each step is
+    the next value after the previous one (``ORDER BY value LIMIT 1`` under the
+    groups' condition: a walk of the companies' btree that stops at the first
+    match). A DISTINCT instead is planned for all its rows (a bitmap over every
+    matching company, then a sort). For each value a LATERAL page of the
+    contacts with it, in the btree's order. There is no ORDER BY over the pages:
+    a sort would need every group first. The nested loop returns the pages in
+    the recursion's order, each in its own order (a LATERAL reference allows no
+    other join), and ``two_walks`` sorts the at most two pages it merges anyway;
+    the LIMIT keeps the first ``rows`` of that order."""
+    value = groups.selected_columns[0]
+    after = (lambda v, bound: v < bound) if key.desc else (lambda v, bound: v > bound)
+    first = groups
+    if shape == "valued":  # no group before the cursor's own value
+        bound = sa.bindparam("keyset_value")
+        first = first.where(value <= bound if key.desc else value >= bound)
+    first = first.order_by(_plain(value, key.desc)).limit(_ONE)
+    found = first.cte("key_groups", recursive=True)
+    previous = list(found.c)[0]
+    following = (
+        groups.where(after(value, previous))
+        .order_by(_plain(value, key.desc))
+        .limit(_ONE)
+        .scalar_subquery()
+    )
+    found = found.union_all(sa.select(following).where(previous.isnot(None)))
+    group_value = list(found.c)[0]
+    page = valued.where(column == group_value).lateral("group_page")
+    return (
+        sa.select(*page.c)
+        .select_from(found.join(page, sa.true()))
+        .where(group_value.isnot(None))
+        .limit(rows)
+    )

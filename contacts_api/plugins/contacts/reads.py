@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from contacts_api.core.sql import compile_sql
 
 WHERE, LIMIT, OFFSET, ROWS = "__WHERE__", "__LIMIT__", "__OFFSET__", "__ROWS__"
+GROUPS = "__GROUPS__"
 # Reads return uuids as text. Every consumer (JSON pages, cursor tokens, uuid
 # lists) wants the string, and aiopg's caster parsed ~100 uuid.UUID objects per
 # full page only to have them formatted again: about 0.3 ms of a 25-row page.
@@ -48,6 +49,22 @@ def _template(key: tuple, build: Callable[[], Any]) -> str:
     return sql
 
 
+_SPLIT = "__SPLIT__"
+
+
+def _compile_two(first: sa.ColumnElement, second: sa.ColumnElement) -> tuple[str, str, dict]:
+    """Both conditions compiled in one go, so that their bind parameters get
+    distinct names: ``first AND __SPLIT__ AND second``, cut at the marker (an AND
+    of ANDs is flat, any OR inside is parenthesized by the compiler)."""
+    sql, params = compile_sql(sa.and_(first, sa.text(_SPLIT), second))
+    if _SPLIT not in sql:  # a side was FALSE: the whole AND folded to it
+        return "false", "false", params
+    head, tail = sql.split(_SPLIT, 1)
+    # a side that was TRUE is left out of the AND, with its " AND "
+    head, tail = head.removesuffix(" AND "), tail.removeprefix(" AND ")
+    return head or "true", tail or "true", params
+
+
 def render(
     key: tuple,
     build: Callable[[], Any],
@@ -55,12 +72,18 @@ def render(
     limit: int = 0,
     offset: int = 0,
     params: dict[str, Any] | None = None,
+    groups: sa.ColumnElement | None = None,
 ) -> Sql:
     """The template of ``key`` (``build()`` compiled the first time) with
     ``condition`` compiled into it (wherever the template holds it) and the values
-    of the template's own bind parameters, ``params``."""
+    of the template's own bind parameters, ``params``; ``groups``: a second
+    condition, for the template's ``GROUPS`` marker."""
     template = _template(key, build)
-    where, where_params = compile_sql(condition)
+    if groups is None:
+        where, where_params = compile_sql(condition)
+    else:
+        where, groups_sql, where_params = _compile_two(condition, groups)
+        template = template.replace(GROUPS, f"({groups_sql})")
     sql = (
         template.replace(LIMIT, str(int(limit)), 1)
         .replace(OFFSET, str(int(offset)), 1)

@@ -11,12 +11,13 @@ ordering by one nullable field walks it twice (``keyset.two_walks``).
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.sql.util import find_tables
 
 from contacts_api.core.filters import AppliedFilters
 from contacts_api.core.sql import compile_sql
 from contacts_api.plugins.contacts.keyset import cursor_params, cursor_shape, split_key, two_walks
 from contacts_api.plugins.contacts.ordering import Ordering
-from contacts_api.plugins.contacts.reads import ROWS, Sql, markers, render
+from contacts_api.plugins.contacts.reads import GROUPS, ROWS, Sql, markers, render
 from contacts_api.plugins.contacts.tables import (
     CompanyTables,
     ContactTables,
@@ -153,6 +154,7 @@ def contact_page_statement(
     offset,
     *,
     walks: str | None = None,
+    grouped: bool = False,
 ) -> sa.Select:
     """The page's contacts, in order, with company (and metadata for ``full``).
 
@@ -162,6 +164,10 @@ def contact_page_statement(
     wide rows are read for the page's rows only."""
     keys = _key_columns(contacts, ordering)
     if walks:  # an ordering by one nullable field: keyset.two_walks, cursor shape ``walks``
+        groups = None
+        if grouped:  # the key values of the companies that pass the company filters
+            value = companies.c[GROUPED_KEYS[ordering.keys[0].column]]
+            groups = sa.select(value).where(sa.text(GROUPS), value.isnot(None))
         page = two_walks(
             contacts,
             contacts_from(needs),
@@ -172,6 +178,7 @@ def contact_page_statement(
             sa.literal_column(ROWS),
             limit,
             offset,
+            groups=groups,
         ).subquery("page")
     else:
         inner = (
@@ -222,22 +229,58 @@ def contact_page(
     """``(sql, params)`` of a page of contacts (template cached by shape)."""
     needs = applied.needs
     walks = cursor_shape(after) if split_key(ordering) else None
+    groups = None
+    if walks and company_uuid is None and uuid is None:
+        groups = company_groups(applied, ordering)
+    grouped = groups is not None
 
     def build():
-        return contact_page_statement(needs, ordering, view, *markers(), walks=walks)
+        return contact_page_statement(
+            needs, ordering, view, *markers(), walks=walks, grouped=grouped
+        )
 
     if walks:
         where = contact_where(applied, company_uuid, uuid=uuid)
         return render(
-            ("contact_page", needs, ordering, view, walks),
+            ("contact_page", needs, ordering, view, walks, grouped),
             build,
             where,
             limit,
             offset,
             cursor_params(after),
+            groups=groups,
         )
     where = contact_where(applied, company_uuid, ordering=ordering, after=after, uuid=uuid)
     return render(("contact_page", needs, ordering, view), build, where, limit, offset)
+
+
+# contact columns copied from the company (trigger-maintained) -> the company's
+# own column, each with a (column, uuid) btree on companies
+GROUPED_KEYS = {
+    "company_employees": "employees_count",
+    "company_annual_revenue": "annual_revenue",
+    "company_total_funding": "total_funding",
+}
+
+
+def company_groups(applied: AppliedFilters, ordering: Ordering) -> sa.ColumnElement | None:
+    """For an ordering by a company field's copy on contacts, with filters on
+    the company alone: their condition on ``companies`` (every contact of the
+    page has a company that passes it, with the key's value), else None.
+
+    Each filter of the AND that only needs the company and refers to no other
+    table holds for the contact's company; the contact's copy of the key equals
+    the company's (the ``contacts_fill_company`` trigger keeps it so)."""
+    if ordering.keys[0].column not in GROUPED_KEYS or applied.needs != {"company"}:
+        return None
+    parts = []
+    for spec, values in applied.items:
+        if spec.needs != {"company"}:
+            continue
+        condition = spec.build(list(values), CONTACT_TABLES)
+        if {t.name for t in find_tables(condition, check_columns=True)} == {"companies"}:
+            parts.append(condition)
+    return sa.and_(*parts) if parts else None
 
 
 def _key_columns(table: sa.Table, ordering: Ordering) -> list:

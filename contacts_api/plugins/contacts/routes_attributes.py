@@ -6,6 +6,7 @@ from aiohttp import web
 
 from contacts_api import require_v1_read, requires_scope
 from contacts_api.core.appkeys import FILTERS
+from contacts_api.core.jsonio import json_reply
 from contacts_api.plugins.contacts import attributes, service
 from contacts_api.plugins.contacts.routes_common import list_page_params, offset_links, resources
 
@@ -31,7 +32,7 @@ def _handler(kind: str, attribute: str):
             offset=params.offset,
         )
         results = [{"value": v, "count": c} for v, c in rows[: params.limit]]
-        return web.json_response(
+        return json_reply(
             {**offset_links(request, params, len(rows) > params.limit), "results": results}
         )
 

@@ -4,6 +4,7 @@ from aiohttp import web
 
 from contacts_api import require_actor, require_v1_read, require_v1_write, requires_scope
 from contacts_api.core.appkeys import FILTERS, SETTINGS
+from contacts_api.core.jsonio import json_reply
 from contacts_api.core.requests import query_int, read_json
 from contacts_api.plugins.contacts import service, writes
 from contacts_api.plugins.contacts.ordering import COMPANY_ORDERING, parse_ordering
@@ -41,7 +42,7 @@ async def company_list(request: web.Request) -> web.Response:
         offset=params.offset,
         include_count=include_count,
     )
-    return web.json_response(page_body(request, page, params))
+    return json_reply(page_body(request, page, params))
 
 
 @routes.get("/api/v1/companies/")
@@ -56,7 +57,7 @@ async def list_v1(request: web.Request) -> web.Response:
 async def create(request: web.Request) -> web.Response:
     await require_v1_write(request)
     fields = company_fields(await read_json(request))
-    return web.json_response(await writes.create_company(resources(request), fields), status=201)
+    return json_reply(await writes.create_company(resources(request), fields), status=201)
 
 
 @routes.get("/api/v1/companies/count/")
@@ -64,7 +65,7 @@ async def create(request: web.Request) -> web.Response:
 async def count(request: web.Request) -> web.Response:
     await require_v1_read(request)
     applied = request.app[FILTERS].companies.parse(request.query.items())
-    return web.json_response({"count": await service.count_companies(resources(request), applied)})
+    return json_reply({"count": await service.count_companies(resources(request), applied)})
 
 
 @routes.get("/api/v1/companies/count/uuids/")
@@ -81,16 +82,14 @@ async def count_uuids(request: web.Request) -> web.Response:
     total, uuids = await service.company_uuid_list(
         resources(request), applied, ordering, limit=limit
     )
-    return web.json_response({"count": total, "uuids": uuids})
+    return json_reply({"count": total, "uuids": uuids})
 
 
 @routes.get(f"/api/v1/companies/{UUID_PATH}/")
 @requires_scope("read")
 async def detail_v1(request: web.Request) -> web.Response:
     await require_v1_read(request)
-    return web.json_response(
-        await service.get_company(resources(request), request.match_info["uuid"])
-    )
+    return json_reply(await service.get_company(resources(request), request.match_info["uuid"]))
 
 
 @routes.patch(f"/api/v1/companies/{UUID_PATH}/")
@@ -98,7 +97,7 @@ async def detail_v1(request: web.Request) -> web.Response:
 async def update(request: web.Request) -> web.Response:
     await require_v1_write(request)
     fields = company_fields(await read_json(request))
-    return web.json_response(
+    return json_reply(
         await writes.update_company(resources(request), request.match_info["uuid"], fields)
     )
 
@@ -149,6 +148,4 @@ async def list_v2(request: web.Request) -> web.Response:
 @requires_scope("read")
 async def detail_v2(request: web.Request) -> web.Response:
     await require_actor(request)
-    return web.json_response(
-        await service.get_company(resources(request), request.match_info["uuid"])
-    )
+    return json_reply(await service.get_company(resources(request), request.match_info["uuid"]))

@@ -4,6 +4,7 @@ from aiohttp import web
 
 from contacts_api import require_actor, require_v1_read, require_v1_write, requires_scope
 from contacts_api.core.appkeys import FILTERS, SETTINGS
+from contacts_api.core.jsonio import json_reply
 from contacts_api.core.requests import read_json
 from contacts_api.plugins.contacts import service, writes
 from contacts_api.plugins.contacts.ordering import CONTACT_ORDERING, parse_ordering
@@ -39,12 +40,12 @@ async def contact_list(request: web.Request, company_uuid: str | None = None) ->
         include_count=include_count,
         company_uuid=company_uuid,
     )
-    return web.json_response(page_body(request, page, params))
+    return json_reply(page_body(request, page, params))
 
 
 async def contact_count(request: web.Request, company_uuid: str | None = None) -> web.Response:
     applied = request.app[FILTERS].contacts.parse(request.query.items())
-    return web.json_response(
+    return json_reply(
         {"count": await service.count_contacts(resources(request), applied, company_uuid)}
     )
 
@@ -64,7 +65,7 @@ async def contact_count_uuids(
     total, uuids = await service.contact_uuid_list(
         resources(request), applied, ordering, limit=limit, company_uuid=company_uuid
     )
-    return web.json_response({"count": total, "uuids": uuids})
+    return json_reply({"count": total, "uuids": uuids})
 
 
 @routes.get("/api/v1/contacts/")
@@ -79,7 +80,7 @@ async def list_v1(request: web.Request) -> web.Response:
 async def create(request: web.Request) -> web.Response:
     await require_v1_write(request)
     fields = contact_fields(await read_json(request))
-    return web.json_response(await writes.create_contact(resources(request), fields), status=201)
+    return json_reply(await writes.create_contact(resources(request), fields), status=201)
 
 
 @routes.get("/api/v1/contacts/count/")
@@ -100,9 +101,7 @@ async def count_uuids(request: web.Request) -> web.Response:
 @requires_scope("read")
 async def detail_v1(request: web.Request) -> web.Response:
     await require_v1_read(request)
-    return web.json_response(
-        await service.get_contact(resources(request), request.match_info["uuid"])
-    )
+    return json_reply(await service.get_contact(resources(request), request.match_info["uuid"]))
 
 
 @routes.patch(f"/api/v1/contacts/{UUID_PATH}/")
@@ -110,7 +109,7 @@ async def detail_v1(request: web.Request) -> web.Response:
 async def update(request: web.Request) -> web.Response:
     await require_v1_write(request)
     fields = contact_fields(await read_json(request))
-    return web.json_response(
+    return json_reply(
         await writes.update_contact(resources(request), request.match_info["uuid"], fields)
     )
 
@@ -134,6 +133,4 @@ async def list_v2(request: web.Request) -> web.Response:
 @requires_scope("read")
 async def detail_v2(request: web.Request) -> web.Response:
     await require_actor(request)
-    return web.json_response(
-        await service.get_contact(resources(request), request.match_info["uuid"])
-    )
+    return json_reply(await service.get_contact(resources(request), request.match_info["uuid"]))

@@ -23,8 +23,12 @@ SIMPLE_FIELDS = (
 
 
 def _time(value: dt.datetime | None) -> str | None:
+    """RFC 3339 in UTC with ``Z``."""
     if value is None:
         return None
+    text = value.isoformat()
+    if text.endswith("+00:00"):  # the session's time zone is UTC: no conversion
+        return text[:-6] + "Z"
     return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 

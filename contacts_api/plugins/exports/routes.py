@@ -11,6 +11,7 @@ from contacts_api import requires_scope
 from contacts_api.core.appkeys import FILTERS, PLUGINS, RESOURCES, SETTINGS, SIGNER
 from contacts_api.core.auth import Actor, require_actor, require_owner
 from contacts_api.core.errors import Conflict, Forbidden, NotFound, ValidationError
+from contacts_api.core.jsonio import json_reply
 from contacts_api.core.requests import absolute_url, path_uuid, query_int, read_json, rfc3339
 from contacts_api.core.signing import BadSignature
 from contacts_api.plugins.exports.repository import ExportRepository
@@ -54,7 +55,7 @@ async def _create(request: web.Request, kind: Kind) -> web.Response:
     selection = parse_selection(request.app[PLUGINS], registry, await read_json(request), kind)
     export = await _repo(request).create(actor.id, selection, kind.name)
     await request.app[RESOURCES].tasks.kick("exports.run", export_id=str(export["id"]))
-    return web.json_response(serialize(export), status=202)
+    return json_reply(serialize(export), status=202)
 
 
 @routes.post("/api/v2/exports/contacts/export")
@@ -108,7 +109,7 @@ async def list_exports(request: web.Request) -> web.Response:
                 ).relative()
             ),
         )
-    return web.json_response(
+    return json_reply(
         {"next": next_url, "previous": previous, "results": [serialize(r) for r in rows]}
     )
 
@@ -116,7 +117,7 @@ async def list_exports(request: web.Request) -> web.Response:
 @routes.get("/api/v2/exports/{export_id}")
 @requires_scope("export")
 async def get_export(request: web.Request) -> web.Response:
-    return web.json_response(serialize(await _owned(request, await require_actor(request))))
+    return json_reply(serialize(await _owned(request, await require_actor(request))))
 
 
 @routes.get("/api/v2/exports/{export_id}/download")
@@ -134,7 +135,7 @@ async def download(request: web.Request) -> web.Response:
         token = request.app[SIGNER].sign({"id": str(export["id"]), "exp": expires}, DOWNLOAD)
         url = absolute_url(request, f"/api/v2/exports/{export['id']}/file?token={token}")
     expires_at = dt.datetime.fromtimestamp(expires, dt.UTC)
-    return web.json_response({"download_url": url, "expires_at": rfc3339(expires_at)})
+    return json_reply({"download_url": url, "expires_at": rfc3339(expires_at)})
 
 
 @routes.get("/api/v2/exports/{export_id}/file")

@@ -12,6 +12,7 @@ from aiohttp import BodyPartReader, web
 from contacts_api import require_v1_read, require_v1_write, requires_scope
 from contacts_api.core.appkeys import RESOURCES, SIGNER
 from contacts_api.core.errors import BadRequest, NotFound, ValidationError
+from contacts_api.core.jsonio import json_reply
 from contacts_api.core.requests import absolute_url, path_uuid, query_int
 from contacts_api.core.signing import BadSignature
 from contacts_api.plugins.imports import repository as repo
@@ -52,7 +53,7 @@ async def upload(request: web.Request) -> web.Response:
     await require_v1_write(request)
     part = await _file_part(request)
     job = await start_import(request.app[RESOURCES], part.filename, _part_chunks(part))
-    return web.json_response(serialize_job(job), status=202)
+    return json_reply(serialize_job(job), status=202)
 
 
 def _page(
@@ -123,7 +124,7 @@ async def list_jobs(request: web.Request) -> web.Response:
         previous = _link(request, cursor=None)
     elif offset > 0:
         previous = _link(request, offset=str(max(offset - limit, 0)), page=None)
-    return web.json_response(
+    return json_reply(
         {"next": next_url, "previous": previous, "results": [serialize_job(r) for r in rows]}
     )
 
@@ -139,7 +140,7 @@ async def _job(request: web.Request) -> dict[str, Any]:
 @requires_scope("import")
 async def get_job(request: web.Request) -> web.Response:
     await require_v1_read(request)
-    return web.json_response(serialize_job(await _job(request)))
+    return json_reply(serialize_job(await _job(request)))
 
 
 @routes.get(BASE + "/{job_id}/errors")
@@ -149,4 +150,4 @@ async def list_errors(request: web.Request) -> web.Response:
     job = await _job(request)
     limit, offset = _limit_offset(request)
     rows = await repo.list_errors(request.app[RESOURCES].db, str(job["id"]), limit + 1, offset)
-    return web.json_response(_page(request, rows, limit, offset, serialize_error))
+    return json_reply(_page(request, rows, limit, offset, serialize_error))

@@ -186,3 +186,33 @@ async def test_dictionary_lookups_never_scan_the_dictionary(api, settings):
             assert returned < 200, (scans, returned)
     finally:
         conn.close()
+
+
+async def test_a_broad_value_is_remembered_and_answers_the_same(api, seeded, monkeypatch):
+    """After a value matched more than MAX_IDS distinct values, later requests skip
+    the lookup (the dictionary only grows) and still answer what the reference does."""
+    monkeypatch.setattr(dictionaries, "MAX_IDS", 2)
+    lookups = []
+    real_lookup = dictionaries._lookup
+    monkeypatch.setattr(
+        dictionaries, "_lookup", lambda shape: lookups.append(shape) or real_lookup(shape)
+    )
+    pairs = [("title", "e"), ("exclude_title_contains", "engineer")]
+    await assert_list_and_count_match_reference(api, seeded, pairs)
+    assert lookups  # found broad: "e" matches most titles
+    lookups.clear()
+    await assert_list_and_count_match_reference(api, seeded, pairs)
+    assert lookups == []  # both remembered
+    # a narrow value is still looked up every time (new titles may match it)
+    await assert_list_and_count_match_reference(api, seeded, [("title", "intern")])
+    await assert_list_and_count_match_reference(api, seeded, [("title", "intern")])
+    assert len(lookups) >= 2
+
+
+def test_broad_values_are_bounded():
+    broad = dictionaries.BroadValues()
+    for i in range(broad.MAX_REMEMBERED + 10):
+        broad.add(("title", (str(i),)))
+    assert ("title", ("0",)) not in broad
+    assert ("title", (str(broad.MAX_REMEMBERED + 9),)) in broad
+    assert len(broad._seen) == broad.MAX_REMEMBERED
