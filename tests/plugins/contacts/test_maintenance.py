@@ -107,3 +107,37 @@ async def test_clean_pending_lists_logs_a_refusal_instead_of_raising(resources, 
     with caplog.at_level(logging.WARNING, logger="contacts_api.contacts"):
         assert await clean_pending_lists(resources.db, tables=("no_such_table",)) == {}
     assert "could not merge the GIN pending lists of no_such_table" in caplog.text
+
+
+async def test_a_finished_import_leaves_no_pending_list(resources, settings):
+    """The import task merges the pending lists before its job completes."""
+    import uuid
+
+    from contacts_api.plugins.imports import repository as repo
+    from contacts_api.plugins.imports.tasks import run_import
+
+    lines = ["first_name,last_name,email,title,city,mobile_phone"]
+    lines += [
+        f"Ann{i},Pending,ann{i}@import.example,Head of Data,Lyon,+33 6 12 {i:04d}"
+        for i in range(300)
+    ]
+    content = ("\n".join(lines) + "\n").encode()
+    job_id = str(uuid.uuid4())
+    key = f"imports/{job_id}.csv"
+
+    async def chunks():
+        yield content
+
+    size = await resources.storage.write(key, chunks())
+    await repo.create_job(resources.db, job_id, "pending.csv", key, size)
+    await run_import(resources, job_id)
+
+    job = await repo.get_job(resources.db, job_id)
+    assert (job["status"], job["created_count"]) == ("completed", 300)
+    with connection(settings) as cur:
+        assert {index: pending_pages(cur, index) for index in GIN_INDEXES} == dict.fromkeys(
+            GIN_INDEXES, 0
+        )
+        cur.execute("SET enable_seqscan = off")
+        cur.execute("SELECT count(*) FROM contacts WHERE search_key ILIKE '%%ann29%%'")
+        assert cur.fetchone()[0] == 11  # ann29, ann290-299
