@@ -304,6 +304,9 @@ def add_incremental_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--base-template", help="a base of 1M contacts to copy when making a bigger base"
     )
+    group.add_argument(
+        "--in-place", action="store_true", help="import into the base itself, not a copy"
+    )
     group.add_argument("--drop-base", action="store_true", help="drop the base afterwards")
 
 
