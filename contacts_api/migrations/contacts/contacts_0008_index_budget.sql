@@ -1,5 +1,5 @@
 -- The index budget of contacts: what each index costs an import, per row.
--- depends: contacts_0007_value_dictionaries imports_0002_contact_match_index
+-- depends: contacts_0007_value_dictionaries
 --
 -- Measured with benchmarks/index_budget.py at 1M contacts (each index priced
 -- alone, and all together, inserting 10,000 new contacts in a rolled-back
