@@ -29,7 +29,7 @@
 --    uniqueness of uuids are unchanged for readers (keyset pages order by uuid
 --    within equal keys, whatever the uuids look like).
 --
--- Together: 8.7 blocks read, 7.1 dirtied, 27 kB of WAL (3.4 full-page images)
+-- Time-ordered uuids alone: 8.7 blocks read, 7.1 dirtied, 27 kB of WAL (3.4 FPIs)
 -- per inserted row. No index is dropped and none is added: every list query keeps
 -- its plan (benchmarks/list_queries.py --explain); the btrees of the orderings each
 -- cost about half a block per row, the price of ordering by that field without a
