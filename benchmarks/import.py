@@ -17,6 +17,11 @@ re-import >= 7%) and the worker's peak RSS (psutil, sampled every 0.1 s; target
 < 300 MB whatever the file size: compare ``--rows 100000`` with the default).
 
     python benchmarks/import.py [--rows 1000000] [--batch-size 2000] [--keep-file]
+    python benchmarks/import.py --incremental-base 1000000 [--incremental-rows 20000]
+                                [--incremental-runs 3] [--base-database NAME] [--drop-base]
+
+``--incremental-base N`` runs the everyday case instead (benchmarks/import_incremental.py):
+20,000 new contacts uploaded into a database already holding N contacts.
 
 DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/postgres) is the admin
 connection used to create and drop the benchmark database; REDIS_URL defaults to
@@ -166,7 +171,13 @@ def main() -> None:
     parser.add_argument(
         "--keep-file", action="store_true", help="keep the generated file (reused by the next run)"
     )
+    add_incremental_arguments(parser)
     args = parser.parse_args()
+    if args.incremental_base:
+        from benchmarks import import_incremental
+
+        import_incremental.run(args, sys.modules[__name__])
+        return
 
     work = Path(tempfile.mkdtemp(prefix="contacts-import-bench-"))
     data = Path(tempfile.gettempdir()) / f"contacts-import-bench-{args.rows}.csv"
@@ -273,6 +284,30 @@ def main() -> None:
         f"worker peak RSS: fresh {fresh_rss / 2**20:.0f} MB, "
         f"re-import {again_rss / 2**20:.0f} MB (target < 300 MB)"
     )
+
+
+def add_incremental_arguments(parser: argparse.ArgumentParser) -> None:
+    """The incremental step's options (benchmarks/import_incremental.py)."""
+    group = parser.add_argument_group(
+        "incremental import", "new contacts into a loaded database, instead of the 1M-row run"
+    )
+    group.add_argument(
+        "--incremental-base",
+        type=int,
+        default=0,
+        metavar="N",
+        help="contacts already in the database (e.g. 1000000)",
+    )
+    group.add_argument("--incremental-rows", type=int, default=20_000)
+    group.add_argument("--incremental-runs", type=int, default=3)
+    group.add_argument("--base-database", help="template database of the base (kept)")
+    group.add_argument(
+        "--base-template", help="a base of 1M contacts to copy when making a bigger base"
+    )
+    group.add_argument(
+        "--in-place", action="store_true", help="import into the base itself, not a copy"
+    )
+    group.add_argument("--drop-base", action="store_true", help="drop the base afterwards")
 
 
 def _healthy(port: int) -> bool:

@@ -114,3 +114,61 @@ def test_value_dictionary_migration_backfills_existing_contacts(
         cur.execute("SELECT title_id FROM contacts WHERE email = 'a@x.io'")
         assert (name, title_id) == ("Acme", cur.fetchone()[0])
     conn.close()
+
+
+def test_index_budget_migration_on_a_populated_database(scratch_database, tmp_path, redis_url):
+    """contacts_0008 on a database that already holds contacts: stored rows and
+    their uuids stay, searches find the same rows, new rows get time-ordered uuids
+    (UUIDv7 layout) and the trigram indexes their larger pending list."""
+    folders = Plugins.load(make_settings(scratch_database, redis_url, tmp_path)).migration_folders()
+    backend = get_backend(yoyo_url(scratch_database))
+    with backend.lock():
+        backend.apply_migrations(
+            backend.to_apply(
+                read_migrations(*map(str, folders)).filter(
+                    lambda m: m.id != "contacts_0008_index_budget"
+                )
+            )
+        )
+    backend.connection.close()
+    conn = psycopg2.connect(scratch_database)
+    conn.autocommit = True
+    search = """SELECT email FROM contacts WHERE search_key ILIKE '%%head of%%'
+                AND mobile_phone ILIKE '%%555%%' ORDER BY email"""
+    with conn.cursor() as cur:
+        cur.execute("INSERT INTO companies (name) VALUES ('Acme')")
+        cur.execute("""INSERT INTO contacts (email, title, mobile_phone) VALUES
+                       ('a@x.io', 'Head of Sales', '+1 555 0100'), ('b@x.io', 'CEO', NULL),
+                       ('c@x.io', 'Head of Data', '+1 555 0101')""")
+        cur.execute("SELECT email, uuid FROM contacts ORDER BY email")
+        stored = cur.fetchall()
+        cur.execute(search)
+        found = cur.fetchall()
+    assert _apply(scratch_database, folders) == ["contacts_0008_index_budget"]
+    with conn.cursor() as cur:
+        cur.execute("SELECT email, uuid FROM contacts ORDER BY email")
+        assert cur.fetchall() == stored
+        cur.execute("SET enable_seqscan = off")
+        cur.execute(search)
+        assert cur.fetchall() == found == [("a@x.io",), ("c@x.io",)]
+        cur.execute("""SELECT c.relname, c.reloptions FROM pg_index i
+                       JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam
+                       WHERE am.amname = 'gin' AND i.indrelid = 'contacts'::regclass""")
+        options = dict(cur.fetchall())
+        assert len(options) == 5
+        assert all("gin_pending_list_limit=32768" in o for o in options.values()), options
+        cur.execute("SELECT count(*) FROM pg_index WHERE NOT indisvalid")
+        assert cur.fetchone()[0] == 0
+        # new uuids: version 7, increasing with time (milliseconds), unique
+        uuids = []
+        for n in range(3):
+            cur.execute(
+                "INSERT INTO contacts (email) VALUES (%s) RETURNING uuid::text", (f"n{n}@x.io",)
+            )
+            uuids.append(cur.fetchone()[0])
+            cur.execute("SELECT pg_sleep(0.002)")
+        cur.execute("INSERT INTO companies (name) VALUES ('Beta') RETURNING uuid::text")
+        company = cur.fetchone()[0]
+    conn.close()
+    assert all(u[14] == "7" and u[19] in "89ab" for u in [*uuids, company]), uuids
+    assert uuids == sorted(uuids) and len(set(uuids)) == 3

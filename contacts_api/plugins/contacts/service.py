@@ -31,7 +31,9 @@ Writing (``plugins.contacts.writes``): ``create_contact``, ``update_contact``,
 ``delete_contact``, ``create_company``, ``update_company``, ``delete_company``;
 every write calls ``invalidate_lists(resources)`` (the list cache generation).
 A plugin writing contacts by other means (the CSV import) should call
-``invalidate_lists`` when it has written.
+``invalidate_lists`` when it has written, and ``clean_pending_lists(resources.db)``
+(``plugins.contacts.maintenance``) when it has written many rows: it merges the
+trigram indexes' pending lists, which searches otherwise scan whole.
 """
 
 from collections.abc import AsyncIterator, Iterable
@@ -44,6 +46,7 @@ from contacts_api.core.errors import NotFound
 from contacts_api.core.filters import AppliedFilters
 from contacts_api.core.sql import compile_sql
 from contacts_api.plugins.contacts import attributes, cache, dictionaries, reads, repository
+from contacts_api.plugins.contacts.maintenance import clean_pending_lists
 from contacts_api.plugins.contacts.normalize import normalize_domain
 from contacts_api.plugins.contacts.ordering import (
     COMPANY_ORDERING,
@@ -78,6 +81,7 @@ __all__ = [
     "SENIORITIES",
     "Page",
     "attribute_values",
+    "clean_pending_lists",
     "contact_uuid_list",
     "count_companies",
     "count_contacts",

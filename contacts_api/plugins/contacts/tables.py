@@ -52,8 +52,9 @@ def _timestamps() -> list[sa.Column]:
 companies = sa.Table(
     "companies",
     metadata,
+    # time-ordered uuids: appended to the btrees (contacts_0008_index_budget.sql)
     sa.Column(
-        "uuid", UUID(as_uuid=True), primary_key=True, server_default=sa.text("gen_random_uuid()")
+        "uuid", UUID(as_uuid=True), primary_key=True, server_default=sa.text("contacts_uuid_v7()")
     ),
     sa.Column("name", sa.Text),
     sa.Column("domain", sa.Text),
@@ -95,8 +96,9 @@ company_metadata = sa.Table(
 contacts = sa.Table(
     "contacts",
     metadata,
+    # time-ordered uuids: appended to the btrees (contacts_0008_index_budget.sql)
     sa.Column(
-        "uuid", UUID(as_uuid=True), primary_key=True, server_default=sa.text("gen_random_uuid()")
+        "uuid", UUID(as_uuid=True), primary_key=True, server_default=sa.text("contacts_uuid_v7()")
     ),
     sa.Column("first_name", sa.Text),
     sa.Column("last_name", sa.Text),

@@ -26,7 +26,7 @@ import psycopg2.errors
 from contacts_api.core import metrics
 from contacts_api.core.resources.database import CONFLICTS, is_transient
 from contacts_api.core.tasks import TaskInterrupted
-from contacts_api.plugins.contacts.service import invalidate_lists
+from contacts_api.plugins.contacts.service import clean_pending_lists, invalidate_lists
 from contacts_api.plugins.imports import repository as repo
 from contacts_api.plugins.imports.parsing import BatchReader, bridge_chunks
 from contacts_api.plugins.imports.reading import CsvFileError
@@ -158,6 +158,11 @@ class _Run:
                 # Parse the next batch in a thread while this one is written.
                 pending = asyncio.ensure_future(asyncio.to_thread(reader.next_batch, batch.end_row))
                 await self._write(batch)
+            # Merge the trigram indexes' pending lists the import filled (cheaper in
+            # bulk than row by row; searches would scan them until then). Before the
+            # job completes: its rows/s count it, and a caller waiting for the job
+            # finds the indexes clean.
+            await clean_pending_lists(self.db)
             job = await self._finish("completed", reader.warnings, total_rows=self.committed)
             elapsed = time.monotonic() - started
             log.info(

@@ -1,0 +1,58 @@
+"""Upkeep of the contacts tables' indexes after bulk writes.
+
+The trigram GIN indexes of ``contacts`` and ``companies`` take new rows into a
+*pending list* (``fastupdate``, sized by ``gin_pending_list_limit``:
+``migrations/contacts/contacts_0008_index_budget.sql``) and merge it into the index
+in bulk, which costs far less per row than inserting every trigram of every row into
+the index as it comes. The merge happens when the list is full, at VACUUM
+(autovacuum), or when :func:`clean_pending_lists` asks for it. Rows in the pending
+list are found by queries all the same, but every search using the index scans the
+whole list: a writer of many rows (the CSV import) calls :func:`clean_pending_lists`
+when it has finished, so searches do not pay for a full list until autovacuum
+comes. Reached by other plugins through ``plugins.contacts.service``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import psycopg2
+
+log = logging.getLogger("contacts_api.contacts")
+
+# The GIN indexes of the contacts tables, found in the catalog (a third-party
+# migration may add some). gin_clean_pending_list merges one index's pending list
+# and answers the number of pending-list pages it removed.
+_CLEAN = """
+SELECT i.indexrelid::regclass::text, gin_clean_pending_list(i.indexrelid)
+FROM pg_index i
+JOIN pg_class c ON c.oid = i.indexrelid
+JOIN pg_am am ON am.oid = c.relam
+WHERE am.amname = 'gin' AND i.indisvalid AND i.indrelid = ANY(%(tables)s::regclass[])
+ORDER BY 1
+"""
+
+TABLES = ("contacts", "companies")
+
+
+async def clean_pending_lists(db: Any, tables: tuple[str, ...] = TABLES) -> dict[str, int]:
+    """Merge the pending lists of the GIN indexes of ``tables`` into their indexes;
+    answer ``{index name: pending-list pages merged}``.
+
+    Safe to call at any time, concurrently with writers and with itself (PostgreSQL
+    serializes the merges of one index). Never raises for the database's refusal
+    (a role that does not own the indexes, a read-only standby): the merge is an
+    optimization that autovacuum also does, so the refusal is logged and ``{}``
+    answered.
+    """
+    try:
+        rows = await db.fetch_tuples(_CLEAN, {"tables": list(tables)})
+    except psycopg2.Error as error:
+        log.warning(
+            "could not merge the GIN pending lists of %s: %s",
+            ", ".join(tables),
+            str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__,
+        )
+        return {}
+    return {name: pages for name, pages in rows}
