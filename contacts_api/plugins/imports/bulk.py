@@ -17,7 +17,10 @@ rows still to come, against the size of the table), the job becomes a *bulk load
    same counters and row errors: the database it leaves is the batch path's);
 3. at its end, it leaves ``import_bulk_loads`` and, when no unfinished bulk load
    remains, builds each recorded index again with ``CREATE INDEX CONCURRENTLY`` (on
-   its own connection, with a larger ``maintenance_work_mem``), deletes its record, and
+   its own connection, with a larger ``maintenance_work_mem``; or, with
+   ``bulk_rebuild_concurrently = false``, a plain ``CREATE INDEX``: one table scan
+   instead of two and no waiting for older transactions, but API writes to contacts
+   wait while each index is built), deletes its record, and
    ``ANALYZE``\\s the table; only then is the job completed.
 
 Deferrable means: not unique, not a primary key, not backing a constraint, and not in
@@ -121,12 +124,14 @@ async def pending_rebuilds(db: Any) -> int:
     return int(await db.fetch_val("SELECT count(*) FROM import_deferred_indexes") or 0)
 
 
-async def restore(db: Any, dsn: str, maintenance_work_mem: str) -> int:
+async def restore(db: Any, dsn: str, settings: Any) -> int:
     """Build again every deferred index, unless an unfinished bulk load still holds
     them back; return how many were built."""
     if not await pending_rebuilds(db):
         return 0
-    return await asyncio.to_thread(_restore, dsn, maintenance_work_mem)
+    return await asyncio.to_thread(
+        _restore, dsn, settings.bulk_maintenance_work_mem, settings.bulk_rebuild_concurrently
+    )
 
 
 def _connect(dsn: str) -> Any:
@@ -145,7 +150,7 @@ def _drop_all(dsn: str, names: list[str]) -> None:
         conn.close()
 
 
-def _restore(dsn: str, maintenance_work_mem: str) -> int:
+def _restore(dsn: str, maintenance_work_mem: str, concurrently: bool) -> int:
     built = 0
     conn = _connect(dsn)
     try:
@@ -167,7 +172,12 @@ def _restore(dsn: str, maintenance_work_mem: str) -> int:
                 prefix = "CREATE INDEX "
                 if not definition.startswith(prefix):  # pg_get_indexdef's own form
                     raise ValueError(f"unexpected index definition: {definition}")
-                cur.execute("CREATE INDEX CONCURRENTLY IF NOT EXISTS " + definition[len(prefix) :])
+                build = (
+                    "CREATE INDEX CONCURRENTLY IF NOT EXISTS "
+                    if concurrently
+                    else ("CREATE INDEX IF NOT EXISTS ")
+                )
+                cur.execute(build + definition[len(prefix) :])
                 built += 1
                 if not _forget(conn, name):  # deferred again by a new bulk load
                     return built

@@ -103,8 +103,11 @@ def _parse_in_child(start_row: int, records: list[tuple[int, list[str]]], end_ro
 
 
 def parse_processes(setting: int) -> int:
-    """The number of parsing processes: the setting, else (0) one per core."""
-    return setting if setting > 0 else os.cpu_count() or 1
+    """The number of parsing processes: the setting, else (0) one per core but one,
+    at least one: the worker's own process splits the CSV and writes, and on a small
+    machine the database shares the cores too. Each process costs ~90 MB of memory
+    (it imports the normalizing code and what it imports)."""
+    return setting if setting > 0 else max((os.cpu_count() or 1) - 1, 1)
 
 
 class BatchReader:

@@ -11,7 +11,7 @@ class ImportsSettings:
     # A job's lease: another worker may take over a job whose lease expired.
     lease_s: int = 60
     # A file of at least ``parse_min_rows`` rows is normalized in ``parse_processes``
-    # parsing processes (0: one per core) while the worker writes (plugins/imports/
+    # parsing processes (0: one per core but one) while the worker writes (plugins/imports/
     # parsing.py); smaller ones in the worker's reading thread.
     parse_processes: int = 0
     parse_min_rows: int = 20_000
@@ -29,3 +29,6 @@ class ImportsSettings:
     )
     # maintenance_work_mem of the index rebuild at the end of a bulk load.
     bulk_maintenance_work_mem: str = "256MB"
+    # Rebuild with CREATE INDEX CONCURRENTLY (API writes go on); false: a plain
+    # CREATE INDEX, faster, during which API writes to contacts wait.
+    bulk_rebuild_concurrently: bool = True

@@ -108,7 +108,7 @@ async def run_import(resources: Any, job_id: str) -> None:
             await bulk.restore(
                 resources.db,
                 settings.database.url.reveal(),
-                settings.imports.bulk_maintenance_work_mem,
+                settings.imports,
             )
 
 
@@ -292,7 +292,7 @@ class _Run:
         # crash meanwhile leaves the job to resume, which comes back here).
         await bulk.leave(self.db, self.job_id)
         rebuilt_from = time.monotonic()
-        rebuilt = await bulk.restore(self.db, self.dsn, self.settings.bulk_maintenance_work_mem)
+        rebuilt = await bulk.restore(self.db, self.dsn, self.settings)
         if rebuilt:
             log.info(
                 "import %s: built %d deferred index(es) again in %.1f s",
