@@ -15,6 +15,8 @@ import itertools
 import json
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 
@@ -93,9 +95,18 @@ def parse_records(
 _CHILD: dict[str, object] = {}
 
 
-def _start_child(header: list[str]) -> None:
+def _start_child(header: list[str], parent_pid: int) -> None:
     _CHILD["map"] = build_header_map(header)
     _CHILD["keys"] = _row_keys(header)
+    threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True).start()
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    """A worker killed with SIGKILL cannot stop its parsing processes: they notice
+    (they are re-parented) and exit within a second."""
+    while os.getppid() == parent_pid:
+        time.sleep(1.0)
+    os._exit(0)
 
 
 def _parse_in_child(start_row: int, records: list[tuple[int, list[str]]], end_row: int) -> Batch:
@@ -143,7 +154,7 @@ class BatchReader:
                 processes,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_start_child,
-                initargs=(self.stream.header,),
+                initargs=(self.stream.header, os.getpid()),
             )
 
     def estimate_rows(self, file_size: int) -> tuple[int, bool]:

@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 
+import psutil
 import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
@@ -258,6 +259,9 @@ def _bulk_worker_settings(settings_factory):
         CONTACTS_API__IMPORTS__BULK_MIN_ROWS="1000",
         CONTACTS_API__IMPORTS__BULK_FRACTION="0.5",
         CONTACTS_API__IMPORTS__BULK_PROBE_ROWS="300",
+        # rows normalized in a parsing process too, as a large file's are
+        CONTACTS_API__IMPORTS__PARSE_MIN_ROWS="1",
+        CONTACTS_API__IMPORTS__PARSE_PROCESSES="1",
     )
 
 
@@ -276,6 +280,8 @@ def _bulk_worker(settings, log_path):
         CONTACTS_API__IMPORTS__BULK_MIN_ROWS=str(imports.bulk_min_rows),
         CONTACTS_API__IMPORTS__BULK_FRACTION=str(imports.bulk_fraction),
         CONTACTS_API__IMPORTS__BULK_PROBE_ROWS=str(imports.bulk_probe_rows),
+        CONTACTS_API__IMPORTS__PARSE_MIN_ROWS=str(imports.parse_min_rows),
+        CONTACTS_API__IMPORTS__PARSE_PROCESSES=str(imports.parse_processes),
     )
     log = open(log_path, "wb")  # noqa: SIM115 - closed with the process
     process = subprocess.Popen(
@@ -336,8 +342,13 @@ async def test_a_bulk_load_killed_mid_way_resumes_to_exact_counts_and_indexes(
         assert response.status == 202
         job_id = (await response.json())["id"]
         await _wait_for_bulk(settings, job_id, below_row=5000)
+        parsers = psutil.Process(first.pid).children(recursive=True)
+        assert parsers  # the parsing process (and multiprocessing's resource tracker)
         first.send_signal(signal.SIGKILL)
         first.wait(10)
+        # the parsing processes do not outlive their worker
+        _, alive = psutil.wait_procs(parsers, timeout=20)
+        assert alive == []
 
         stopped = query(settings, "SELECT * FROM import_jobs WHERE id = %s", (job_id,))[0]
         assert stopped["status"] == "processing"
