@@ -12,8 +12,8 @@ database, then in the same run measures:
    port, imported by a ``contacts-api worker --queue imports`` subprocess on Redis;
 3. a re-import of the same file (every row an update that changes nothing).
 
-It prints rows/s for each, the ratios to the COPY rate (targets: fresh >= 10%,
-re-import >= 7%) and the worker's peak RSS (psutil, sampled every 0.1 s; target
+It prints rows/s for each, the ratios to the COPY rate (issue 16's targets: fresh
+>= 8%, re-import >= 11%) and the worker's peak RSS (psutil, sampled every 0.1 s; target
 < 300 MB whatever the file size: compare ``--rows 100000`` with the default).
 
     python benchmarks/import.py [--rows 1000000] [--batch-size 2000] [--keep-file]
@@ -274,11 +274,11 @@ def main() -> None:
     print(line("COPY into a text staging table", copy_s))
     print(line("fresh import (HTTP + worker + db)", fresh_s, fresh))
     print(line("re-import of the same file", again_s, again))
-    fresh_ok = args.rows / fresh_s >= copy_rate * 0.10
-    again_ok = args.rows / again_s >= copy_rate * 0.07
+    fresh_ok = args.rows / fresh_s >= copy_rate * 0.08
+    again_ok = args.rows / again_s >= copy_rate * 0.11
     print(
-        f"targets: fresh >= 10% of COPY ({'ok' if fresh_ok else 'MISSED'}), "
-        f"re-import >= 7% ({'ok' if again_ok else 'MISSED'})"
+        f"targets: fresh >= 8% of COPY ({'ok' if fresh_ok else 'MISSED'}), "
+        f"re-import >= 11% ({'ok' if again_ok else 'MISSED'})   cores: {os.cpu_count()}"
     )
     print(
         f"worker peak RSS: fresh {fresh_rss / 2**20:.0f} MB, "

@@ -8,10 +8,20 @@ The ``imports`` built-in plugin requires the ``contacts`` plugin and registers:
   description (``openapi``), and ``GET /api/v1/contacts/import/{job_id}/events``, the
   job's progress as Server-Sent Events (``events``);
 - the migrations in ``migrations/imports`` (tables ``import_jobs``, ``import_errors``,
-  and a partial index on ``contacts`` for matching contacts without email) and the
+  a partial index on ``contacts`` for matching contacts without email, and the bulk
+  path's records ``import_deferred_indexes``/``import_bulk_loads``) and the
   SQLAlchemy tables (``tables``);
 - the task ``imports.run`` on the queue ``imports`` (``tasks``), which reads the file
-  from storage and writes it in batches (``parsing``, ``upsert``, ``upsert_sql``);
+  from storage and writes it in batches (``parsing``, ``upsert``, ``upsert_sql``).
+
+The write path, for large files (issue 16): rows are normalized in parsing processes
+(``parsing``: ``parse_processes``, from ``parse_min_rows`` rows) while the worker
+writes; and a job that turns out large relative to ``contacts`` becomes a bulk load
+(``bulk``): the secondary indexes of contacts are dropped while it writes and built
+again (concurrently) before it completes. Batches are written by the same code in
+both cases, so the database is the same; reads keep working during a bulk load
+(filters without their index scan the table), API writes go through, and a killed
+worker's job resumes to exact counts and puts the indexes back.
 - the command ``contacts-api import FILE.csv [--wait]`` (``cli``);
 - a ``startup`` hook that, with the in-memory broker (no Redis), re-starts the jobs a
   crashed process left unfinished.

@@ -9,11 +9,24 @@ chunk at a time, so the file is never held whole.
 from __future__ import annotations
 
 import asyncio
+import collections
+import functools
+import itertools
 import json
+import multiprocessing
+import os
+import threading
+import time
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 
-from contacts_api.plugins.imports.normalize import RowError, build_header_map, normalize_row
-from contacts_api.plugins.imports.reading import open_csv
+from contacts_api.plugins.imports.normalize import (
+    HeaderMap,
+    RowError,
+    build_header_map,
+    normalize_row,
+)
+from contacts_api.plugins.imports.reading import CsvFileError, open_csv
 from contacts_api.plugins.imports.upsert import Batch, check_row
 
 
@@ -43,9 +56,81 @@ def _row_keys(header: list[str]) -> list[str]:
     return keys
 
 
+def row_object(keys: list[str], cells: list[str]) -> str:
+    """An error's ``row`` object: the cells under the header's keys (extra cells under
+    ``column N``)."""
+    row = dict(zip(keys, cells, strict=False))
+    for index in range(len(keys), len(cells)):
+        row[f"column {index + 1}"] = cells[index]
+    return json.dumps(row, ensure_ascii=False)
+
+
+def parse_records(
+    header_map: HeaderMap,
+    keys: list[str],
+    start_row: int,
+    records: list[tuple[int, list[str]]],
+    end_row: int,
+) -> Batch:
+    """Normalize the records of one batch into a prepared Batch (its bad rows as row
+    errors). Pure: it runs in the reading thread or in a parsing process alike."""
+    row_of = functools.partial(row_object, keys)  # picklable: goes back to the writer
+    batch = Batch(start_row=start_row, end_row=end_row, row_object=row_of)
+    add = batch.items.append
+    for row_number, cells in records:
+        try:
+            if "\x00" in "".join(cells):
+                raise RowError("the row holds a NUL character")
+            row = normalize_row(header_map, cells)
+            check_row(row)
+            add((row_number, row, cells))
+        except RowError as error:
+            cleaned = [cell.replace("\x00", "") for cell in cells]
+            batch.errors.append((row_number, str(error), row_of(cleaned)))
+    batch.prepare()
+    return batch
+
+
+# The header of the file a parsing process works on (set by its initializer).
+_CHILD: dict[str, object] = {}
+
+
+def _start_child(header: list[str], parent_pid: int) -> None:
+    _CHILD["map"] = build_header_map(header)
+    _CHILD["keys"] = _row_keys(header)
+    threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True).start()
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    """A worker killed with SIGKILL cannot stop its parsing processes: they notice
+    (they are re-parented) and exit within a second."""
+    while os.getppid() == parent_pid:
+        time.sleep(1.0)
+    os._exit(0)
+
+
+def _parse_in_child(start_row: int, records: list[tuple[int, list[str]]], end_row: int) -> Batch:
+    return parse_records(_CHILD["map"], _CHILD["keys"], start_row, records, end_row)  # type: ignore[arg-type]
+
+
+def parse_processes(setting: int) -> int:
+    """The number of parsing processes: the setting, else (0) one per core but one,
+    at least one: the worker's own process splits the CSV and writes, and on a small
+    machine the database shares the cores too. Each process costs ~90 MB of memory
+    (it imports the normalizing code and what it imports)."""
+    return setting if setting > 0 else max((os.cpu_count() or 1) - 1, 1)
+
+
 class BatchReader:
     """Opens the CSV (raising CsvFileError when it is not one), skips to the resume
-    point, then hands out batches of ``batch_size`` rows (valid or not)."""
+    point, then hands out batches of ``batch_size`` rows (valid or not).
+
+    After :meth:`use_processes`, the rows are normalized in that many parsing processes
+    (spawned, so they share nothing with the worker's threads and connections): this
+    thread only splits the CSV into records and hands batches of them out, keeping
+    one batch more than processes in flight, so parsing runs on other cores while the
+    writer waits on the database. Batches still come out in file order, and a file
+    that cannot be read past some row still ends after the batches before it."""
 
     def __init__(self, chunks: Iterator[bytes], resume_row: int, batch_size: int):
         self.stream = open_csv(chunks)
@@ -55,6 +140,22 @@ class BatchReader:
         if resume_row:
             self.stream.skip(resume_row)
         self.rows = iter(self.stream)
+        self.read_to = resume_row  # the last record handed to a batch
+        self.pool: ProcessPoolExecutor | None = None
+        self.ahead: collections.deque[Future] = collections.deque()
+        self.failed: CsvFileError | None = None  # met while reading ahead
+        self.depth = 1
+
+    def use_processes(self, processes: int) -> None:
+        """Normalize the rows in ``processes`` parsing processes from now on."""
+        if processes > 0 and self.pool is None:
+            self.depth = processes + 1
+            self.pool = ProcessPoolExecutor(
+                processes,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start_child,
+                initargs=(self.stream.header, os.getpid()),
+            )
 
     def estimate_rows(self, file_size: int) -> tuple[int, bool]:
         """The file's data rows, and whether the count is exact (else estimated)."""
@@ -66,30 +167,43 @@ class BatchReader:
         return ([header_warning] if header_warning else []) + list(self.stream.warnings)
 
     def _row_object(self, cells: list[str]) -> str:
-        row = dict(zip(self.keys, cells, strict=False))
-        for index in range(len(self.keys), len(cells)):
-            row[f"column {index + 1}"] = cells[index]
-        return json.dumps(row, ensure_ascii=False)
+        return row_object(self.keys, cells)
+
+    def _records(self) -> list[tuple[int, list[str]]]:
+        """The next batch's records (raises CsvFileError: the batch is lost with it,
+        as the rows after an unreadable point are)."""
+        records = list(itertools.islice(self.rows, self.batch_size))
+        return records
 
     def next_batch(self, start_row: int) -> Batch | None:
         """The next batch (after record ``start_row``), or None at the end of the file."""
-        batch = Batch(start_row=start_row, row_object=self._row_object)
-        header_map, size = self.header_map, self.batch_size
-        add = batch.items.append
-        for row_number, cells in self.rows:
+        if self.pool is None:
+            records = self._records()
+            if not records:
+                return None
+            batch = parse_records(
+                self.header_map, self.keys, start_row, records, self.stream.row_number
+            )
+            return batch
+        while self.failed is None and len(self.ahead) < self.depth:
             try:
-                if "\x00" in "".join(cells):
-                    raise RowError("the row holds a NUL character")
-                row = normalize_row(header_map, cells)
-                check_row(row)
-                add((row_number, row, cells))
-            except RowError as error:
-                cleaned = [cell.replace("\x00", "") for cell in cells]
-                batch.errors.append((row_number, str(error), self._row_object(cleaned)))
-            if batch.rows >= size:
+                records = self._records()
+            except CsvFileError as error:
+                self.failed = error
                 break
-        batch.end_row = self.stream.row_number
-        if not batch.rows:
-            return None
-        batch.prepare()
-        return batch
+            if not records:
+                break
+            end_row = self.stream.row_number
+            self.ahead.append(self.pool.submit(_parse_in_child, self.read_to, records, end_row))
+            self.read_to = end_row
+        if self.ahead:
+            return self.ahead.popleft().result()
+        if self.failed is not None:
+            raise self.failed
+        return None
+
+    def close(self) -> None:
+        """Stop the parsing processes (batches in flight are dropped)."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None

@@ -10,3 +10,25 @@ class ImportsSettings:
     batch_size: int = 2_000
     # A job's lease: another worker may take over a job whose lease expired.
     lease_s: int = 60
+    # A file of at least ``parse_min_rows`` rows is normalized in ``parse_processes``
+    # parsing processes (0: one per core but one) while the worker writes (plugins/imports/
+    # parsing.py); smaller ones in the worker's reading thread.
+    parse_processes: int = 0
+    parse_min_rows: int = 20_000
+    # The bulk path (plugins/imports/bulk.py): after ``bulk_probe_rows`` rows, a job
+    # expected to create at least ``bulk_min_rows`` contacts and at least
+    # ``bulk_fraction`` of the table's rows defers the secondary indexes of contacts
+    # and builds them again at its end. ``bulk_min_rows = 0`` turns it off.
+    bulk_min_rows: int = 50_000
+    bulk_fraction: float = 0.35
+    bulk_probe_rows: int = 10_000
+    # Indexes a bulk load keeps (besides unique and constraint indexes): the import's
+    # own lookups and the index of the foreign key to companies.
+    bulk_keep_indexes: list[str] = attrs.Factory(
+        lambda: ["contacts_company_uuid_idx", "imports_contacts_without_email_idx"]
+    )
+    # maintenance_work_mem of the index rebuild at the end of a bulk load.
+    bulk_maintenance_work_mem: str = "256MB"
+    # Rebuild with CREATE INDEX CONCURRENTLY (API writes go on); false: a plain
+    # CREATE INDEX, faster, during which API writes to contacts wait.
+    bulk_rebuild_concurrently: bool = True

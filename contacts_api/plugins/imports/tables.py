@@ -39,4 +39,21 @@ import_errors = sa.Table(
     sa.Column("row", JSONB, nullable=False),
 )
 
-ALL_TABLES = [import_jobs, import_errors]
+# The bulk path's records (``bulk``): deferred indexes and the jobs holding them back.
+import_deferred_indexes = sa.Table(
+    "import_deferred_indexes",
+    metadata,
+    sa.Column("index_name", sa.Text, primary_key=True),
+    sa.Column("table_name", sa.Text, nullable=False),
+    sa.Column("definition", sa.Text, nullable=False),
+    sa.Column("deferred_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+import_bulk_loads = sa.Table(
+    "import_bulk_loads",
+    metadata,
+    sa.Column("job_id", UUID(as_uuid=True), sa.ForeignKey("import_jobs.id"), primary_key=True),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+ALL_TABLES = [import_jobs, import_errors, import_deferred_indexes, import_bulk_loads]

@@ -8,6 +8,10 @@ A delivery that finds another worker's live lease waits until that lease is rele
 or expires, or the job ends, so that one message always outlives a dying holder.
 A stopping worker (SIGTERM) finishes the batch it is writing, releases the lease and
 hands the task back to the queue (``TaskInterrupted``): another worker resumes at once.
+
+A large job becomes a bulk load after its first ``bulk_probe_rows`` rows (``bulk``): the
+secondary indexes of contacts are dropped while it writes and built again before it
+completes; the batches themselves are the same.
 """
 
 from __future__ import annotations
@@ -27,8 +31,9 @@ from contacts_api.core import metrics
 from contacts_api.core.resources.database import CONFLICTS, is_transient
 from contacts_api.core.tasks import TaskInterrupted
 from contacts_api.plugins.contacts.service import clean_pending_lists, invalidate_lists
+from contacts_api.plugins.imports import bulk
 from contacts_api.plugins.imports import repository as repo
-from contacts_api.plugins.imports.parsing import BatchReader, bridge_chunks
+from contacts_api.plugins.imports.parsing import BatchReader, bridge_chunks, parse_processes
 from contacts_api.plugins.imports.reading import CsvFileError
 from contacts_api.plugins.imports.upsert import Batch, write_errors, write_rows
 
@@ -90,6 +95,8 @@ async def run_import(resources: Any, job_id: str) -> None:
     except Exception as error:
         log.exception("import %s failed", job_id)
         metrics.record_job("import", "failed")
+        with contextlib.suppress(Exception):  # the indexes come back without this job
+            await bulk.leave(resources.db, job_id)
         await repo.finish_job(
             resources.db,
             job_id,
@@ -98,6 +105,13 @@ async def run_import(resources: Any, job_id: str) -> None:
             warnings=[],
             error=f"The import stopped on an unexpected error: {describe(error)}",
         )
+        with contextlib.suppress(Exception):  # unless another bulk load holds them
+            settings = resources.settings
+            await bulk.restore(
+                resources.db,
+                settings.database.url.reveal(),
+                settings.imports,
+            )
 
 
 def describe(error: BaseException) -> str:
@@ -120,6 +134,9 @@ class _Run:
         self.resume_row = job["resume_row"]
         self.committed = job["created_count"] + job["updated_count"] + job["error_count"]
         self.in_flight = 0  # rows of the batch being written
+        self.total_rows = 0
+        self.bulk_decided = False  # whether this run has chosen between bulk and batch
+        self.dsn = resources.settings.database.url.reveal()
 
     async def run(self) -> None:
         started = time.monotonic()
@@ -137,6 +154,13 @@ class _Run:
                 await self._finish("failed", [], error=f"The file cannot be imported: {error}")
                 return
             total, exact = reader.estimate_rows(self.job["file_size"])
+            self.total_rows = total
+            if total - self.resume_row >= self.settings.parse_min_rows:
+                processes = parse_processes(self.settings.parse_processes)
+                await asyncio.to_thread(reader.use_processes, processes)
+            if await bulk.is_bulk_load(self.db, self.job_id):  # resumed mid-load
+                self.bulk_decided = True
+                await bulk.begin(self.db, self.dsn, self.job_id, self.settings.bulk_keep_indexes)
             await repo.set_total_rows(self.db, self.job_id, self.owner, total, not exact)
             pending = asyncio.ensure_future(asyncio.to_thread(reader.next_batch, self.resume_row))
             while True:
@@ -158,6 +182,8 @@ class _Run:
                 # Parse the next batch in a thread while this one is written.
                 pending = asyncio.ensure_future(asyncio.to_thread(reader.next_batch, batch.end_row))
                 await self._write(batch)
+                if not self.bulk_decided and self.committed >= self.settings.bulk_probe_rows:
+                    await self._choose_bulk()
             # Merge the trigram indexes' pending lists the import filled (cheaper in
             # bulk than row by row; searches would scan them until then). Before the
             # job completes: its rows/s count it, and a caller waiting for the job
@@ -180,6 +206,8 @@ class _Run:
             if pending is not None and not pending.done():
                 with contextlib.suppress(BaseException):
                     await pending  # the parsing thread pulls chunks: let it stop first
+            if reader is not None:
+                await asyncio.to_thread(reader.close)
             await chunks.aclose()
 
     async def _write(self, batch: Batch) -> None:
@@ -248,7 +276,37 @@ class _Run:
                 errors=len(batch.errors) + len(written.refused),
             )
 
+    async def _choose_bulk(self) -> None:
+        """After the probe rows: go on as a bulk load when the rest is large enough."""
+        self.bulk_decided = True
+        job = await repo.get_job(self.db, self.job_id)
+        if job is None or self.settings.bulk_min_rows <= 0:
+            return
+        written = job["created_count"] + job["updated_count"]
+        if bulk.should_bulk(
+            written=written,
+            created=job["created_count"],
+            remaining=max(self.total_rows - self.committed, 0),
+            table=await bulk.table_rows(self.db),
+            min_rows=self.settings.bulk_min_rows,
+            fraction=self.settings.bulk_fraction,
+        ):
+            log.info("import %s: large for the table; loading in bulk", self.job_id)
+            await bulk.begin(self.db, self.dsn, self.job_id, self.settings.bulk_keep_indexes)
+
     async def _finish(self, status: str, warnings: list[str], **fields: Any) -> dict | None:
+        # The job's load is over: build the deferred indexes again before it ends (a
+        # crash meanwhile leaves the job to resume, which comes back here).
+        await bulk.leave(self.db, self.job_id)
+        rebuilt_from = time.monotonic()
+        rebuilt = await bulk.restore(self.db, self.dsn, self.settings)
+        if rebuilt:
+            log.info(
+                "import %s: built %d deferred index(es) again in %.1f s",
+                self.job_id,
+                rebuilt,
+                time.monotonic() - rebuilt_from,
+            )
         job = await repo.finish_job(
             self.db, self.job_id, self.owner, status=status, warnings=warnings, **fields
         )
