@@ -18,8 +18,6 @@ import csv
 import io
 import logging
 import signal
-import subprocess
-import sys
 import time
 
 import psutil
@@ -29,10 +27,10 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from contacts_api.plugins.imports.bulk import should_bulk
-from tests.conftest import subprocess_env
 from tests.plugins.imports.conftest import WRITE, count, generate_csv, query, upload, wait_job
 from tests.plugins.imports.test_import_model import Importer, import_file
-from tests.plugins.imports.test_import_resume import _stop
+from tests.plugins.imports.workers import start_import_worker
+from tests.plugins.imports.workers import stop_worker as _stop
 
 COLUMNS = (
     "first_name",
@@ -268,34 +266,16 @@ def _bulk_worker_settings(settings_factory):
 def _bulk_worker(settings, log_path):
     """A real ``contacts-api worker --queue imports`` with the bulk settings."""
     imports = settings.imports
-    env = subprocess_env(
-        DATABASE_URL=settings.database.url.reveal(),
-        REDIS_URL=settings.redis.url.reveal(),
-        CONTACTS_API__REDIS__KEY_PREFIX=settings.redis.key_prefix,
-        CONTACTS_API__BROKER__BACKEND="redis",
+    return start_import_worker(
+        settings,
+        log_path,
         CONTACTS_API__BROKER__REDELIVERY_IDLE_S="1",
-        CONTACTS_API__STORAGE__LOCAL_PATH=settings.storage.local_path,
-        CONTACTS_API__IMPORTS__LEASE_S=str(imports.lease_s),
-        CONTACTS_API__IMPORTS__BATCH_SIZE=str(imports.batch_size),
         CONTACTS_API__IMPORTS__BULK_MIN_ROWS=str(imports.bulk_min_rows),
         CONTACTS_API__IMPORTS__BULK_FRACTION=str(imports.bulk_fraction),
         CONTACTS_API__IMPORTS__BULK_PROBE_ROWS=str(imports.bulk_probe_rows),
         CONTACTS_API__IMPORTS__PARSE_MIN_ROWS=str(imports.parse_min_rows),
         CONTACTS_API__IMPORTS__PARSE_PROCESSES=str(imports.parse_processes),
     )
-    log = open(log_path, "wb")  # noqa: SIM115 - closed with the process
-    process = subprocess.Popen(
-        [sys.executable, "-m", "contacts_api.core.cli", "worker", "--queue", "imports"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    process.log_file = log
-    deadline = time.monotonic() + 30
-    while b"worker resources open" not in log_path.read_bytes():
-        assert process.poll() is None and time.monotonic() < deadline, log_path.read_text()
-        time.sleep(0.05)
-    return process
 
 
 async def _wait_for_bulk(settings, job_id: str, below_row: int) -> dict:

@@ -3,8 +3,6 @@ lease is held, jobs left behind by a crashed process in embedded mode, progress.
 
 import asyncio
 import signal
-import subprocess
-import sys
 import time
 import uuid
 from urllib.parse import urlsplit
@@ -16,7 +14,6 @@ from contacts_api.core.appkeys import RESOURCES
 from contacts_api.core.resources.database import is_transient
 from contacts_api.plugins.imports import repository as repo
 from contacts_api.plugins.imports.tasks import run_import
-from tests.conftest import subprocess_env
 from tests.helpers import TcpProxy, url_via
 from tests.plugins.imports.conftest import (
     WRITE,
@@ -26,40 +23,14 @@ from tests.plugins.imports.conftest import (
     upload,
     wait_job,
 )
+from tests.plugins.imports.workers import start_import_worker, stop_worker
 
 
 def _start_worker(settings, log_path):
-    env = subprocess_env(
-        DATABASE_URL=settings.database.url.reveal(),
-        REDIS_URL=settings.redis.url.reveal(),
-        CONTACTS_API__REDIS__KEY_PREFIX=settings.redis.key_prefix,
-        CONTACTS_API__BROKER__BACKEND="redis",
-        CONTACTS_API__BROKER__REDELIVERY_IDLE_S="1",
-        CONTACTS_API__STORAGE__LOCAL_PATH=settings.storage.local_path,
-        CONTACTS_API__IMPORTS__LEASE_S=str(settings.imports.lease_s),
-        CONTACTS_API__IMPORTS__BATCH_SIZE=str(settings.imports.batch_size),
-    )
-    log = open(log_path, "wb")  # noqa: SIM115 - closed with the process
-    process = subprocess.Popen(
-        [sys.executable, "-m", "contacts_api.core.cli", "worker", "--queue", "imports"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    process.log_file = log
-    deadline = time.monotonic() + 30
-    while b"worker resources open" not in log_path.read_bytes():
-        assert process.poll() is None and time.monotonic() < deadline, log_path.read_text()
-        time.sleep(0.05)
-    return process
+    return start_import_worker(settings, log_path, CONTACTS_API__BROKER__REDELIVERY_IDLE_S="1")
 
 
-def _stop(process):
-    if process is not None:
-        if process.poll() is None:
-            process.kill()
-        process.wait(10)
-        process.log_file.close()
+_stop = stop_worker
 
 
 async def test_a_killed_worker_s_job_resumes_with_exact_counts(
@@ -300,29 +271,9 @@ def test_only_connection_failures_count_as_transient():
 def _start_deploy_worker(settings, log_path, grace_s):
     """A worker as deployed: redelivery after the default 10 minutes, so that only a
     hand-back can make another worker resume within seconds."""
-    env = subprocess_env(
-        DATABASE_URL=settings.database.url.reveal(),
-        REDIS_URL=settings.redis.url.reveal(),
-        CONTACTS_API__REDIS__KEY_PREFIX=settings.redis.key_prefix,
-        CONTACTS_API__BROKER__BACKEND="redis",
-        CONTACTS_API__BROKER__SHUTDOWN_GRACE_S=str(grace_s),
-        CONTACTS_API__STORAGE__LOCAL_PATH=settings.storage.local_path,
-        CONTACTS_API__IMPORTS__LEASE_S=str(settings.imports.lease_s),
-        CONTACTS_API__IMPORTS__BATCH_SIZE=str(settings.imports.batch_size),
+    return start_import_worker(
+        settings, log_path, ready_s=60, CONTACTS_API__BROKER__SHUTDOWN_GRACE_S=str(grace_s)
     )
-    log = open(log_path, "wb")  # noqa: SIM115 - closed with the process
-    process = subprocess.Popen(
-        [sys.executable, "-m", "contacts_api.core.cli", "worker", "--queue", "imports"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    process.log_file = log
-    deadline = time.monotonic() + 60
-    while b"worker resources open" not in log_path.read_bytes():
-        assert process.poll() is None and time.monotonic() < deadline, log_path.read_text()
-        time.sleep(0.05)
-    return process
 
 
 async def test_sigterm_mid_import_hands_the_job_to_another_worker_at_once(
