@@ -288,7 +288,11 @@ class Settings:
                 raise SettingsError(f"unknown settings section {section!r}")
         core = _structure(raw)
         core = attrs.evolve(core, raw_sections=raw_sections)
-        return core.with_sections({n: type(v) for n, v in self.sections.items()})
+        declared = {n: type(v) for n, v in self.sections.items()}
+        # A raw section nobody declares was accepted before (not bound to plugins
+        # yet: `serve --port` before the plugins load; or a blocked plugin's):
+        # changing another field does not make it an error.
+        return core.with_sections(declared, ignored=set(raw_sections) - set(declared))
 
     def with_sections(
         self, declared: dict[str, type], *, ignored: Iterable[str] = ()

@@ -111,6 +111,19 @@ def test_plugin_sections_are_typed_from_file_and_environment(tmp_path):
     assert changed.server.port == 1234
 
 
+def test_command_line_changes_before_the_plugins_load_keep_their_sections(tmp_path):
+    """`serve --port N` changes the settings before any plugin is loaded: a plugin
+    section from the file or the environment must survive it (it refused to start:
+    "unknown settings section [imports]")."""
+    config = tmp_path / "operator.toml"
+    config.write_text("[imports]\nbatch_size = 500\n")
+    raw = load_settings(config, environ={"CONTACTS_API__IMPORTS__LEASE_S": "90"})
+    changed = raw.replace(server={"port": 1234})
+    typed = Plugins.load(changed).settings
+    assert (typed.imports.batch_size, typed.imports.lease_s) == (500, 90)
+    assert typed.server.port == 1234
+
+
 @pytest.mark.parametrize(
     "toml, environ, key",
     [
