@@ -113,12 +113,19 @@ def _parse_in_child(start_row: int, records: list[tuple[int, list[str]]], end_ro
     return parse_records(_CHILD["map"], _CHILD["keys"], start_row, records, end_row)  # type: ignore[arg-type]
 
 
-def parse_processes(setting: int) -> int:
-    """The number of parsing processes: the setting, else (0) one per core but one,
-    at least one: the worker's own process splits the CSV and writes, and on a small
-    machine the database shares the cores too. Each process costs ~90 MB of memory
-    (it imports the normalizing code and what it imports)."""
-    return setting if setting > 0 else max((os.cpu_count() or 1) - 1, 1)
+def parse_processes(setting: int, cores: int | None = None) -> int:
+    """The number of parsing processes: the setting, else (0) one per core but one
+    on a machine of 4 cores or more, and none below (the reading thread normalizes):
+    the worker's own process splits the CSV and writes, and the database shares the
+    cores too. Measured on 2 cores (``benchmarks/import.py --rows 200000``, idle
+    machine): one parsing process gained nothing (72 s against 69 s for the fresh
+    import, 25-30 s against 23 s for the re-import) and doubled the worker's memory
+    (280 MB against 150 MB; each process costs ~90 MB: it imports the normalizing
+    code and what it imports)."""
+    if setting > 0:
+        return setting
+    cores = cores or os.cpu_count() or 1
+    return cores - 1 if cores >= 4 else 0
 
 
 class BatchReader:

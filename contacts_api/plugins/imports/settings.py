@@ -11,8 +11,9 @@ class ImportsSettings:
     # A job's lease: another worker may take over a job whose lease expired.
     lease_s: int = 60
     # A file of at least ``parse_min_rows`` rows is normalized in ``parse_processes``
-    # parsing processes (0: one per core but one) while the worker writes (plugins/imports/
-    # parsing.py); smaller ones in the worker's reading thread.
+    # parsing processes while the worker writes (0: one per core but one on 4 cores
+    # or more, none below; plugins/imports/parsing.py); smaller files, and every file
+    # without processes, in the worker's reading thread.
     parse_processes: int = 0
     parse_min_rows: int = 20_000
     # The bulk path (plugins/imports/bulk.py): after ``bulk_probe_rows`` rows, a job

@@ -157,7 +157,8 @@ class _Run:
             self.total_rows = total
             if total - self.resume_row >= self.settings.parse_min_rows:
                 processes = parse_processes(self.settings.parse_processes)
-                await asyncio.to_thread(reader.use_processes, processes)
+                if processes:
+                    await asyncio.to_thread(reader.use_processes, processes)
             if await bulk.is_bulk_load(self.db, self.job_id):  # resumed mid-load
                 self.bulk_decided = True
                 await bulk.begin(self.db, self.dsn, self.job_id, self.settings.bulk_keep_indexes)

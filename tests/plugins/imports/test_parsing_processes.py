@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from contacts_api.plugins.imports.parsing import BatchReader
+from contacts_api.plugins.imports.parsing import BatchReader, parse_processes
 from contacts_api.plugins.imports.reading import CsvFileError
 
 HEADER = "first_name,last_name,email,title,company,website,employees,city\n"
@@ -83,3 +83,10 @@ def test_an_unreadable_tail_ends_after_the_batches_before_it():
             reader.close()
         ends.append((end, seen))
     assert ends[0] == ends[1] and 200 < ends[0][0] < 300
+
+
+def test_parsing_processes_by_default_only_from_four_cores():
+    """On 2 cores a parsing process gained nothing and doubled the worker's memory
+    (``parse_processes``' docstring): the default spawns none there."""
+    assert [parse_processes(0, cores) for cores in (1, 2, 3, 4, 8)] == [0, 0, 0, 3, 7]
+    assert parse_processes(2, cores=2) == 2  # an explicit setting is obeyed
