@@ -114,7 +114,7 @@ async def _search_page(request: web.Request, resource: str) -> web.Response:
 
 
 @routes.post("/api/v2/apollo/analyze")
-@requires_scope("write")
+@requires_scope("read")  # a search: POST only to carry the URL
 async def analyze(request: web.Request) -> web.Response:
     body = await _read_body(request)
     _body_options(body, {"url"})
@@ -123,19 +123,19 @@ async def analyze(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v2/apollo/contacts")
-@requires_scope("write")
+@requires_scope("read")  # a search: POST only to carry the URL
 async def contacts(request: web.Request) -> web.Response:
     return await _search_page(request, "contacts")
 
 
 @routes.post("/api/v2/apollo/companies")
-@requires_scope("write")
+@requires_scope("read")  # a search: POST only to carry the URL
 async def companies(request: web.Request) -> web.Response:
     return await _search_page(request, "companies")
 
 
 @routes.post("/api/v2/apollo/contacts/count")
-@requires_scope("write")
+@requires_scope("read")  # a search: POST only to carry the URL
 async def count(request: web.Request) -> web.Response:
     body = await _read_body(request)
     _body_options(body, {"url"})

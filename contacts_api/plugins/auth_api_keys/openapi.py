@@ -103,16 +103,18 @@ def fragment() -> dict[str, Any]:
                         )
                     },
                     400,
+                    409,
                     422,
                     requestBody=json_body(CREATE_BODY),
-                    description="Scopes never exceed the owner's role (`import` and `admin` "
-                    "are for administrators) nor, when an API key creates it, that key's.",
+                    description="With a user's bearer token only (403 with an API key). "
+                    "Scopes never exceed the owner's role (`import` and `admin` are for "
+                    "administrators); 409 at 25 active keys.",
                 ),
             },
             "/api/v2/users/me/api-keys/{id}": {
                 "delete": _op(
                     "revokeOwnApiKey",
-                    "Revoke one of the caller's keys",
+                    "Revoke one of the caller's keys (a key revokes only itself)",
                     gone,
                     404,
                     parameters=[_id("id")],

@@ -8,6 +8,7 @@
 """
 
 import datetime as dt
+import uuid
 from typing import Any
 
 from aiohttp import web
@@ -92,11 +93,24 @@ async def list_own(request: web.Request) -> web.Response:
     return json_reply({"results": await _service(request).list(owner)})
 
 
+def _is_itself(actor: Actor, key_id: uuid.UUID) -> bool:
+    own = actor.attributes.get("credential_id")
+    return own is not None and uuid.UUID(str(own)) == key_id
+
+
+def _signed_in_user(actor: Actor) -> str:
+    """Keys are made with a user's own sign-in, never with another key: a leaked
+    key must not be able to mint keys that outlive its revocation."""
+    if actor.kind != "user":
+        raise Forbidden("API keys are created with a user's bearer token, not with a key.")
+    return actor.id
+
+
 @routes.post("/api/v2/users/me/api-keys")
 @requires_scope("write")
 async def create_own(request: web.Request) -> web.Response:
     actor = await require_actor(request)
-    owner = _own_account(actor)
+    owner = _signed_in_user(actor)
     name, scopes, expires_at = parse_new_key(await read_json(request))
     created = await _service(request).create(owner, name, scopes, expires_at, creator=actor)
     return json_reply(created, status=201)
@@ -105,8 +119,14 @@ async def create_own(request: web.Request) -> web.Response:
 @routes.delete("/api/v2/users/me/api-keys/{id}")
 @requires_scope("write")
 async def revoke_own(request: web.Request) -> web.Response:
-    owner = _own_account(await require_actor(request))
-    await _service(request).revoke(owner, str(path_uuid(request, "id")))
+    actor = await require_actor(request)
+    owner = _own_account(actor)
+    key_id = path_uuid(request, "id")
+    # A key may revoke itself (a leak found by the integration), not its siblings:
+    # a stolen key must not lock its owner's other integrations out.
+    if actor.kind != "user" and not _is_itself(actor, key_id):
+        raise Forbidden("A key revokes only itself; other keys need a user's bearer token.")
+    await _service(request).revoke(owner, str(key_id))
     return web.Response(status=204)
 
 

@@ -15,7 +15,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from contacts_api.core.auth import Actor
-from contacts_api.core.errors import Forbidden, InvalidToken, NotFound, ValidationError
+from contacts_api.core.errors import (
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    NotFound,
+    ValidationError,
+)
 from contacts_api.core.resources import Resources
 from contacts_api.core.scopes import scopes_for_role
 from contacts_api.core.sql import Prepared
@@ -26,6 +32,9 @@ __all__ = ["ApiKeys", "api_keys_service", "key_json"]
 
 RESOURCE_NAME = "auth_api_keys"
 LAST_USED_EVERY = dt.timedelta(minutes=1)
+# Active keys one user may hold: each key has its own request budget, so an
+# unbounded number of keys would multiply a user's budget at will.
+MAX_ACTIVE_KEYS = 25
 _PUBLIC = (
     api_keys.c.id,
     api_keys.c.name,
@@ -119,6 +128,19 @@ class ApiKeys:
             )
         if expires_at is not None and expires_at <= dt.datetime.now(dt.UTC):
             raise ValidationError.single(("body", "expires_at"), "must be in the future")
+        active = await self.db.fetch_one(
+            sa.select(sa.func.count().label("n"))
+            .select_from(api_keys)
+            .where(
+                api_keys.c.user_id == owner_id,
+                api_keys.c.revoked_at.is_(None),
+                sa.or_(api_keys.c.expires_at.is_(None), api_keys.c.expires_at > sa.func.now()),
+            )
+        )
+        if active["n"] >= MAX_ACTIVE_KEYS:
+            raise Conflict(
+                f"This user already holds {MAX_ACTIVE_KEYS} active API keys: revoke one first."
+            )
         new = self.hasher.new()
         row = await self.db.fetch_one(
             sa.insert(api_keys)

@@ -119,14 +119,47 @@ async def test_a_key_never_exceeds_its_owners_role(api):
     await expect_error(demoted, 403, "INSUFFICIENT_SCOPE")
 
 
-async def test_a_key_creates_keys_only_within_its_own_scopes(api):
+async def test_a_key_never_mints_keys_and_revokes_only_itself(api):
+    """A leaked key must not outlive its revocation through keys it made, nor lock
+    its owner's other integrations out (found by a black-box check)."""
     boss = await admin(api)
-    key = (await make_key(api, boss["access_token"], ["read", "write"]))["key"]
-    wider = await api.post(
-        KEYS, json={"name": "x", "scopes": ["read", "admin"]}, headers=bearer(key)
+    first = await make_key(api, boss["access_token"], ["read", "write"])
+    second = await make_key(api, boss["access_token"], ["read", "write"])
+    minted = await api.post(
+        KEYS, json={"name": "x", "scopes": ["read"]}, headers=bearer(first["key"])
     )
-    await expect_error(wider, 422, "VALIDATION_ERROR")
-    assert (await make_key(api, key, ["read"]))["scopes"] == ["read"]
+    await expect_error(minted, 403, "FORBIDDEN")
+    sibling = await api.delete(f"{KEYS}/{second['id']}", headers=bearer(first["key"]))
+    await expect_error(sibling, 403, "FORBIDDEN")
+    assert (await api.get("/api/v2/contacts/", headers=bearer(second["key"]))).status == 200
+    itself = await api.delete(f"{KEYS}/{first['id']}", headers=bearer(first["key"]))
+    assert itself.status == 204
+    gone = await api.get("/api/v2/contacts/", headers=bearer(first["key"]))
+    await expect_error(gone, 401, "INVALID_TOKEN")
+
+
+async def test_a_user_holds_a_bounded_number_of_active_keys(api):
+    """Each key has its own request budget: unbounded keys would multiply it."""
+    from contacts_api.plugins.auth_api_keys.service import MAX_ACTIVE_KEYS
+
+    user = await register(api, "many@example.com")
+    token = user["access_token"]
+    keys = [await make_key(api, token, ["read"]) for _ in range(MAX_ACTIVE_KEYS)]
+    over = await api.post(KEYS, json={"name": "x", "scopes": ["read"]}, headers=bearer(token))
+    await expect_error(over, 409, "CONFLICT")
+    assert (await api.delete(f"{KEYS}/{keys[0]['id']}", headers=bearer(token))).status == 204
+    await make_key(api, token, ["read"])  # a revoked key frees its place
+
+
+async def test_an_apollo_url_search_is_a_read(api):
+    boss = await admin(api)
+    read = (await make_key(api, boss["access_token"], ["read"]))["key"]
+    write = (await make_key(api, boss["access_token"], ["write"]))["key"]
+    body = {"url": "https://app.apollo.io/#/people?personTitles[]=ceo"}
+    found = await api.post("/api/v2/apollo/contacts", json=body, headers=bearer(read))
+    assert found.status == 200, await found.text()
+    refused = await api.post("/api/v2/apollo/contacts", json=body, headers=bearer(write))
+    await expect_error(refused, 403, "INSUFFICIENT_SCOPE")
 
 
 async def test_revoked_expired_and_deactivated_keys_are_401_on_the_next_request(api):
