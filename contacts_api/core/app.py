@@ -18,6 +18,7 @@ from contacts_api.core.appkeys import (
     SIGNER,
     FilterRegistries,
 )
+from contacts_api.core.logredact import install_log_redaction
 from contacts_api.core.metrics import metrics_middleware
 from contacts_api.core.middlewares import (
     body_timeout_middleware,
@@ -53,6 +54,7 @@ def create_app(
     problems = plugins.settings_problems()
     if problems:
         raise PluginError("invalid settings: " + "; ".join(problems))
+    install_log_redaction()  # unparsable requests: no client bytes in the log
 
     middlewares = [
         observe_middleware(settings.server),

@@ -209,6 +209,24 @@ async def test_requests_aiohttp_cannot_parse_get_json_errors(echo):
         assert json.loads(rest.partition(b"\r\n\r\n")[2])["error_code"] == "BAD_REQUEST"
 
 
+async def test_an_unparsable_request_leaves_no_client_bytes_in_the_log(echo, caplog):
+    """aiohttp quoted the bad header line in an ERROR traceback: a valid API key
+    followed by a NUL byte was logged whole (found by a black-box check)."""
+    secret = "cak_0123456789abcdef0123456789abcdef_SECRET-PART"
+    caplog.set_level(logging.DEBUG, logger="aiohttp.server")
+    reader, writer = await asyncio.open_connection("127.0.0.1", echo.port)
+    writer.write(f"GET /health HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {secret}".encode())
+    writer.write(b"\x00\r\n\r\n")
+    answer = await asyncio.wait_for(reader.read(), 5)
+    writer.close()
+    assert answer.split()[1] == b"400"
+    logged = [r for r in caplog.records if r.name == "aiohttp.server"]
+    assert logged, "the refusal is still logged, as one line"
+    for record in logged:
+        text = record.getMessage() + (record.exc_text or "") + repr(record.exc_info)
+        assert "SECRET-PART" not in text and record.levelno < logging.WARNING
+
+
 # -- client addresses ----------------------------------------------------------
 
 
