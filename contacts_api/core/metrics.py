@@ -129,11 +129,13 @@ def record_job(kind: str, outcome: str, rows: int = 0) -> None:
 
 
 def route_label(request: web.Request) -> str:
-    """The route template of a request (bounded cardinality), never its path."""
+    """The route template of a request (bounded cardinality), never its path;
+    without its trailing slash: every route answers with and without one, and
+    both are one route to an operator."""
     resource = request.match_info.route.resource
     if resource is None:
         return UNMATCHED
-    return resource.canonical
+    return resource.canonical.rstrip("/") or "/"
 
 
 def _sample_pool(request: web.Request) -> None:
