@@ -16,7 +16,7 @@ from contacts_api.plugins.imports.columns import COMPANY_EXPORT_COLUMNS
 from tests.conftest import s3_env
 from tests.helpers import HeaderActors
 from tests.plugins.exports.conftest import parse_csv, seed, wait_done
-from tests.plugins.exports.test_exports import ALICE, BOB, PEOPLE, _download
+from tests.plugins.exports.test_exports import ALICE, BOB, PEOPLE, TECHCORP_CELLS, _download
 from tests.plugins.exports.test_roundtrip import COMPANY_STATE, _import
 
 ROUTE = "/api/v2/exports/companies/export"
@@ -45,24 +45,7 @@ async def test_export_by_uuids_has_the_company_columns(export_client, settings):
     assert data.splitlines()[0].decode() == ",".join(COMPANY_EXPORT_COLUMNS)
     rows = {row["uuid"]: row for row in parse_csv(data)}
     assert rows[ids["TechCorp"]] == {
-        "company": "TechCorp",
-        "company_name_for_emails": "",
-        "website": "https://www.techcorp.com",
-        "company_linkedin_url": "",
-        "employees": "120",
-        "industry": "computer software",
-        "keywords": "saas, crm",
-        "technologies": "salesforce, aws",
-        "company_address": "",
-        "company_city": "London",
-        "company_state": "",
-        "company_country": "United Kingdom",
-        "company_phone": "'+44 1",
-        "annual_revenue": "12000000",
-        "total_funding": "3000000",
-        "latest_funding_amount": "3000000",
-        "latest_funding": "Series A",
-        "last_raised_at": "2024-05-01",
+        **TECHCORP_CELLS,
         "uuid": ids["TechCorp"],
         "contacts_count": "2",
     }

@@ -72,6 +72,29 @@ PEOPLE = [
 ]
 
 
+# The company cells of TechCorp (PEOPLE[0]'s company) in an export, as written.
+TECHCORP_CELLS = {
+    "company": "TechCorp",
+    "company_name_for_emails": "",
+    "website": "https://www.techcorp.com",
+    "company_linkedin_url": "",
+    "employees": "120",
+    "industry": "computer software",
+    "keywords": "saas, crm",
+    "technologies": "salesforce, aws",
+    "company_address": "",
+    "company_city": "London",
+    "company_state": "",
+    "company_country": "United Kingdom",
+    "company_phone": "'+44 1",
+    "annual_revenue": "12000000",
+    "total_funding": "3000000",
+    "latest_funding_amount": "3000000",
+    "latest_funding": "Series A",
+    "last_raised_at": "2024-05-01",
+}
+
+
 async def _export(client, body, headers=ALICE):
     response = await client.post("/api/v2/exports/contacts/export", json=body, headers=headers)
     assert response.status == 202, await response.text()
@@ -127,24 +150,7 @@ async def test_export_by_uuids_matches_the_database(export_client, settings):
         "city": "London",
         "state": "",
         "country": "United Kingdom",
-        "company": "TechCorp",
-        "company_name_for_emails": "",
-        "website": "https://www.techcorp.com",
-        "company_linkedin_url": "",
-        "employees": "120",
-        "industry": "computer software",
-        "keywords": "saas, crm",
-        "technologies": "salesforce, aws",
-        "company_address": "",
-        "company_city": "London",
-        "company_state": "",
-        "company_country": "United Kingdom",
-        "company_phone": "'+44 1",
-        "annual_revenue": "12000000",
-        "total_funding": "3000000",
-        "latest_funding_amount": "3000000",
-        "latest_funding": "Series A",
-        "last_raised_at": "2024-05-01",
+        **TECHCORP_CELLS,
         "uuid": str(ids[0]),
         "company_uuid": str(company_uuid),
     }

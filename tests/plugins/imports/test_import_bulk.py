@@ -28,23 +28,11 @@ from hypothesis import strategies as st
 
 from contacts_api.plugins.imports.bulk import should_bulk
 from tests.plugins.imports.conftest import WRITE, count, generate_csv, query, upload, wait_job
+from tests.plugins.imports.model import COLUMNS
 from tests.plugins.imports.test_import_model import Importer, import_file
 from tests.plugins.imports.workers import start_import_worker
 from tests.plugins.imports.workers import stop_worker as _stop
 
-COLUMNS = (
-    "first_name",
-    "last_name",
-    "email",
-    "title",
-    "city",
-    "stage",
-    "company",
-    "website",
-    "employees",
-    "industry",
-    "company_phone",
-)
 # The first value of each column is the one hypothesis shrinks to.
 VOCABULARY: dict[str, list[str]] = {
     "first_name": ["", "Ann", "ann", "Bob"],
