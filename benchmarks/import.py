@@ -119,6 +119,26 @@ class RssSampler:
         self._thread.join()
 
 
+def bench_environ(work: Path, batch_size: int | None) -> dict[str, str]:
+    """The environment of the benchmark's server and worker (without DATABASE_URL):
+    Redis broker under a fresh key prefix, local files in ``work``."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "REDIS_URL": REDIS_URL,
+        "CONTACTS_WRITE_KEY": WRITE_KEY,
+        "JWT_SECRET": secrets.token_urlsafe(48),
+        "CONTACTS_API__REDIS__KEY_PREFIX": f"bench_{secrets.token_hex(4)}",
+        "CONTACTS_API__BROKER__BACKEND": "redis",
+        "CONTACTS_API__STORAGE__LOCAL_PATH": str(work / "files"),
+        "CONTACTS_API__SERVER__ACCESS_LOG": "false",
+        "CONTACTS_API__DATABASE__MIGRATE_ON_STARTUP": "false",
+    }
+    if batch_size:
+        env["CONTACTS_API__IMPORTS__BATCH_SIZE"] = str(batch_size)
+    return env
+
+
 def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "contacts_api.core.cli", *args],
@@ -204,21 +224,7 @@ def main() -> None:
         from contacts_api.core.plugins import Plugins
         from contacts_api.core.settings import load_settings
 
-        env = {
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
-            "DATABASE_URL": url,
-            "REDIS_URL": REDIS_URL,
-            "CONTACTS_WRITE_KEY": WRITE_KEY,
-            "JWT_SECRET": secrets.token_urlsafe(48),
-            "CONTACTS_API__REDIS__KEY_PREFIX": f"bench_{secrets.token_hex(4)}",
-            "CONTACTS_API__BROKER__BACKEND": "redis",
-            "CONTACTS_API__STORAGE__LOCAL_PATH": str(work / "files"),
-            "CONTACTS_API__SERVER__ACCESS_LOG": "false",
-            "CONTACTS_API__DATABASE__MIGRATE_ON_STARTUP": "false",
-        }
-        if args.batch_size:
-            env["CONTACTS_API__IMPORTS__BATCH_SIZE"] = str(args.batch_size)
+        env = {**bench_environ(work, args.batch_size), "DATABASE_URL": url}
         plugins = Plugins.load(load_settings(environ=env))
         settings = plugins.settings  # with the plugins' sections (settings.imports)
         _apply(url, plugins.migration_folders())

@@ -176,20 +176,7 @@ def run(args, helpers) -> None:
     work = Path(tempfile.mkdtemp(prefix="contacts-import-incremental-"))
     admin = psycopg2.connect(admin_url)
     admin.autocommit = True
-    env_common = {
-        **os.environ,
-        "PYTHONPATH": str(helpers.ROOT),
-        "REDIS_URL": helpers.REDIS_URL,
-        "CONTACTS_WRITE_KEY": helpers.WRITE_KEY,
-        "JWT_SECRET": secrets.token_urlsafe(48),
-        "CONTACTS_API__REDIS__KEY_PREFIX": f"bench_{secrets.token_hex(4)}",
-        "CONTACTS_API__BROKER__BACKEND": "redis",
-        "CONTACTS_API__STORAGE__LOCAL_PATH": str(work / "files"),
-        "CONTACTS_API__SERVER__ACCESS_LOG": "false",
-        "CONTACTS_API__DATABASE__MIGRATE_ON_STARTUP": "false",
-    }
-    if args.batch_size:
-        env_common["CONTACTS_API__IMPORTS__BATCH_SIZE"] = str(args.batch_size)
+    env_common = helpers.bench_environ(work, args.batch_size)
 
     def migrate(url: str) -> None:
         _apply(
