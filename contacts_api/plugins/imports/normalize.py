@@ -8,6 +8,8 @@ cell must not erase a stored value.
 
 from __future__ import annotations
 
+import itertools
+import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -236,10 +238,17 @@ _PHONES = (
 )
 
 
-class HeaderMap:
-    """Which column each header cell feeds, worked out once per file."""
+# How many distinct companies (their cells as read) a file's HeaderMap remembers; when
+# full it forgets the oldest quarter. Rows repeat their company's cells (a tenth of the rows are new
+# companies in a typical export), and a remembered one is ~2-4 KB.
+COMPANY_CACHE_SIZE = 8192
 
-    __slots__ = ("width", "columns", "unknown", "plans")
+
+class HeaderMap:
+    """Which column each header cell feeds, worked out once per file; and the company
+    cells already read (:meth:`company_parts`)."""
+
+    __slots__ = ("width", "columns", "unknown", "plans", "_company_cells", "_companies")
 
     def __init__(self, header: list[str]) -> None:
         self.width = len(header)
@@ -264,6 +273,34 @@ class HeaderMap:
                 plans[part].append((index, key, convert, header[index].strip()))
         #: per destination dict: (cell index, key, converter, header cell as written)
         self.plans = tuple(tuple(plan) for plan in plans)
+        company_cells = sorted(
+            {plan[0] for part in (_COMPANY, _COMPANY_META) for plan in plans[part]}
+        )
+        # The cells the company parts read (the cache key: a tuple, or the cell when
+        # there is one); None: no company column.
+        self._company_cells = operator.itemgetter(*company_cells) if company_cells else None
+        # company cells as read -> (company, company metadata, has a company): the
+        # result of _company_parts, shared by the rows that repeat those cells.
+        self._companies: dict[Any, tuple[dict, dict, bool]] = {}
+
+    def company_parts(self, cells: list[str]) -> tuple[dict, dict, bool]:
+        """The row's company and company metadata and whether it has a company, as
+        :func:`_company_parts` reads them; remembered per distinct company cells, since
+        rows repeat their company. The dicts are shared by those rows: nothing changes
+        an ImportRow's dicts (the batch writer copies before it merges)."""
+        if self._company_cells is None:
+            return _company_parts(cells, self.plans)
+        key = self._company_cells(cells)
+        parts = self._companies.get(key)
+        if parts is None:
+            parts = _company_parts(cells, self.plans)  # raises RowError: not remembered
+            if len(self._companies) >= COMPANY_CACHE_SIZE:
+                # Forget the oldest quarter (insertion order): cheaper than an LRU on
+                # every hit, and it keeps the recent companies.
+                for old in list(itertools.islice(self._companies, COMPANY_CACHE_SIZE // 4)):
+                    del self._companies[old]
+            self._companies[key] = parts
+        return parts
 
     @property
     def warning(self) -> str | None:
@@ -287,20 +324,32 @@ def normalize_row(header_map: HeaderMap, cells: list[str]) -> ImportRow:
         )
     if missing:
         cells = cells + [""] * missing
-    parts = [_read(cells, plan) for plan in header_map.plans]
-    contact, contact_meta, company, company_meta, extra = parts
+    plans = header_map.plans
+    # Read in this order (contact, its metadata, company, its metadata, extra): the
+    # first bad cell in that order is the row's error.
+    contact = _read(cells, plans[_CONTACT])
+    contact_meta = _read(cells, plans[_CONTACT_META])
+    company, company_meta, has_company = header_map.company_parts(cells)
+    extra = _read(cells, plans[_EXTRA])
     if extra:
-        _merge_extra(extra, parts)
-    website = company_meta.get("website")
-    if website and (domain := domain_from_website(website)):
-        company["domain"] = domain
-    has_company = "name" in company or "domain" in company
+        _merge_extra(extra, [contact, contact_meta, company, company_meta])
     if "email" not in contact and "first_name" not in contact and "last_name" not in contact:
         if not is_company_only_row(contact, contact_meta, has_company):
             raise RowError("the row has neither an email nor a first or last name")
     if not has_company:
         return ImportRow(contact, contact_meta, None, {})
     return ImportRow(contact, contact_meta, company, company_meta)
+
+
+def _company_parts(cells: list[str], plans: tuple) -> tuple[dict, dict, bool]:
+    """The row's company, company metadata (its domain from its website) and whether
+    it has a company (a name or a domain)."""
+    company = _read(cells, plans[_COMPANY])
+    company_meta = _read(cells, plans[_COMPANY_META])
+    website = company_meta.get("website")
+    if website and (domain := domain_from_website(website)):
+        company["domain"] = domain
+    return company, company_meta, "name" in company or "domain" in company
 
 
 def is_company_only_row(
