@@ -54,6 +54,7 @@ HEADERS = [
     "Last Raised At",
     "Company City",
     "Company Linkedin Url",
+    "Stage",
     "Lists",
     "uuid",
 ]
@@ -86,7 +87,10 @@ CELLS = [
     "10/1/2023",
     "ann@x.com",
     "not an email",
+    "x" * 300,
     "x" * 301,
+    "y" * 2000,
+    "y" * 2001,
     "'+1 217-254-9641",
 ]
 
