@@ -238,9 +238,9 @@ _PHONES = (
 )
 
 
-# How many distinct companies (their cells as read) a file's HeaderMap remembers; when
-# full it forgets the oldest quarter. Rows repeat their company's cells (a tenth of the rows are new
-# companies in a typical export), and a remembered one is ~2-4 KB.
+# How many distinct companies (their cells as read) a file's HeaderMap remembers;
+# when full it forgets the oldest quarter. Rows repeat their company's cells (one
+# company per ten contacts in a typical export); a remembered one takes ~2-4 KB.
 COMPANY_CACHE_SIZE = 8192
 
 
@@ -424,7 +424,7 @@ def _compile_reader(
                 f"                values[{key!r}] = v",
             ]
     lines.append("    return values")
-    exec(compile("\n".join(lines), "<imports.normalize reader>", "exec"), namespace)  # noqa: S102
+    exec(compile("\n".join(lines), "<imports.normalize reader>", "exec"), namespace)
     return namespace["read"]
 
 

@@ -96,9 +96,9 @@ def parse_records(
 # default: 700). A batch keeps its rows alive until it is written (~10 objects per row
 # that the collector tracks: the cells, the row's dicts and lists...), so at 700 the
 # collector ran every ~70 rows, each time walking the young rows again, and a full
-# collection (the worker's whole heap) every few batches: measured at 15-25 us/row of
-# the reading thread's ~60 (benchmarks/import_python_cost.py: total_default_gc). Import rows hold
-# no reference cycles; memory is freed by reference counting all the same.
+# collection (the worker's whole heap) every few batches: 15-25 us/row of the
+# reading thread's ~60 (benchmarks/import_python_cost.py, total_default_gc). Import
+# rows hold no reference cycles: reference counting frees them all the same.
 IMPORT_GC_THRESHOLD = 20_000
 _gc_lock = threading.Lock()
 _gc_imports = 0  # imports running in this process (BatchReaders not closed)
