@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import functools
+import gc
 import itertools
 import json
 import multiprocessing
@@ -91,12 +92,45 @@ def parse_records(
     return batch
 
 
+# The cyclic garbage collector's first threshold while an import runs (CPython's
+# default: 700). A batch keeps its rows alive until it is written (~10 objects per row
+# that the collector tracks: the cells, the row's dicts and lists...), so at 700 the
+# collector ran every ~70 rows, each time walking the young rows again, and a full
+# collection (the worker's whole heap) every few batches: 15-25 us/row of the
+# reading thread's ~60 (benchmarks/import_python_cost.py, total_default_gc). Import
+# rows hold no reference cycles: reference counting frees them all the same.
+IMPORT_GC_THRESHOLD = 20_000
+_gc_lock = threading.Lock()
+_gc_imports = 0  # imports running in this process (BatchReaders not closed)
+_gc_saved: tuple[int, int, int] | None = None
+
+
+def _gc_import_started() -> None:
+    """Raise the collector's first threshold (process-wide) while imports run."""
+    global _gc_imports, _gc_saved
+    with _gc_lock:
+        if _gc_imports == 0:
+            _gc_saved = gc.get_threshold()
+            gc.set_threshold(max(_gc_saved[0], IMPORT_GC_THRESHOLD), *_gc_saved[1:])
+        _gc_imports += 1
+
+
+def _gc_import_ended() -> None:
+    """Put the thresholds back once the last running import ends."""
+    global _gc_imports
+    with _gc_lock:
+        _gc_imports -= 1
+        if _gc_imports == 0 and _gc_saved is not None:
+            gc.set_threshold(*_gc_saved)
+
+
 # The header of the file a parsing process works on (set by its initializer).
 _CHILD: dict[str, object] = {}
 
 
 def _start_child(header: list[str], parent_pid: int) -> None:
     _CHILD["map"] = build_header_map(header)
+    gc.set_threshold(IMPORT_GC_THRESHOLD, *gc.get_threshold()[1:])  # a process for imports
     _CHILD["keys"] = _row_keys(header)
     threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True).start()
 
@@ -152,6 +186,8 @@ class BatchReader:
         self.ahead: collections.deque[Future] = collections.deque()
         self.failed: CsvFileError | None = None  # met while reading ahead
         self.depth = 1
+        self.closed = False
+        _gc_import_started()  # last: close() ends it, and is not called if __init__ raises
 
     def use_processes(self, processes: int) -> None:
         """Normalize the rows in ``processes`` parsing processes from now on."""
@@ -214,3 +250,6 @@ class BatchReader:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
+        if not self.closed:
+            self.closed = True
+            _gc_import_ended()

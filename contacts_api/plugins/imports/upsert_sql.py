@@ -12,6 +12,7 @@ non-empty), and an update that would change nothing is skipped.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 SEP = "\x1f"  # joins list items into one text cell; split again in SQL
@@ -76,7 +77,7 @@ def _quote(value: Any) -> str:
     return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def literal(values: list[Any], text: bool = False) -> str:
+def literal(values: Sequence[Any], text: bool = False) -> str:
     """A PostgreSQL array literal (``{"a",NULL,"b"}``): one string for the server's fast
     array parser, instead of psycopg2's ``ARRAY[...]`` of one constant per value.
 
@@ -102,9 +103,14 @@ def literal(values: list[Any], text: bool = False) -> str:
 
 def arrays(records: list[dict], columns: tuple) -> list[str]:
     """One array literal per column of ``records``."""
+    if not records:
+        return ["{}"] * len(columns)
+    names = [name for name, _ in columns]
+    # Row by row in C (map of dict.get), then transposed by zip: one Python step per
+    # record instead of one per record and column.
+    by_column = zip(*[list(map(record.get, names)) for record in records], strict=True)
     out = []
-    for name, kind in columns:
-        values = [record.get(name) for record in records]
+    for (_, kind), values in zip(columns, by_column, strict=True):
         if kind == "list":
             values = [None if items is None else SEP.join(items) for items in values]
         out.append(literal(values, text=kind in ("text", "list", "uuid")))
