@@ -160,11 +160,16 @@ class BroadValues:
 _BROAD: "weakref.WeakKeyDictionary[object, BroadValues]" = weakref.WeakKeyDictionary()
 
 
-def _broad_values(db) -> BroadValues:
+def broad_memory(db, store: "weakref.WeakKeyDictionary[object, BroadValues]") -> BroadValues:
+    """The ``BroadValues`` of ``db`` in ``store`` (one store per kind of lookup)."""
     try:
-        return _BROAD.setdefault(db, BroadValues())
+        return store.setdefault(db, BroadValues())
     except TypeError:  # a handle without weak references: remember nothing
         return BroadValues()
+
+
+def _broad_values(db) -> BroadValues:
+    return broad_memory(db, _BROAD)
 
 
 async def match(db, field: str, value: str, parts: Parts = whole) -> Matched:

@@ -15,6 +15,7 @@ from sqlalchemy.sql.util import find_tables
 
 from contacts_api.core.filters import AppliedFilters
 from contacts_api.core.sql import compile_sql
+from contacts_api.plugins.contacts.company_sets import CompanySide
 from contacts_api.plugins.contacts.dictionaries import AggregateTables
 from contacts_api.plugins.contacts.keyset import cursor_params, cursor_shape, split_key, two_walks
 from contacts_api.plugins.contacts.ordering import Ordering
@@ -31,6 +32,8 @@ from contacts_api.plugins.contacts.tables import (
 CONTACT_TABLES = ContactTables()
 # for counts and attribute counts: every match is read (dictionaries.AggregateTables)
 AGGREGATE_TABLES = AggregateTables()
+# for conditions that must hold on the company alone (company_groups)
+COMPANY_SIDE = CompanySide()
 COMPANY_TABLES = CompanyTables()
 
 CONTACT_META_FIELDS = (
@@ -282,7 +285,7 @@ def company_groups(applied: AppliedFilters, ordering: Ordering) -> sa.ColumnElem
     for spec, values in applied.items:
         if spec.needs != {"company"}:
             continue
-        condition = spec.build(list(values), CONTACT_TABLES)
+        condition = spec.build(list(values), COMPANY_SIDE)
         if {t.name for t in find_tables(condition, check_columns=True)} == {"companies"}:
             parts.append(condition)
     return sa.and_(*parts) if parts else None
