@@ -67,6 +67,10 @@ def test_yoyo_url_accepts_common_schemes():
     assert yoyo_url("postgresql://u@h/d") == "postgresql://u@h/d"
 
 
+# the dictionary, and what builds on it
+DICTIONARY_MIGRATIONS = ("contacts_0007_value_dictionaries", "contacts_0009_lowered_dictionary")
+
+
 def test_value_dictionary_migration_backfills_existing_contacts(
     scratch_database, tmp_path, redis_url
 ):
@@ -78,7 +82,7 @@ def test_value_dictionary_migration_backfills_existing_contacts(
         backend.apply_migrations(
             backend.to_apply(
                 read_migrations(*map(str, folders)).filter(
-                    lambda m: m.id != "contacts_0007_value_dictionaries"
+                    lambda m: m.id not in DICTIONARY_MIGRATIONS
                 )
             )
         )
@@ -91,7 +95,7 @@ def test_value_dictionary_migration_backfills_existing_contacts(
         cur.execute("""INSERT INTO contacts (email, title, country) VALUES
                        ('a@x.io', 'CEO', 'France'), ('b@x.io', 'CEO', NULL),
                        ('c@x.io', NULL, 'Spain'), ('d@x.io', 'Head of Sales', 'France')""")
-    assert _apply(scratch_database, folders) == ["contacts_0007_value_dictionaries"]
+    assert _apply(scratch_database, folders) == list(DICTIONARY_MIGRATIONS)
     with conn.cursor() as cur:
         cur.execute("""SELECT c.email, t.value, k.value FROM contacts c
                        LEFT JOIN contact_field_values t ON t.id = c.title_id
@@ -116,17 +120,21 @@ def test_value_dictionary_migration_backfills_existing_contacts(
     conn.close()
 
 
+LATER_CONTACTS_MIGRATIONS = ("contacts_0008_index_budget", "contacts_0009_lowered_dictionary")
+
+
 def test_index_budget_migration_on_a_populated_database(scratch_database, tmp_path, redis_url):
-    """contacts_0008 on a database that already holds contacts: stored rows and
-    their uuids stay, searches find the same rows, new rows get time-ordered uuids
-    (UUIDv7 layout) and the trigram indexes their larger pending list."""
+    """contacts_0008 and 0009 on a database that already holds contacts: stored rows
+    and their uuids stay, searches find the same rows, new rows get time-ordered
+    uuids (UUIDv7 layout), the trigram indexes their larger pending list, and the
+    dictionary its lower-cased values (old and new)."""
     folders = Plugins.load(make_settings(scratch_database, redis_url, tmp_path)).migration_folders()
     backend = get_backend(yoyo_url(scratch_database))
     with backend.lock():
         backend.apply_migrations(
             backend.to_apply(
                 read_migrations(*map(str, folders)).filter(
-                    lambda m: m.id != "contacts_0008_index_budget"
+                    lambda m: m.id not in LATER_CONTACTS_MIGRATIONS
                 )
             )
         )
@@ -144,7 +152,7 @@ def test_index_budget_migration_on_a_populated_database(scratch_database, tmp_pa
         stored = cur.fetchall()
         cur.execute(search)
         found = cur.fetchall()
-    assert _apply(scratch_database, folders) == ["contacts_0008_index_budget"]
+    assert _apply(scratch_database, folders) == list(LATER_CONTACTS_MIGRATIONS)
     with conn.cursor() as cur:
         cur.execute("SELECT email, uuid FROM contacts ORDER BY email")
         assert cur.fetchall() == stored
@@ -169,6 +177,14 @@ def test_index_budget_migration_on_a_populated_database(scratch_database, tmp_pa
             cur.execute("SELECT pg_sleep(0.002)")
         cur.execute("INSERT INTO companies (name) VALUES ('Beta') RETURNING uuid::text")
         company = cur.fetchone()[0]
+        cur.execute("INSERT INTO contacts (email, title) VALUES ('d@x.io', 'HEAD OF ÉTUDES')")
+        cur.execute("SELECT value, value_lower FROM contact_field_values ORDER BY value")
+        assert cur.fetchall() == [
+            ("CEO", "ceo"),
+            ("HEAD OF ÉTUDES", "head of études"),
+            ("Head of Data", "head of data"),
+            ("Head of Sales", "head of sales"),
+        ]
     conn.close()
     assert all(u[14] == "7" and u[19] in "89ab" for u in [*uuids, company]), uuids
     assert uuids == sorted(uuids) and len(set(uuids)) == 3

@@ -17,6 +17,7 @@ funding bounds (copies too). ``title``, ``title_words``, ``country`` and
 import sqlalchemy as sa
 
 from contacts_api.core.filters import FilterSpec
+from contacts_api.plugins.contacts.company_sets import company_set_filter
 from contacts_api.plugins.contacts.dictionaries import (
     dictionary_exclusion_filter,
     dictionary_filter,
@@ -202,28 +203,22 @@ def contact_filters() -> list[FilterSpec]:
         company_text_filter("company_city", "city", "Company city contains."),
         company_text_filter("company_state", "state", "Company state contains."),
         company_text_filter("company_country", "country", "Company country contains."),
-        FilterSpec(
+        company_set_filter(
             "industries",
-            "text",
-            list_contains("industries"),
             "An element of the company's industries contains it.",
+            list_contains("industries"),
             aliases=("industry",),
-            needs=COMPANY,
         ),
-        FilterSpec(
+        company_set_filter(
             "keywords",
-            "text",
-            list_contains("keywords"),
             "An element of the company's keywords contains it.",
-            needs=COMPANY,
+            list_contains("keywords"),
         ),
-        FilterSpec(
+        company_set_filter(
             "technologies",
-            "text",
-            list_contains("technologies", fold=True),
             "An element of the company's technologies contains it (`_`, `.` and "
             "spaces folded: shopify_plus matches Shopify Plus).",
-            needs=COMPANY,
+            list_contains("technologies", fold=True),
         ),
         FilterSpec(
             "keywords_and",

@@ -15,6 +15,8 @@ from sqlalchemy.sql.util import find_tables
 
 from contacts_api.core.filters import AppliedFilters
 from contacts_api.core.sql import compile_sql
+from contacts_api.plugins.contacts.company_sets import CompanySide
+from contacts_api.plugins.contacts.dictionaries import AggregateTables
 from contacts_api.plugins.contacts.keyset import cursor_params, cursor_shape, split_key, two_walks
 from contacts_api.plugins.contacts.ordering import Ordering
 from contacts_api.plugins.contacts.reads import GROUPS, ROWS, Sql, markers, render
@@ -28,6 +30,10 @@ from contacts_api.plugins.contacts.tables import (
 )
 
 CONTACT_TABLES = ContactTables()
+# for counts and attribute counts: every match is read (dictionaries.AggregateTables)
+AGGREGATE_TABLES = AggregateTables()
+# for conditions that must hold on the company alone (company_groups)
+COMPANY_SIDE = CompanySide()
 COMPANY_TABLES = CompanyTables()
 
 CONTACT_META_FIELDS = (
@@ -120,9 +126,11 @@ def contact_where(
     ordering: Ordering | None = None,
     after: list | None = None,
     uuid: Any = None,
+    tables: ContactTables = CONTACT_TABLES,
 ) -> sa.ColumnElement:
-    """The filters, the company scope, the keyset and a single uuid, ANDed."""
-    parts = [applied.condition(CONTACT_TABLES)]
+    """The filters, the company scope, the keyset and a single uuid, ANDed
+    (``tables``: ``AGGREGATE_TABLES`` for a statement reading every match)."""
+    parts = [applied.condition(tables)]
     if company_uuid is not None:
         parts.append(contacts.c.company_uuid == str(company_uuid))
     if uuid is not None:
@@ -277,7 +285,7 @@ def company_groups(applied: AppliedFilters, ordering: Ordering) -> sa.ColumnElem
     for spec, values in applied.items:
         if spec.needs != {"company"}:
             continue
-        condition = spec.build(list(values), CONTACT_TABLES)
+        condition = spec.build(list(values), COMPANY_SIDE)
         if {t.name for t in find_tables(condition, check_columns=True)} == {"companies"}:
             parts.append(condition)
     return sa.and_(*parts) if parts else None
@@ -352,7 +360,11 @@ def contact_count(applied: AppliedFilters, company_uuid: Any = None) -> Sql:
     def build():
         return sa.select(sa.func.count()).select_from(contacts_from(needs)).where(markers()[0])
 
-    return render(("contact_count", needs), build, contact_where(applied, company_uuid))
+    return render(
+        ("contact_count", needs),
+        build,
+        contact_where(applied, company_uuid, tables=AGGREGATE_TABLES),
+    )
 
 
 def company_count(applied: AppliedFilters) -> Sql:

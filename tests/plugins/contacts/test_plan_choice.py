@@ -1,13 +1,16 @@
 """The plans chosen for common terms answer what the plain model answers.
 
-Two choices depend on the data: a dictionary value that matches more than
+Choices that depend on the data: a dictionary value that matches more than
 ``MAX_IDS`` distinct values is remembered as broad and answered by the plain
-condition (``dictionaries.BroadValues``), and an ordering by a company field
-with filters on the company walks the matching companies' key values first
-(``keyset._by_groups``). Hypothesis draws filters from small colliding
-vocabularies, orderings, page sizes (so cursors go deep into the list) and
-MAX_IDS, and every page walked by cursor must equal the reference model's
-ordered answer.
+condition in a list (``dictionaries.BroadValues``) and by a semi-join with the
+dictionary in a count (``dictionaries.AggregateTables``); a company-list filter
+matching at most ``MAX_COMPANIES`` companies tests the contact's company uuid
+against theirs, more keeps the join (``company_sets``); and an ordering by a
+company field with filters on the company walks the matching companies' key
+values first (``keyset._by_groups``). Hypothesis draws filters from small
+colliding vocabularies, orderings, page sizes (so cursors go deep into the
+list), MAX_IDS and MAX_COMPANIES, and every page walked by cursor, and the
+count, must equal the reference model's answer.
 """
 
 import asyncio
@@ -21,7 +24,7 @@ from contacts_api.core.app import create_app
 from contacts_api.core.appkeys import FILTERS, SIGNER
 from contacts_api.core.plugins import Plugins
 from contacts_api.core.resources import open_resources
-from contacts_api.plugins.contacts import dictionaries, repository, service
+from contacts_api.plugins.contacts import company_sets, dictionaries, repository, service
 from contacts_api.plugins.contacts.ordering import CONTACT_ORDERING, parse_ordering
 from tests.plugins.contacts.reference import matching, ordered
 
@@ -31,6 +34,8 @@ FILTER_VALUES = {
     "technologies": ["salesforce", "aws", "shopify_plus", "a"],
     "exclude_technologies": ["aws", "a"],
     "industries": ["software", "computer", "e"],
+    "keywords": ["crm", "saas", "c"],
+    "country": ["united", "a"],
     "company": ["a", "e"],
     "employees_min": ["10", "1000"],
 }
@@ -66,6 +71,10 @@ class Lists:
     def walk(self, pairs, ordering: str, limit: int) -> list[str]:
         return self.loop.run_until_complete(self._walk(pairs, ordering, limit))
 
+    def count(self, pairs) -> int:
+        applied = self.app[FILTERS].contacts.parse(pairs)
+        return self.loop.run_until_complete(service.count_contacts(self.resources, applied))
+
     async def _walk(self, pairs, ordering, limit) -> list[str]:
         applied = self.app[FILTERS].contacts.parse(pairs)
         got, cursor = [], None
@@ -87,15 +96,22 @@ def lists(settings):
     lists.close()
 
 
-def check(lists, seeded, pairs, ordering, limit, max_ids):
-    saved = dictionaries.MAX_IDS
+def check(lists, seeded, pairs, ordering, limit, max_ids, max_companies=None):
+    saved = dictionaries.MAX_IDS, company_sets.MAX_COMPANIES
     dictionaries.MAX_IDS = max_ids
+    if max_companies is not None:
+        company_sets.MAX_COMPANIES = max_companies
+    # what earlier examples found broad would choose the plan of this one
+    dictionaries._BROAD.clear()
+    company_sets._BROAD.clear()
     try:
         got = lists.walk(pairs, ordering, limit)
+        count = lists.count(pairs)
     finally:
-        dictionaries.MAX_IDS = saved
+        dictionaries.MAX_IDS, company_sets.MAX_COMPANIES = saved
     expected = [c.uuid for c in ordered(matching(seeded.contacts, pairs), ordering)]
     assert got == expected
+    assert count == len(expected)
 
 
 def test_chosen_plans_match_the_model(lists, seeded):
@@ -110,9 +126,10 @@ def test_chosen_plans_match_the_model(lists, seeded):
         st.sampled_from(ORDERINGS),
         st.integers(min_value=1, max_value=9),
         st.sampled_from([0, 2, dictionaries.MAX_IDS]),
+        st.sampled_from([0, 2, company_sets.MAX_COMPANIES]),
     )
-    def run(pairs, ordering, limit, max_ids):
-        check(lists, seeded, pairs, ordering, limit, max_ids)
+    def run(pairs, ordering, limit, max_ids, max_companies):
+        check(lists, seeded, pairs, ordering, limit, max_ids, max_companies)
 
     run()
 
@@ -161,3 +178,45 @@ def test_two_conditions_compile_with_distinct_bind_names():
     assert _compile_two(sa.true(), t.c.a == 3)[:2] == ("true", "t.a = %(a_1)s")
     assert _compile_two(t.c.a == 1, sa.true())[:2] == ("t.a = %(a_1)s", "true")
     assert _compile_two(sa.false(), t.c.a == 3)[:2] == ("false", "false")
+
+
+def _prepared(lists, pairs):
+    return lists.loop.run_until_complete(
+        lists.app[FILTERS].contacts.parse(pairs).prepared(lists.resources.db)
+    )
+
+
+@pytest.mark.parametrize("max_companies", [company_sets.MAX_COMPANIES, 0])
+@pytest.mark.parametrize(
+    "pairs",
+    [
+        [("industries", "software")],
+        [("technologies", "shopify_plus"), ("title", "e")],
+        [("keywords", "crm,fintech"), ("country", "united")],
+        [("industries", "zzz-nothing")],
+    ],
+)
+def test_company_sets_answer_like_the_join(lists, seeded, monkeypatch, pairs, max_companies):
+    """Through the matching companies' uuids (at most MAX_COMPANIES) and through
+    the join to companies (more): the same pages and counts."""
+    monkeypatch.setattr(company_sets, "MAX_COMPANIES", max_companies)
+    company_sets._BROAD.clear()
+    applied = _prepared(lists, pairs)
+    (found,) = [v for _, values in applied.items for v in values if hasattr(v, "uuids")]
+    assert found.uuids is None or len(found.uuids) <= max_companies
+    assert found.uuids is not None or max_companies == 0  # the dataset is small
+    sql, _ = repository.contact_page(applied, parse_ordering(None, CONTACT_ORDERING), limit=2)
+    assert ("company_uuid = ANY" in sql) == bool(found.uuids)
+    for ordering in ("-created_at", "-employees", "title"):
+        check(lists, seeded, pairs, ordering, 3, dictionaries.MAX_IDS)
+
+
+def test_broad_values_are_counted_by_a_semi_join(lists, seeded, monkeypatch):
+    """A broad title with a country: the count reads the dictionary's matching ids
+    (no "contains" on the contacts) and equals the model's."""
+    monkeypatch.setattr(dictionaries, "MAX_IDS", 0)
+    pairs = [("title", "manager,engineer"), ("title_words", "sales e"), ("country", "a")]
+    sql, _ = repository.contact_count(_prepared(lists, pairs))
+    assert sql.count("IN (SELECT contact_field_values.id") == 3
+    assert "contacts.title ILIKE" not in sql
+    check(lists, seeded, pairs, "-created_at", 4, 0)
