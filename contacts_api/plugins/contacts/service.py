@@ -45,7 +45,14 @@ from contacts_api.core.appkeys import FILTERS
 from contacts_api.core.errors import NotFound
 from contacts_api.core.filters import AppliedFilters
 from contacts_api.core.sql import compile_sql
-from contacts_api.plugins.contacts import attributes, cache, dictionaries, reads, repository
+from contacts_api.plugins.contacts import (
+    attributes,
+    cache,
+    dictionaries,
+    reads,
+    repository,
+    serialize,
+)
 from contacts_api.plugins.contacts.maintenance import clean_pending_lists
 from contacts_api.plugins.contacts.normalize import normalize_domain
 from contacts_api.plugins.contacts.ordering import (
@@ -60,7 +67,7 @@ from contacts_api.plugins.contacts.pagination import (
     encode_cursor,
     scope_of,
 )
-from contacts_api.plugins.contacts.serialize import company, contact, simple_contact
+from contacts_api.plugins.contacts.serialize import company, contact
 
 # The vocabulary and limits of contact fields, and the company-name lock, for
 # plugins that validate or write contacts their own way (apollo, imports).
@@ -136,7 +143,7 @@ async def _page(
     cursor: str | None,
     offset: int,
     build,
-    serialize,
+    serialize_page,
     count_query=None,
 ) -> Page:
     scope = scope_of(resource, ordering.text, applied.raw)
@@ -144,20 +151,22 @@ async def _page(
     order = ordering if anchor is None or anchor.forward else ordering.reversed()
     after = list(anchor.values) if anchor else None
     sql, params = build(order, limit=limit + 1, offset=0 if anchor else offset, after=after)
-    queries = [(sql, params, "all")]
+    queries = [(sql, params, "table")]
     if count_query is not None:
         queries.append((*count_query, "val"))
-    rows, *count = await reads.run(resources, *queries)
+    table, *count = await reads.run(resources, *queries)
     count = count[0] if count else None
+    rows = table.rows
     more = len(rows) > limit
     rows = rows[:limit]
     if anchor is not None and not anchor.forward:
         rows.reverse()
+    positions = [table.names.index(key.column) for key in ordering.keys]
 
-    def token(forward: bool, row) -> str:
-        return encode_cursor(signer, scope, forward, repository.sort_values(row, ordering))
+    def token(forward: bool, row: tuple) -> str:
+        return encode_cursor(signer, scope, forward, [row[i] for i in positions])
 
-    page = {"results": [serialize(r) for r in rows], "count": count}
+    page = {"results": serialize_page(table.names, rows), "count": count}
     backward = anchor is not None and not anchor.forward
     if rows:
         if more or backward:
@@ -207,7 +216,9 @@ async def list_contacts(
             build=lambda order, **kw: repository.contact_page(
                 ready, order, view=view, company_uuid=company_uuid, **kw
             ),
-            serialize=simple_contact if view == "simple" else contact,
+            serialize_page=(
+                serialize.simple_contact_page if view == "simple" else serialize.contact_page
+            ),
             count_query=(repository.contact_count(ready, company_uuid) if include_count else None),
         )
 
@@ -243,7 +254,7 @@ async def list_companies(
             cursor=cursor,
             offset=offset,
             build=lambda order, **kw: repository.company_page(ready, order, **kw),
-            serialize=company,
+            serialize_page=serialize.company_page,
             count_query=repository.company_count(ready) if include_count else None,
         )
 
