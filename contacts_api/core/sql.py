@@ -88,6 +88,7 @@ class _Shape:
             extracted_parameters=cache_key[1],
             _collected_params=cache_key[2] if len(cache_key) > 2 else None,
             _no_postcompile=True,
+            _check=False,  # as ``compiled.params``: a template's markers have no value yet
         )
         sql = compiled.string
         if self.expands:

@@ -3,6 +3,7 @@ and takes only the values from each new statement: over random combinations
 of every contact and company filter, orderings and pages, the SQL and the
 parameters are the very ones a fresh compile gives."""
 
+import datetime as dt
 import uuid
 from unittest import mock
 
@@ -63,6 +64,22 @@ def raw_values(draw, spec) -> str:
     return draw(st.sampled_from(RANGES))
 
 
+KEY_VALUES = {
+    "created_at": st.datetimes(timezones=st.just(dt.UTC)),
+    "company_employees": st.none() | st.integers(0, 10**6),
+    "employees_count": st.none() | st.integers(0, 10**6),
+    "title": st.none() | st.sampled_from(TEXTS),
+    "last_name": st.none() | st.sampled_from(TEXTS),
+    "name": st.none() | st.sampled_from(TEXTS),
+    "uuid": st.uuids().map(str),
+}
+
+
+def cursors(ordering):
+    """The sort values of a row to page after (a keyset cursor's values)."""
+    return st.tuples(*(KEY_VALUES[key.column] for key in ordering.keys)).map(list)
+
+
 def test_cached_compiles_equal_fresh_ones(settings_factory):
     app_settings = settings_factory()
     app = create_app(app_settings)
@@ -91,16 +108,15 @@ def test_cached_compiles_equal_fresh_ones(settings_factory):
         limit = data.draw(st.integers(1, 101))
         offset = data.draw(st.integers(0, 3) | st.just(500))
         if resource == "contacts":
-            ordering = parse_ordering(
-                data.draw(st.sampled_from([None, "-employees", "title", "-last_name"])),
-                CONTACT_ORDERING,
-            )
+            text = data.draw(st.sampled_from([None, "-employees", "title", "-last_name"]))
+            ordering = parse_ordering(text, CONTACT_ORDERING)
             view = data.draw(st.sampled_from(["full", "simple"]))
+            after = data.draw(st.none() | cursors(ordering))
 
             def statements():
                 return [
                     repository.contact_page(
-                        applied, ordering, limit=limit, offset=offset, view=view
+                        applied, ordering, limit=limit, offset=offset, view=view, after=after
                     ),
                     repository.contact_count(applied),
                     repository.contact_uuids(applied, ordering, limit),
@@ -111,10 +127,13 @@ def test_cached_compiles_equal_fresh_ones(settings_factory):
             ordering = parse_ordering(
                 data.draw(st.sampled_from([None, "-employees", "name"])), COMPANY_ORDERING
             )
+            after = data.draw(st.none() | cursors(ordering))
 
             def statements():
                 return [
-                    repository.company_page(applied, ordering, limit=limit, offset=offset),
+                    repository.company_page(
+                        applied, ordering, limit=limit, offset=offset, after=after
+                    ),
                     repository.company_count(applied),
                     repository.company_uuids(applied, ordering, limit),
                 ]
