@@ -181,6 +181,14 @@ async def _page(
     return Page(**page)
 
 
+async def _cached(resources, key: tuple, load) -> Page:
+    """``load()``, through the list cache when it is on (its key, a hash of
+    ``key``, is only made then)."""
+    if not resources.settings.contacts.list_cache_enabled:
+        return await load()
+    return await cache.cached_page(resources, cache.page_key(*key), load, Page)
+
+
 async def list_contacts(
     resources,
     signer,
@@ -198,9 +206,7 @@ async def list_contacts(
     if not isinstance(ordering, Ordering):
         ordering = parse_ordering(ordering, CONTACT_ORDERING)
     resource = f"company:{company_uuid}" if company_uuid else "contacts"
-    key = cache.page_key(
-        resource, ordering.text, applied.raw, limit, cursor, offset, view, include_count
-    )
+    key = (resource, ordering.text, applied.raw, limit, cursor, offset, view, include_count)
 
     async def load() -> Page:
         ready = await applied.prepared(resources.db)
@@ -222,7 +228,7 @@ async def list_contacts(
             count_query=(repository.contact_count(ready, company_uuid) if include_count else None),
         )
 
-    return await cache.cached_page(resources, key, load, Page)
+    return await _cached(resources, key, load)
 
 
 async def list_companies(
@@ -238,9 +244,7 @@ async def list_companies(
 ) -> Page:
     if not isinstance(ordering, Ordering):
         ordering = parse_ordering(ordering, COMPANY_ORDERING)
-    key = cache.page_key(
-        "companies", ordering.text, applied.raw, limit, cursor, offset, "full", include_count
-    )
+    key = ("companies", ordering.text, applied.raw, limit, cursor, offset, "full", include_count)
 
     async def load() -> Page:
         ready = await applied.prepared(resources.db)
@@ -258,7 +262,7 @@ async def list_companies(
             count_query=repository.company_count(ready) if include_count else None,
         )
 
-    return await cache.cached_page(resources, key, load, Page)
+    return await _cached(resources, key, load)
 
 
 async def attribute_values(
