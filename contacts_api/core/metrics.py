@@ -156,6 +156,10 @@ def metrics_middleware() -> Callable:
     """Counts and times every request by route template and status class, and
     keeps the in-progress and pool gauges current."""
     last_sample = [0.0]
+    # The (counter, histogram) children of each label set: ``labels()`` checks
+    # and converts its values and takes a lock on every call; the sets are
+    # few (routes x methods x 5 status classes).
+    children: dict[tuple[str, str, str], tuple[Any, Any]] = {}
 
     @web.middleware
     async def observe_metrics(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -171,9 +175,12 @@ def metrics_middleware() -> Callable:
             raise
         finally:
             IN_PROGRESS.dec()
-            route, label = route_label(request), f"{status // 100}xx"
-            REQUESTS.labels(route, request.method, label).inc()
-            LATENCY.labels(route, request.method, label).observe(time.perf_counter() - started)
+            labels = (route_label(request), request.method, f"{status // 100}xx")
+            pair = children.get(labels)
+            if pair is None:
+                pair = children[labels] = (REQUESTS.labels(*labels), LATENCY.labels(*labels))
+            pair[0].inc()
+            pair[1].observe(time.perf_counter() - started)
             if started - last_sample[0] >= _POOL_SAMPLE_EVERY_S:
                 last_sample[0] = started
                 _sample_pool(request)

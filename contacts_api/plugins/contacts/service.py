@@ -45,7 +45,14 @@ from contacts_api.core.appkeys import FILTERS
 from contacts_api.core.errors import NotFound
 from contacts_api.core.filters import AppliedFilters
 from contacts_api.core.sql import compile_sql
-from contacts_api.plugins.contacts import attributes, cache, dictionaries, reads, repository
+from contacts_api.plugins.contacts import (
+    attributes,
+    cache,
+    dictionaries,
+    reads,
+    repository,
+    serialize,
+)
 from contacts_api.plugins.contacts.maintenance import clean_pending_lists
 from contacts_api.plugins.contacts.normalize import normalize_domain
 from contacts_api.plugins.contacts.ordering import (
@@ -60,7 +67,7 @@ from contacts_api.plugins.contacts.pagination import (
     encode_cursor,
     scope_of,
 )
-from contacts_api.plugins.contacts.serialize import company, contact, simple_contact
+from contacts_api.plugins.contacts.serialize import company, contact
 
 # The vocabulary and limits of contact fields, and the company-name lock, for
 # plugins that validate or write contacts their own way (apollo, imports).
@@ -136,7 +143,7 @@ async def _page(
     cursor: str | None,
     offset: int,
     build,
-    serialize,
+    serialize_page,
     count_query=None,
 ) -> Page:
     scope = scope_of(resource, ordering.text, applied.raw)
@@ -144,20 +151,22 @@ async def _page(
     order = ordering if anchor is None or anchor.forward else ordering.reversed()
     after = list(anchor.values) if anchor else None
     sql, params = build(order, limit=limit + 1, offset=0 if anchor else offset, after=after)
-    queries = [(sql, params, "all")]
+    queries = [(sql, params, "table")]
     if count_query is not None:
         queries.append((*count_query, "val"))
-    rows, *count = await reads.run(resources, *queries)
+    table, *count = await reads.run(resources, *queries)
     count = count[0] if count else None
+    rows = table.rows
     more = len(rows) > limit
     rows = rows[:limit]
     if anchor is not None and not anchor.forward:
         rows.reverse()
+    positions = [table.names.index(key.column) for key in ordering.keys]
 
-    def token(forward: bool, row) -> str:
-        return encode_cursor(signer, scope, forward, repository.sort_values(row, ordering))
+    def token(forward: bool, row: tuple) -> str:
+        return encode_cursor(signer, scope, forward, [row[i] for i in positions])
 
-    page = {"results": [serialize(r) for r in rows], "count": count}
+    page = {"results": serialize_page(table.names, rows), "count": count}
     backward = anchor is not None and not anchor.forward
     if rows:
         if more or backward:
@@ -170,6 +179,14 @@ async def _page(
         if offset > 0:
             page["previous_offset"] = max(0, offset - limit)
     return Page(**page)
+
+
+async def _cached(resources, key: tuple, load) -> Page:
+    """``load()``, through the list cache when it is on (its key, a hash of
+    ``key``, is only made then)."""
+    if not resources.settings.contacts.list_cache_enabled:
+        return await load()
+    return await cache.cached_page(resources, cache.page_key(*key), load, Page)
 
 
 async def list_contacts(
@@ -189,9 +206,7 @@ async def list_contacts(
     if not isinstance(ordering, Ordering):
         ordering = parse_ordering(ordering, CONTACT_ORDERING)
     resource = f"company:{company_uuid}" if company_uuid else "contacts"
-    key = cache.page_key(
-        resource, ordering.text, applied.raw, limit, cursor, offset, view, include_count
-    )
+    key = (resource, ordering.text, applied.raw, limit, cursor, offset, view, include_count)
 
     async def load() -> Page:
         ready = await applied.prepared(resources.db)
@@ -207,11 +222,13 @@ async def list_contacts(
             build=lambda order, **kw: repository.contact_page(
                 ready, order, view=view, company_uuid=company_uuid, **kw
             ),
-            serialize=simple_contact if view == "simple" else contact,
+            serialize_page=(
+                serialize.simple_contact_page if view == "simple" else serialize.contact_page
+            ),
             count_query=(repository.contact_count(ready, company_uuid) if include_count else None),
         )
 
-    return await cache.cached_page(resources, key, load, Page)
+    return await _cached(resources, key, load)
 
 
 async def list_companies(
@@ -227,9 +244,7 @@ async def list_companies(
 ) -> Page:
     if not isinstance(ordering, Ordering):
         ordering = parse_ordering(ordering, COMPANY_ORDERING)
-    key = cache.page_key(
-        "companies", ordering.text, applied.raw, limit, cursor, offset, "full", include_count
-    )
+    key = ("companies", ordering.text, applied.raw, limit, cursor, offset, "full", include_count)
 
     async def load() -> Page:
         ready = await applied.prepared(resources.db)
@@ -243,11 +258,11 @@ async def list_companies(
             cursor=cursor,
             offset=offset,
             build=lambda order, **kw: repository.company_page(ready, order, **kw),
-            serialize=company,
+            serialize_page=serialize.company_page,
             count_query=repository.company_count(ready) if include_count else None,
         )
 
-    return await cache.cached_page(resources, key, load, Page)
+    return await _cached(resources, key, load)
 
 
 async def attribute_values(
