@@ -16,7 +16,9 @@ prints the K-th batch's plans with ``EXPLAIN (ANALYZE, BUFFERS)`` (auto_explain,
 to the client as notices), so the buffers each statement reads and dirties are seen.
 ``--set NAME=VALUE`` sets a setting for the session, to price it. ``--without-fills``
 writes the way the importer did before migration contacts_0009 (the triggers of
-contacts fill the copy and the ids row by row), for comparison.
+contacts fill the copy and the ids row by row), for comparison; ``--without-indexes``
+drops the indexes a bulk load defers (``import_bulk_cost``'s list), to price their
+maintenance at the base's size.
 """
 
 from __future__ import annotations
@@ -100,6 +102,7 @@ def main() -> None:
     parser.add_argument("--explain-batch", type=int, default=0)
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
     parser.add_argument("--without-fills", action="store_true")
+    parser.add_argument("--without-indexes", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep the clone")
     args = parser.parse_args()
     if args.without_fills:  # the triggers fill, as before contacts_0009
@@ -126,6 +129,17 @@ def main() -> None:
         parsing = time.perf_counter() - parsing_started
         reader.close()
 
+    if args.without_indexes:
+        from benchmarks.import_bulk_cost import _DEFERRABLE, KEEP
+
+        conn = psycopg2.connect(url)
+        with conn, conn.cursor() as cur:
+            cur.execute(_DEFERRABLE, (list(KEEP),))
+            dropped = [name for name, _ in cur.fetchall()]
+            for index in dropped:
+                cur.execute(f'DROP INDEX "{index}"')
+        conn.close()
+        print(f"dropped {len(dropped)} indexes")
     conn = psycopg2.connect(url)
     conn.notices = collections.deque(maxlen=200)  # psycopg2 keeps 50 by default
     seconds: collections.Counter = collections.Counter()
