@@ -461,7 +461,7 @@ async def write_batch(tx: Any, batch: Batch) -> Written:
             created += (await _write_email_contacts(tx, batch, targets))[0]
         if named:
             created += await _write_named_contacts(tx, named)
-        await tx.execute(q.FILL_DONE_OFF)
+        await tx.execute(q.FILL_DONE_OFF, None)
     if p["company_only"]:
         created += _company_only_created(batch.params["company_only"], targets)
     return Written(created=created, updated=batch.valid_rows - created)

@@ -120,14 +120,16 @@ def _fill_sets(new: str, old: str) -> str:
 # deadlock); NOT EXISTS first, as the trigger did, so that values already known do not
 # take an id from the sequence (ON CONFLICT alone draws one per proposed row). A value
 # a concurrent transaction adds meanwhile: ON CONFLICT waits for it, and the contacts
-# statement (a new snapshot) sees it.
+# statement (a new snapshot) sees it. Each distinct value is probed once (a batch
+# repeats its countries and many titles).
 INSERT_FIELD_VALUES = """
 INSERT INTO contact_field_values (field, value)
-SELECT DISTINCT f, v FROM (
-    SELECT 'title' AS f, unnest(%s::text[]) AS v
-    UNION ALL SELECT 'country', unnest(%s::text[])
+SELECT f, v FROM (
+    SELECT DISTINCT 'title' AS f, v FROM unnest(%s::text[]) AS t(v) WHERE v IS NOT NULL
+    UNION ALL
+    SELECT DISTINCT 'country', v FROM unnest(%s::text[]) AS t(v) WHERE v IS NOT NULL
 ) new
-WHERE v IS NOT NULL AND NOT EXISTS (
+WHERE NOT EXISTS (
     SELECT 1 FROM contact_field_values d WHERE d.field = new.f AND d.value = new.v)
 ORDER BY f, v
 ON CONFLICT (field, value) DO NOTHING
