@@ -117,7 +117,9 @@ def _fill_sets(new: str, old: str) -> str:
 # The dictionary values (contacts_0007) of the titles and countries a statement will
 # write, added when new: before the contacts statements, in one sorted statement (two
 # imports add shared values in one order, so they wait for each other, never
-# deadlock); NOT EXISTS first, as the trigger did, so that values already known do not
+# deadlock; titles before countries, the order of the trigger of an API write, which
+# adds its contact's title then its country: neither waits for the other holding a
+# value the other needs); NOT EXISTS first, as the trigger did, so that values already known do not
 # take an id from the sequence (ON CONFLICT alone draws one per proposed row). A value
 # a concurrent transaction adds meanwhile: ON CONFLICT waits for it, and the contacts
 # statement (a new snapshot) sees it. Each distinct value is probed once (a batch
@@ -131,7 +133,7 @@ SELECT f, v FROM (
 ) new
 WHERE NOT EXISTS (
     SELECT 1 FROM contact_field_values d WHERE d.field = new.f AND d.value = new.v)
-ORDER BY f, v
+ORDER BY f DESC, v
 ON CONFLICT (field, value) DO NOTHING
 """
 
