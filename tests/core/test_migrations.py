@@ -67,8 +67,12 @@ def test_yoyo_url_accepts_common_schemes():
     assert yoyo_url("postgresql://u@h/d") == "postgresql://u@h/d"
 
 
-# the dictionary, and what builds on it
-DICTIONARY_MIGRATIONS = ("contacts_0007_value_dictionaries", "contacts_0009_lowered_dictionary")
+# the dictionary, and what builds on it (0010 replaces triggers 0007 creates)
+DICTIONARY_MIGRATIONS = (
+    "contacts_0007_value_dictionaries",
+    "contacts_0009_lowered_dictionary",
+    "contacts_0010_import_fills",
+)
 
 
 def test_value_dictionary_migration_backfills_existing_contacts(

@@ -38,8 +38,9 @@ full schema, 127 us without the deferred indexes plus 73 us (plain) or 91 us
 triggers of contacts (``contacts_fill_company``, ``contacts_fill_value_ids``), 63 us
 without both; the Python side costs ~70 us. Deferring the indexes keeps the writer, so
 the bulk path cannot drift from the batch path's rules (company resolution in file
-order, merges, row errors, company-only rows); the triggers stay (they belong to the
-contacts schema, and API writes need them).
+order, merges, row errors, company-only rows). The triggers stay (they belong to the
+contacts schema, and API writes need them), but the batch writer, on either path,
+fills their columns set-based and skips them (migration ``contacts_0009``).
 
 What users see: reads keep working during a bulk load, but list filters and orderings
 served by a dropped index read the table instead (slower) until the rebuild ends; API

@@ -354,46 +354,57 @@ async def _write_email_contacts(
     return created, uuids
 
 
-async def _write_named_contacts(tx: Any, batch: Batch, targets: list[_Company | None]) -> int:
-    """Upsert the contacts without email, merged by names and resolved company; return
-    how many were created."""
-    # (lower first name, lower last name, company uuid) -> [contact, metadata, owned]
-    merged: dict[tuple, list] = {}
-    for index in batch.params["named"]:
-        _, row, _ = batch.items[index]
-        contact = row.contact
-        company = targets[index]
-        key = (
-            contact.get("first_name", "").lower(),
-            contact.get("last_name", "").lower(),
-            None if company is None else company.uuid,
-        )
-        entry = merged.get(key)
-        if entry is None:
-            merged[key] = [contact, row.contact_metadata, False]
-            continue
-        if not entry[2]:
-            entry[0], entry[1], entry[2] = dict(entry[0]), dict(entry[1]), True
-        entry[0].update(contact)
-        entry[1].update(row.contact_metadata)
-    keys = list(merged)
+class _Named:
+    """The batch's contacts without email, merged by names and resolved company, as the
+    source arrays of UPSERT_NAMED_CONTACTS."""
+
+    __slots__ = ("keys", "merged", "arrays")
+
+    def __init__(self, batch: Batch, targets: list[_Company | None]):
+        # (lower first name, lower last name, company uuid) -> [contact, metadata, owned]
+        merged: dict[tuple, list] = {}
+        for index in batch.params["named"]:
+            _, row, _ = batch.items[index]
+            contact = row.contact
+            company = targets[index]
+            key = (
+                contact.get("first_name", "").lower(),
+                contact.get("last_name", "").lower(),
+                None if company is None else company.uuid,
+            )
+            entry = merged.get(key)
+            if entry is None:
+                merged[key] = [contact, row.contact_metadata, False]
+                continue
+            if not entry[2]:
+                entry[0], entry[1], entry[2] = dict(entry[0]), dict(entry[1]), True
+            entry[0].update(contact)
+            entry[1].update(row.contact_metadata)
+        self.merged = merged
+        self.keys = keys = list(merged)
+        records = [
+            {
+                **merged[key][0],
+                "k": index,
+                "id": str(uuid.uuid4()),
+                "lfn": key[0],
+                "lln": key[1],
+                "company_uuid": key[2],
+            }
+            for index, key in enumerate(keys)
+        ]
+        self.arrays = q.arrays(records, _NAMED_CONTACT_SOURCE)
+
+
+async def _write_named_contacts(tx: Any, named: _Named) -> int:
+    """Upsert the contacts without email (``named``); return how many were created."""
+    keys, merged = named.keys, named.merged
     locks = sorted(f"{first}{q.SEP}{last}{q.SEP}{company or ''}" for first, last, company in keys)
     await tx.fetch_val(q.LOCK_KEYS, (_LOCK_CONTACT, q.literal(locks, text=True)))
-    records = [
-        {
-            **merged[key][0],
-            "k": index,
-            "id": str(uuid.uuid4()),
-            "lfn": key[0],
-            "lln": key[1],
-            "company_uuid": key[2],
-        }
-        for index, key in enumerate(keys)
-    ]
     created = 0
     contact_uuids: list[str] = [""] * len(keys)
     for index, contact_uuid, inserted in await tx.fetch_tuples(
-        q.UPSERT_NAMED_CONTACTS, q.arrays(records, _NAMED_CONTACT_SOURCE)
+        q.UPSERT_NAMED_CONTACTS, named.arrays
     ):
         contact_uuids[index] = contact_uuid
         created += inserted
@@ -411,16 +422,47 @@ async def _write_named_contacts(tx: Any, batch: Batch, targets: list[_Company | 
     return created
 
 
+_EMAIL_TITLE = 1 + [name for name, _ in q.CONTACT_COLUMNS].index("title")  # in email_rows
+_EMAIL_COUNTRY = 1 + [name for name, _ in q.CONTACT_COLUMNS].index("country")
+_NAMED_TITLE = [name for name, _ in _NAMED_CONTACT_SOURCE].index("title")  # in _Named.arrays
+_NAMED_COUNTRY = [name for name, _ in _NAMED_CONTACT_SOURCE].index("country")
+
+
+def _joined(literals: list[str]) -> str:
+    """One array literal of the items of several."""
+    return "{" + ",".join(item[1:-1] for item in literals if item != "{}") + "}"
+
+
+def _field_values(params: dict[str, Any], named: _Named | None) -> tuple[str, str]:
+    """The titles and countries the contacts statements write (the merged values; NULLs
+    and repeats are dropped by INSERT_FIELD_VALUES), as two array literals."""
+    titles, countries = [], []
+    if params["emails"]:
+        titles.append(params["email_rows"][_EMAIL_TITLE])
+        countries.append(params["email_rows"][_EMAIL_COUNTRY])
+    if named is not None:
+        titles.append(named.arrays[_NAMED_TITLE])
+        countries.append(named.arrays[_NAMED_COUNTRY])
+    return _joined(titles), _joined(countries)
+
+
 async def write_batch(tx: Any, batch: Batch) -> Written:
     """Write the prepared batch's companies and contacts in transaction ``tx``; return
     the created/updated counts (every valid row is one or the other)."""
     targets = await _write_companies(tx, batch)
     created = 0
-    if batch.params["emails"]:
-        created += (await _write_email_contacts(tx, batch, targets))[0]
-    if batch.params["named"]:
-        created += await _write_named_contacts(tx, batch, targets)
-    if batch.params["company_only"]:
+    p = batch.params
+    named = _Named(batch, targets) if p["named"] else None
+    if p["emails"] or named:
+        # The contacts statements fill the triggers' columns themselves: skip the
+        # triggers (upsert_sql.FILL_DONE_ON) once the new dictionary values are in.
+        await tx.execute(f"{q.FILL_DONE_ON}; {q.INSERT_FIELD_VALUES}", _field_values(p, named))
+        if p["emails"]:
+            created += (await _write_email_contacts(tx, batch, targets))[0]
+        if named:
+            created += await _write_named_contacts(tx, named)
+        await tx.execute(q.FILL_DONE_OFF, None)
+    if p["company_only"]:
         created += _company_only_created(batch.params["company_only"], targets)
     return Written(created=created, updated=batch.valid_rows - created)
 

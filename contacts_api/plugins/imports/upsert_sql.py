@@ -8,6 +8,14 @@ same company, contact or metadata row twice (PostgreSQL refuses that with
 
 An empty value never erases a stored one (``COALESCE``; a list replaces only when
 non-empty), and an update that would change nothing is skipped.
+
+The statements writing contacts also fill the columns the per-row BEFORE triggers of
+contacts fill for other writers (``FILLED_COLUMNS``: the copy of the company's name and
+sizes, the dictionary ids of the title and country), with one join per statement, and
+run with those triggers skipped (``FILL_DONE_ON``, migration ``contacts_0009``). The
+values are exactly the triggers': the copy of the contact's company, re-read whenever a
+row is written; a dictionary id computed again only when the value changes. The new
+dictionary values are added first, by ``INSERT_FIELD_VALUES``.
 """
 
 from __future__ import annotations
@@ -66,6 +74,70 @@ CONTACT_META_COLUMNS = (
     ("facebook_url", "text"),
     ("stage", "text"),
 )
+# The triggers' columns, written by the import itself (see the module docstring).
+FILLED_COLUMNS = (
+    "company_name",
+    "company_employees",
+    "company_annual_revenue",
+    "company_total_funding",
+    "title_id",
+    "country_id",
+)
+# The transaction-local setting whose value 'on' skips the BEFORE triggers of contacts
+# (their WHEN condition), set only around the writer's own statements: set back to off
+# once the batch is written, and undone with the batch's savepoint when it fails.
+FILL_DONE_ON = "SET LOCAL contacts.fill_done = 'on'"
+FILL_DONE_OFF = "SET LOCAL contacts.fill_done = 'off'"
+# The filled columns of source rows ``s`` (company_uuid, title, country), from the
+# joins of _FILL_JOINS.
+_FILL_VALUES = """fco.name, fco.employees_count, fco.annual_revenue, fco.total_funding,
+    fti.id, fci.id"""
+_FILL_JOINS = """
+    LEFT JOIN companies fco ON fco.uuid = s.company_uuid
+    LEFT JOIN contact_field_values fti ON fti.field = 'title' AND fti.value = s.title
+    LEFT JOIN contact_field_values fci ON fci.field = 'country' AND fci.value = s.country"""
+
+
+def _fill_sets(new: str, old: str) -> str:
+    """The SET list of the filled columns when row ``old`` is updated with source row
+    ``new`` (its own filled columns given): the triggers' rules. The copy follows the
+    company the row keeps (the stored one when the source names none, whose copy is
+    the stored copy); an id changes only with its value."""
+    copies = ", ".join(
+        f"{name} = CASE WHEN {new}.company_uuid IS NULL THEN {old}.{name} ELSE {new}.{name} END"
+        for name in FILLED_COLUMNS[:4]
+    )
+    ids = ", ".join(
+        f"{name}_id = CASE WHEN {new}.{name} IS NULL OR {new}.{name} = {old}.{name} "
+        f"THEN {old}.{name}_id ELSE {new}.{name}_id END"
+        for name in ("title", "country")
+    )
+    return f"{copies}, {ids}"
+
+
+# The dictionary values (contacts_0007) of the titles and countries a statement will
+# write, added when new: before the contacts statements, in one sorted statement (two
+# imports add shared values in one order, so they wait for each other, never
+# deadlock; titles before countries, the order of the trigger of an API write, which
+# adds its contact's title then its country: neither waits for the other holding a
+# value the other needs); NOT EXISTS first, as the trigger did, so that values already known do not
+# take an id from the sequence (ON CONFLICT alone draws one per proposed row). A value
+# a concurrent transaction adds meanwhile: ON CONFLICT waits for it, and the contacts
+# statement (a new snapshot) sees it. Each distinct value is probed once (a batch
+# repeats its countries and many titles).
+INSERT_FIELD_VALUES = """
+INSERT INTO contact_field_values (field, value)
+SELECT f, v FROM (
+    SELECT DISTINCT 'title' AS f, v FROM unnest(%s::text[]) AS t(v) WHERE v IS NOT NULL
+    UNION ALL
+    SELECT DISTINCT 'country', v FROM unnest(%s::text[]) AS t(v) WHERE v IS NOT NULL
+) new
+WHERE NOT EXISTS (
+    SELECT 1 FROM contact_field_values d WHERE d.field = new.f AND d.value = new.v)
+ORDER BY f DESC, v
+ON CONFLICT (field, value) DO NOTHING
+"""
+
 _CAST = {"text": "text", "int": "integer", "big": "bigint", "list": "text", "uuid": "uuid"}
 
 
@@ -158,23 +230,31 @@ def _merge(columns: tuple, new: str, old: str, *, touch: bool, excluded: bool) -
     return sets, f"({olds}) IS DISTINCT FROM ({', '.join(merged)})"
 
 
-def upsert_by_key(table: str, key: str, columns: tuple) -> str:
+def upsert_by_key(table: str, key: str, columns: tuple, fill: bool = False) -> str:
     """Upsert on the unique ``key``; answer (key, uuid, inserted) for every source row.
 
     Rows found unchanged are left out of the INSERT: ON CONFLICT would still lock them
     (a heap write each) and fire the table's BEFORE INSERT triggers, which made a
     re-import (all rows unchanged) cost nearly as much as a fresh one.
+
+    ``fill``: also write FILLED_COLUMNS (contacts), joined for the changed rows only.
     """
     sets, changed = _merge(columns, "EXCLUDED", "c", touch=True, excluded=True)
     _, dirty = _merge(columns, "s", "c", touch=False, excluded=False)
+    names, values, joins = _names(columns), _inserts(columns), ""
+    if fill:
+        names += ", " + ", ".join(FILLED_COLUMNS)
+        values += ", " + _FILL_VALUES
+        joins = _FILL_JOINS
+        sets += ", " + _fill_sets("EXCLUDED", "c")
     return f"""
 WITH cur AS (
     SELECT s.*, c.uuid AS cur_uuid, (c.uuid IS NULL OR {dirty}) AS dirty
     FROM {_source((("k", "text"), *columns))} LEFT JOIN {table} c ON c.{key} = s.k
 ),
 up AS (
-    INSERT INTO {table} AS c ({key}, {_names(columns)})
-    SELECT s.k, {_inserts(columns)} FROM cur s WHERE s.dirty ORDER BY s.k
+    INSERT INTO {table} AS c ({key}, {names})
+    SELECT s.k, {values} FROM cur s {joins} WHERE s.dirty ORDER BY s.k
     ON CONFLICT ({key}) WHERE {key} IS NOT NULL DO UPDATE
     SET {sets} WHERE {changed}
     RETURNING c.{key}, c.uuid, (c.xmax = 0) AS inserted
@@ -184,12 +264,27 @@ FROM cur LEFT JOIN up ON up.{key} = cur.k
 """
 
 
-def upsert_matched(table: str, match: str, columns: tuple, source: tuple) -> str:
+def upsert_matched(
+    table: str, match: str, columns: tuple, source: tuple, fill: bool = False
+) -> str:
     """Update the rows ``match`` finds (the oldest when several), insert the others with
-    the uuid given in ``s.id``; answer (k, uuid, inserted) for every source row."""
+    the uuid given in ``s.id``; answer (k, uuid, inserted) for every source row.
+    ``fill``: also write FILLED_COLUMNS (contacts)."""
     sets, changed = _merge(columns, "s", "c", touch=True, excluded=False)
+    rows = f"SELECT * FROM {_source((('k', 'int'), ('id', 'uuid'), *source))}"
+    names, values = _names(columns), _inserts(columns)
+    if fill:
+        filled = ", ".join(
+            f"{value} AS {name}"
+            for name, value in zip(FILLED_COLUMNS, _FILL_VALUES.split(","), strict=True)
+        )
+        rows = f"SELECT s.*, {filled} FROM {_source((('k', 'int'), ('id', 'uuid'), *source))}"
+        rows += _FILL_JOINS
+        names += ", " + ", ".join(FILLED_COLUMNS)
+        values += ", " + ", ".join(f"s.{name}" for name in FILLED_COLUMNS)
+        sets += ", " + _fill_sets("s", "c")
     return f"""
-WITH s AS (SELECT * FROM {_source((("k", "int"), ("id", "uuid"), *source))}),
+WITH s AS ({rows}),
 found AS (
     SELECT DISTINCT ON (k) k, uuid FROM ({match}) matches ORDER BY k, rank, created_at, uuid
 ),
@@ -199,8 +294,8 @@ upd AS (
     RETURNING c.uuid
 ),
 ins AS (
-    INSERT INTO {table} (uuid, {_names(columns)})
-    SELECT s.id, {_inserts(columns)} FROM s
+    INSERT INTO {table} (uuid, {names})
+    SELECT s.id, {values} FROM s
     WHERE NOT EXISTS (SELECT 1 FROM found WHERE found.k = s.k) ORDER BY s.k
     RETURNING uuid
 )
@@ -220,10 +315,19 @@ ON CONFLICT ({key}) DO UPDATE SET {sets} WHERE {changed}
 
 
 # The stored companies a batch may resolve to: by domain, or by lower-case name (the
-# batch's names; companies_domain_key and companies_lower_name_idx).
+# batch's names), one probe of companies_domain_key / companies_lower_name_idx per key.
+# Written as ``OFFSET 0`` lateral subqueries so that the planner keeps the probes: with
+# ``domain = ANY(...) OR lower(name) = ANY(...)`` and a batch's ~1,600 keys of each kind
+# it chose a sequential scan of the whole table (146 ms a batch at 100k companies, the
+# table mostly out of shared_buffers), against a few ms of probes.
 FIND_COMPANIES = """
-SELECT uuid::text, domain, lower(name), created_at FROM companies
-WHERE domain = ANY(%s::text[]) OR lower(name) = ANY(%s::text[])"""
+SELECT f.* FROM unnest(%s::text[]) AS d(v), LATERAL (
+    SELECT uuid::text, domain, lower(name), created_at FROM companies
+    WHERE domain = d.v OFFSET 0) f
+UNION
+SELECT f.* FROM unnest(%s::text[]) AS n(v), LATERAL (
+    SELECT uuid::text, domain, lower(name), created_at FROM companies
+    WHERE lower(name) = n.v OFFSET 0) f"""
 
 _COMPANY_ROWS = (("uuid", "uuid"), ("domain", "text"), *COMPANY_COLUMNS)
 # The batch's new companies, with the uuids the writer gave them (in creation order).
@@ -244,7 +348,7 @@ WHERE c.uuid = s.uuid AND ((c.domain IS NULL AND s.domain IS NOT NULL) OR {chang
 # The stored companies the batch resolved to, each once, with its merged values.
 UPDATE_COMPANIES = _update_companies()
 
-UPSERT_EMAIL_CONTACTS = upsert_by_key("contacts", "email", CONTACT_COLUMNS)
+UPSERT_EMAIL_CONTACTS = upsert_by_key("contacts", "email", CONTACT_COLUMNS, fill=True)
 FIND_EMAIL_CONTACTS = "SELECT email, uuid::text FROM contacts WHERE email = ANY(%s::text[])"
 
 # Contacts without an email: the contact without email of the same lower-case names and
@@ -263,6 +367,7 @@ UPSERT_NAMED_CONTACTS = upsert_matched(
         ON s.company_uuid IS NULL AND c.company_uuid IS NULL AND {_NAME_MATCH}""",
     CONTACT_COLUMNS,
     (("lfn", "text"), ("lln", "text"), *CONTACT_COLUMNS),
+    fill=True,
 )
 
 UPSERT_COMPANY_META = upsert_meta("company_metadata", "company_uuid", COMPANY_META_COLUMNS)

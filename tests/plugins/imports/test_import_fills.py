@@ -1,0 +1,322 @@
+"""The import fills the columns the BEFORE triggers of contacts fill for other writers
+(the copy of the company's name and sizes, the dictionary ids of title and country),
+with those triggers skipped (migration contacts_0009, ``upsert_sql.FILL_DONE_ON``).
+
+Checked here: the rows are the ones the triggers give (the same import with the
+triggers on, on hypothesis-generated colliding files, imported over earlier files so
+that rows are updated too, and with two imports at once); plain SQL and the API's
+writes still get the triggers (the setting does not outlive the import's statements);
+a company renamed by an import, or by plain SQL after it, refreshes its contacts' copy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from contacts_api.plugins.imports import upsert_sql
+from tests.plugins.imports.conftest import query
+from tests.plugins.imports.test_import_model import (
+    Importer,
+    empty,
+    files,
+    import_file,
+    to_csv,
+)
+
+# Contacts whose filled columns differ from what the triggers compute from the stored
+# companies and dictionary (or whose title/country has no dictionary entry).
+NOT_FILLED = """
+SELECT c.email, c.first_name, c.last_name, c.title, c.country, c.company_name,
+    c.title_id, c.country_id, co.name AS stored_company_name
+FROM contacts c
+LEFT JOIN companies co ON co.uuid = c.company_uuid
+LEFT JOIN contact_field_values t ON t.field = 'title' AND t.value = c.title
+LEFT JOIN contact_field_values n ON n.field = 'country' AND n.value = c.country
+WHERE (c.company_name, c.company_employees, c.company_annual_revenue,
+       c.company_total_funding, c.title_id, c.country_id)
+      IS DISTINCT FROM (co.name, co.employees_count, co.annual_revenue,
+                        co.total_funding, t.id, n.id)
+   OR (c.title IS NOT NULL AND t.id IS NULL) OR (c.country IS NOT NULL AND n.id IS NULL)
+"""
+# Every contact with its filled columns, the ids as the values they stand for (the ids
+# themselves depend on the order values were added).
+FILLED_ROWS = """
+SELECT c.email, c.first_name, c.last_name, c.title, c.country, co.domain, co.name,
+    c.company_name, c.company_employees, c.company_annual_revenue, c.company_total_funding,
+    t.value AS title_value, n.value AS country_value
+FROM contacts c
+LEFT JOIN companies co ON co.uuid = c.company_uuid
+LEFT JOIN contact_field_values t ON t.id = c.title_id
+LEFT JOIN contact_field_values n ON n.id = c.country_id
+"""
+COUNTRIES = ["", "France", "Norway", "france"]
+
+
+def with_countries(draw_rows: list[dict[str, str]], countries: list[str]) -> list[dict]:
+    return [
+        {**row, "country": countries[index % len(countries)]} for index, row in enumerate(draw_rows)
+    ]
+
+
+def to_csv_with_country(rows: list[dict[str, str]]) -> bytes:
+    lines = to_csv([{k: v for k, v in row.items() if k != "country"} for row in rows])
+    text = lines.decode().splitlines()
+    out = [text[0] + ",country"]
+    for line, row in zip(text[1:], rows, strict=True):
+        out.append(f"{line},{row['country']}")
+    return ("\n".join(out) + "\n").encode()
+
+
+def filled_rows(settings) -> list[tuple]:
+    return sorted((tuple(row.values()) for row in query(settings, FILLED_ROWS)), key=repr)
+
+
+def not_filled(settings) -> list[dict]:
+    return query(settings, NOT_FILLED)
+
+
+@pytest.fixture(params=[3, 50], ids=lambda size: f"batch_size={size}")
+def importer(request, settings_factory):
+    settings = settings_factory(CONTACTS_API__IMPORTS__BATCH_SIZE=str(request.param))
+    importer = Importer(settings)
+    yield importer
+    importer.close()
+
+
+def _import_all(importer: Importer, contents: list[bytes]) -> None:
+    for content in contents:
+        job = importer.loop.run_until_complete(import_file(importer.resources, content))
+        assert (job["status"], job["error"]) == ("completed", None), job
+
+
+countries = st.lists(st.sampled_from(COUNTRIES), min_size=1, max_size=4)
+
+
+def test_the_import_fills_what_the_triggers_fill(importer, monkeypatch):
+    """Files imported one after the other (the later ones update the earlier ones'
+    contacts and companies): the same rows as with the triggers on, and every filled
+    column equal to what the triggers compute."""
+
+    @hypothesis_settings(
+        deadline=None, database=None, max_examples=40, suppress_health_check=[HealthCheck.too_slow]
+    )
+    @given(st.lists(st.tuples(files(consistent=False), countries), min_size=1, max_size=3))
+    def check(drawn):
+        contents = [to_csv_with_country(with_countries(rows, c)) for rows, c in drawn]
+        empty(importer.settings)
+        with monkeypatch.context() as patch:  # the trigger path: the setting stays off
+            patch.setattr(upsert_sql, "FILL_DONE_ON", upsert_sql.FILL_DONE_OFF)
+            _import_all(importer, contents)
+        by_triggers = filled_rows(importer.settings)
+        assert not_filled(importer.settings) == []
+
+        empty(importer.settings)
+        _import_all(importer, contents)
+        assert not_filled(importer.settings) == []
+        assert filled_rows(importer.settings) == by_triggers
+
+    check()
+
+
+def test_two_imports_at_once_fill_what_the_triggers_fill(settings_factory):
+    """Colliding files imported concurrently (shared companies, emails and new
+    dictionary values), with plain writes to contacts beside them."""
+    settings = settings_factory(CONTACTS_API__IMPORTS__BATCH_SIZE="4")
+    importer = Importer(settings)
+    try:
+
+        @hypothesis_settings(
+            deadline=None,
+            database=None,
+            max_examples=25,
+            suppress_health_check=[HealthCheck.too_slow],
+        )
+        @given(files(consistent=False), files(consistent=False), countries, countries)
+        def check(first, second, first_countries, second_countries):
+            empty(settings)
+            query(settings, "DELETE FROM contact_field_values")
+            contents = [
+                to_csv_with_country(with_countries(first, first_countries)),
+                to_csv_with_country(with_countries(second, second_countries)),
+            ]
+
+            async def plain_writes():
+                for n in range(5):
+                    await importer.resources.db.execute(
+                        "INSERT INTO contacts (email, title, country) VALUES (%s, %s, %s)",
+                        (f"plain{n}@w.org", ["CEO", "Boss", None][n % 3], "France"),
+                    )
+                    await asyncio.sleep(0)
+
+            async def both():
+                jobs = await asyncio.gather(
+                    *(import_file(importer.resources, content) for content in contents),
+                    plain_writes(),
+                )
+                return jobs[:2]
+
+            for job in importer.loop.run_until_complete(both()):
+                assert (job["status"], job["error"]) == ("completed", None), job
+            assert not_filled(settings) == []
+
+        check()
+    finally:
+        importer.close()
+
+
+def test_plain_sql_and_api_writes_after_an_import_still_fill(settings_factory):
+    """The import's setting ends with its statements: the pool's one connection, used
+    by the import and then by plain writes, runs the triggers again."""
+    settings = settings_factory(CONTACTS_API__DATABASE__POOL_MAX_SIZE="1")
+    importer = Importer(settings)
+    try:
+        content = b"email,title,company,website,employees\nann@x.com,CEO,Acme,acme.com,10\n"
+        job = importer.loop.run_until_complete(import_file(importer.resources, content))
+        assert job["status"] == "completed", job
+
+        async def plain():
+            db = importer.resources.db
+            assert await db.fetch_val(
+                "SELECT current_setting('contacts.fill_done', true) IS DISTINCT FROM 'on'"
+            )
+            await db.execute(
+                "INSERT INTO contacts (email, title, country, company_uuid)"
+                " SELECT 'bob@y.org', 'Founder', 'Chile', uuid FROM companies"
+            )
+            await db.execute("UPDATE contacts SET title = 'Chief' WHERE email = 'ann@x.com'")
+
+        importer.loop.run_until_complete(plain())
+        assert not_filled(settings) == []
+        rows = query(
+            settings,
+            "SELECT email, company_name, company_employees, title_id IS NOT NULL AS has_title"
+            " FROM contacts ORDER BY email",
+        )
+        assert [tuple(row.values()) for row in rows] == [
+            ("ann@x.com", "Acme", 10, True),
+            ("bob@y.org", "Acme", 10, True),
+        ]
+        values = query(settings, "SELECT field, value FROM contact_field_values ORDER BY 1, 2")
+        assert [(v["field"], v["value"]) for v in values] == [
+            ("country", "Chile"),
+            ("title", "CEO"),
+            ("title", "Chief"),
+            ("title", "Founder"),
+        ]
+    finally:
+        importer.close()
+
+
+def test_a_company_renamed_by_an_import_or_after_it_refreshes_its_contacts(settings_factory):
+    """The second file renames Acme (same website) and changes its size without naming
+    the first file's contacts: their copy follows, inside the import (whose statements
+    skip the BEFORE triggers) and after it by plain SQL."""
+    settings = settings_factory(CONTACTS_API__IMPORTS__BATCH_SIZE="2")
+    importer = Importer(settings)
+    try:
+        _import_all(
+            importer,
+            [
+                b"email,company,website,employees\n"
+                b"ann@x.com,Acme,acme.com,10\nbob@y.org,Acme,acme.com,\n"
+                b"cy@z.net,Zed,zed.io,5\n",
+                b"email,company,website,employees\ndee@w.org,Acme Corp,acme.com,250\n",
+            ],
+        )
+        copies = query(
+            settings, "SELECT email, company_name, company_employees FROM contacts ORDER BY email"
+        )
+        assert [tuple(row.values()) for row in copies] == [
+            ("ann@x.com", "Acme Corp", 250),
+            ("bob@y.org", "Acme Corp", 250),
+            ("cy@z.net", "Zed", 5),
+            ("dee@w.org", "Acme Corp", 250),
+        ]
+        query(settings, "UPDATE companies SET name = 'Acme Inc' WHERE domain = 'acme.com'")
+        names = query(settings, "SELECT company_name FROM contacts ORDER BY email")
+        assert [row["company_name"] for row in names] == ["Acme Inc", "Acme Inc", "Zed", "Acme Inc"]
+        # A rename in a transaction that skips the BEFORE triggers (as the import's
+        # statements do) still refreshes the copy: the AFTER trigger writes it itself.
+        query(
+            settings,
+            "BEGIN; SET LOCAL contacts.fill_done = 'on';"
+            " UPDATE companies SET name = 'Acme Ltd', employees_count = 7"
+            " WHERE domain = 'acme.com'; COMMIT",
+        )
+        copies = query(settings, "SELECT company_name, company_employees FROM contacts")
+        assert sorted(tuple(row.values()) for row in copies) == [
+            ("Acme Ltd", 7),
+            ("Acme Ltd", 7),
+            ("Acme Ltd", 7),
+            ("Zed", 5),
+        ]
+        assert not_filled(settings) == []
+    finally:
+        importer.close()
+
+
+class _Transaction:
+    """The transaction interface ``write_batch`` uses, on a psycopg2 cursor."""
+
+    def __init__(self, cursor):
+        self.cursor = cursor
+
+    async def fetch_tuples(self, sql, params=None):
+        self.cursor.execute(sql, params)
+        return self.cursor.fetchall()
+
+    async def fetch_val(self, sql, params=None):
+        self.cursor.execute(sql, params)
+        return self.cursor.fetchone()[0]
+
+    async def execute(self, sql, params=None):
+        self.cursor.execute(sql, params)
+
+
+def test_the_import_s_statements_call_no_trigger_function(settings_factory):
+    """The point of the change: a batch of new and updated contacts calls neither
+    BEFORE trigger function (counted by the transaction's function statistics), and a
+    plain UPDATE afterwards in the same transaction calls both."""
+    import psycopg2
+
+    from contacts_api.plugins.imports.parsing import BatchReader
+    from contacts_api.plugins.imports.upsert import write_batch
+
+    settings = settings_factory()
+    query(
+        settings,
+        "INSERT INTO contacts (email, title) VALUES ('ann@x.com', 'CEO');"
+        " INSERT INTO companies (name, domain) VALUES ('Zed', 'zed.io')",
+    )
+    content = (
+        b"email,first_name,last_name,title,country,company,website\n"
+        b"ann@x.com,Ann,,CTO,France,Acme,acme.com\nbob@y.org,Bob,,CEO,,Zed,zed.io\n"
+        b",Cy,One,Boss,Chile,Zed,\n"
+    )
+    reader = BatchReader(iter([content]), 0, 100)
+    batch = reader.next_batch(0)
+    reader.close()
+    conn = psycopg2.connect(settings.database.url.reveal())
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SET LOCAL track_functions = 'pl'")
+            written = asyncio.run(write_batch(_Transaction(cur), batch))
+            assert (written.created, written.updated) == (2, 1)
+            calls = """SELECT
+                coalesce(sum(calls) FILTER (WHERE funcname = 'contacts_fill_company'), 0),
+                coalesce(sum(calls) FILTER (WHERE funcname = 'contacts_fill_value_ids'), 0)
+                FROM pg_stat_xact_user_functions"""
+            cur.execute(calls)
+            assert cur.fetchone() == (0, 0)
+            cur.execute("UPDATE contacts SET title = 'Chief' WHERE email = 'bob@y.org'")
+            cur.execute(calls)
+            assert cur.fetchone() == (1, 1)
+        conn.commit()
+    finally:
+        conn.close()
+    assert not_filled(settings) == []
