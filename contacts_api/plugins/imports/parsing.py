@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import functools
 import gc
 import itertools
@@ -101,27 +102,29 @@ def parse_records(
 # rows hold no reference cycles: reference counting frees them all the same.
 IMPORT_GC_THRESHOLD = 20_000
 _gc_lock = threading.Lock()
-_gc_imports = 0  # imports running in this process (BatchReaders not closed)
+_gc_imports = 0  # imports running in this process (import_gc_threshold blocks entered)
 _gc_saved: tuple[int, int, int] | None = None
 
 
-def _gc_import_started() -> None:
-    """Raise the collector's first threshold (process-wide) while imports run."""
+@contextlib.contextmanager
+def import_gc_threshold() -> Iterator[None]:
+    """Raise the collector's first threshold (process-wide) while the block runs, and
+    put the thresholds back when the last of the process's running imports leaves its
+    block. The import task wraps its whole run in it (in the event loop, so a task
+    cancelled at any await still leaves the block: the threshold never stays raised)."""
     global _gc_imports, _gc_saved
     with _gc_lock:
         if _gc_imports == 0:
             _gc_saved = gc.get_threshold()
             gc.set_threshold(max(_gc_saved[0], IMPORT_GC_THRESHOLD), *_gc_saved[1:])
         _gc_imports += 1
-
-
-def _gc_import_ended() -> None:
-    """Put the thresholds back once the last running import ends."""
-    global _gc_imports
-    with _gc_lock:
-        _gc_imports -= 1
-        if _gc_imports == 0 and _gc_saved is not None:
-            gc.set_threshold(*_gc_saved)
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_imports -= 1
+            if _gc_imports == 0 and _gc_saved is not None:
+                gc.set_threshold(*_gc_saved)
 
 
 # The header of the file a parsing process works on (set by its initializer).
@@ -186,8 +189,6 @@ class BatchReader:
         self.ahead: collections.deque[Future] = collections.deque()
         self.failed: CsvFileError | None = None  # met while reading ahead
         self.depth = 1
-        self.closed = False
-        _gc_import_started()  # last: close() ends it, and is not called if __init__ raises
 
     def use_processes(self, processes: int) -> None:
         """Normalize the rows in ``processes`` parsing processes from now on."""
@@ -250,6 +251,3 @@ class BatchReader:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
-        if not self.closed:
-            self.closed = True
-            _gc_import_ended()

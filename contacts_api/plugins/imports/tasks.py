@@ -33,7 +33,12 @@ from contacts_api.core.tasks import TaskInterrupted
 from contacts_api.plugins.contacts.service import clean_pending_lists, invalidate_lists
 from contacts_api.plugins.imports import bulk
 from contacts_api.plugins.imports import repository as repo
-from contacts_api.plugins.imports.parsing import BatchReader, bridge_chunks, parse_processes
+from contacts_api.plugins.imports.parsing import (
+    BatchReader,
+    bridge_chunks,
+    import_gc_threshold,
+    parse_processes,
+)
 from contacts_api.plugins.imports.reading import CsvFileError
 from contacts_api.plugins.imports.upsert import Batch, write_errors, write_rows
 
@@ -139,6 +144,10 @@ class _Run:
         self.dsn = resources.settings.database.url.reveal()
 
     async def run(self) -> None:
+        with import_gc_threshold():  # fewer collections while batches hold rows alive
+            await self._run()
+
+    async def _run(self) -> None:
         started = time.monotonic()
         chunks = self.resources.storage.read(self.job["storage_key"])
         reader: BatchReader | None = None

@@ -2,6 +2,7 @@
 polling helpers, and direct reads of the database."""
 
 import asyncio
+import gc
 import time
 from collections.abc import Callable
 
@@ -34,6 +35,16 @@ def extra_plugins() -> list:
     if "auth_write_key" in contacts_api.core.plugins.BUILTIN_PLUGINS:
         return []
     return [("imports_test_write_key", _StandInWriteKey())]
+
+
+@pytest.fixture(autouse=True)
+def gc_threshold_restored():
+    """Every import test leaves the collector's thresholds as it found them: an
+    import raises the first one while it runs (plugins/imports/parsing.py), and a job
+    cancelled by the app's shutdown once left it raised for the process's life."""
+    before = gc.get_threshold()
+    yield
+    assert gc.get_threshold() == before
 
 
 @pytest.fixture

@@ -7,8 +7,9 @@
   backslashes, unicode, the array literals' marker characters, formula cells, bad
   numbers, too-long text, duplicate header cells), also when the cache is tiny and
   forgets companies all the time.
-- ``BatchReader`` raises the collector's first threshold while it is open and puts
-  it back when the last one closes.
+- ``import_gc_threshold`` raises the collector's first threshold while imports run
+  and puts it back when the last one ends (the import tests' ``gc_threshold_restored``
+  fixture checks every import test leaves it as it found it, cancelled jobs included).
 
 Each failing example hypothesis found is kept below as a named test.
 """
@@ -29,7 +30,6 @@ from contacts_api.plugins.imports.normalize import (
     build_header_map,
     normalize_row,
 )
-from contacts_api.plugins.imports.parsing import BatchReader
 
 # Header cells, duplicates included: two cells feeding one column (the first
 # non-empty wins), Apollo aliases, an unknown column, input-only columns.
@@ -199,27 +199,20 @@ def test_the_cache_forgets_its_oldest_quarter_when_full(monkeypatch) -> None:
     assert "Company 8" in header_map._companies
 
 
-def _chunks(text: str) -> list[bytes]:
-    return [text.encode()]
-
-
-def test_readers_raise_the_collector_threshold_until_the_last_closes() -> None:
+def test_imports_raise_the_collector_threshold_until_the_last_ends() -> None:
     before = gc.get_threshold()
     assert before[0] < parsing.IMPORT_GC_THRESHOLD, "the test needs CPython's default"
-    first = BatchReader(_chunks("email\na@x.com\n"), 0, 10)
-    second = BatchReader(_chunks("email\nb@x.com\n"), 0, 10)
-    assert gc.get_threshold() == (parsing.IMPORT_GC_THRESHOLD, *before[1:])
-    first.close()
-    first.close()  # twice counts once
-    assert gc.get_threshold()[0] == parsing.IMPORT_GC_THRESHOLD
-    second.close()
+    with parsing.import_gc_threshold():
+        with parsing.import_gc_threshold():  # a second import at once
+            assert gc.get_threshold() == (parsing.IMPORT_GC_THRESHOLD, *before[1:])
+        assert gc.get_threshold()[0] == parsing.IMPORT_GC_THRESHOLD
     assert gc.get_threshold() == before
 
 
-def test_a_file_that_is_not_csv_leaves_the_collector_alone() -> None:
+def test_a_failing_import_puts_the_threshold_back() -> None:
     before = gc.get_threshold()
-    with pytest.raises(Exception, match="empty"):
-        BatchReader(_chunks(""), 0, 10)
+    with pytest.raises(RuntimeError), parsing.import_gc_threshold():
+        raise RuntimeError("the job failed")
     assert gc.get_threshold() == before
 
 
