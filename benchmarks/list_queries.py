@@ -57,12 +57,7 @@ from contacts_api.core.migrations import _apply  # noqa: E402
 from contacts_api.core.plugins import Plugins  # noqa: E402
 from contacts_api.core.settings import load_settings  # noqa: E402
 from contacts_api.core.sql import compile_sql  # noqa: E402
-from contacts_api.plugins.contacts import (  # noqa: E402
-    attributes,
-    dictionaries,
-    reads,
-    repository,
-)
+from contacts_api.plugins.contacts import attributes, dictionaries, repository  # noqa: E402
 from contacts_api.plugins.contacts.ordering import CONTACT_ORDERING, parse_ordering  # noqa: E402
 from contacts_api.plugins.contacts.pagination import encode_cursor, scope_of  # noqa: E402
 from contacts_api.plugins.contacts.repository import contact_where, contacts_from  # noqa: E402
@@ -236,17 +231,6 @@ async def statements_for(app, cur, kind: str, params, after=None) -> list:
     return [*db.queries, statement]
 
 
-def sql_connection(url: str):
-    """A plain connection for the SQL side, with the planner settings the service
-    sends with every read (reads.PLANNER_SETTINGS): the same statement, planned alike."""
-    conn = psycopg2.connect(url)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        for name, value in reads.PLANNER_SETTINGS.items():
-            cur.execute(f"SET {name} = {value}")
-    return conn
-
-
 def percentile(values: list[float], q: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
@@ -272,7 +256,8 @@ async def main_async(args) -> int:
     port = free_port()
     server = await start_server(url, port)
     base = f"http://127.0.0.1:{port}"
-    conn = sql_connection(url)
+    conn = psycopg2.connect(url)
+    conn.autocommit = True
     cur = conn.cursor()
     cur.execute("SELECT count(*) FROM contacts")
     print(f"contacts: {cur.fetchone()[0]:,}; rounds: {args.rounds}\n")
@@ -412,7 +397,9 @@ async def load_step(session, url: str, plans, seconds: float) -> dict[str, tuple
     ``seconds`` each (the API first, then its SQL: never both at once)."""
     if seconds <= 0:
         return {}
-    connections = [sql_connection(url) for _ in range(LOAD_CONNECTIONS)]
+    connections = [psycopg2.connect(url) for _ in range(LOAD_CONNECTIONS)]
+    for conn in connections:
+        conn.autocommit = True
     rates = {}
     for label, http_url, statements in plans:
         rates[label] = (

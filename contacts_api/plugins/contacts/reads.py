@@ -127,27 +127,14 @@ def _convert(cur: Any, rows: list[tuple], mode: str) -> Any:
     return [dict(zip(names, row, strict=True)) for row in rows]
 
 
-# Planner settings of every read, sent with each statement. join_collapse_limit = 1:
-# the joins are planned in the order the statement writes them (the page, then its
-# contacts' companies and metadata; a filter's company join), which is the order the
-# planner chose anyway, without searching the others. At 1M contacts every one of
-# benchmarks/list_queries.py's statements kept the very same plan, and planning took
-# 0.2-0.6 ms less (first page: 0.56 -> 0.36 ms of planning, country 0.93 -> 0.36,
-# industry 3.1 -> 1.4); a join order changes no result, only the plan.
-PLANNER_SETTINGS = {"join_collapse_limit": "1"}
-_PLANNER_PREFIX = "".join(
-    f"SET LOCAL {name} = {value}; " for name, value in PLANNER_SETTINGS.items()
-)
-
-
 async def run(resources, *queries: tuple[str, Any, str]) -> list[Any]:
     """Run ``(sql, params, mode)`` queries under the list statement timeout;
     ``mode`` is ``all`` (dicts), ``tuples``, ``table`` (``Table``) or ``val``;
     uuids come as text. Each is sent as ``SET LOCAL statement_timeout = N;
-    <planner settings> <query>``: a multi-statement simple query is one implicit
-    transaction, so the settings end with it (one round trip)."""
+    <query>``: a multi-statement simple query is one implicit transaction, so
+    the setting ends with it (one round trip)."""
     timeout_ms = int(resources.settings.contacts.list_statement_timeout_ms)
-    prefix = f"SET LOCAL statement_timeout = {timeout_ms}; {_PLANNER_PREFIX}"
+    prefix = f"SET LOCAL statement_timeout = {timeout_ms}; "
     results = []
     async with resources.db.connection() as conn, conn.cursor() as cur:
         psycopg2.extensions.register_type(UUID_AS_TEXT, cur.raw)
