@@ -46,7 +46,7 @@ USES: list[tuple[str, str, str]] = [
     ("contacts_api.plugins.imports.reading", "_CONTROL_BYTES", "findall"),
     # CSV list cells (the import reads them with finditer: findall does the same matching)
     ("contacts_api.plugins.imports.columns", "_LIST_TOKEN", "findall"),
-    ("contacts_api.plugins.imports.columns", "_FORMULA", "match"),
+    ("contacts_api.plugins.imports.columns", "_NEUTRALIZED", "match"),
 ]
 # Patterns that only ever see our own data (stored hashes, our OpenAPI paths)
 # or the operator's settings.

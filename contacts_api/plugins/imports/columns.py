@@ -270,25 +270,42 @@ def canonical_header(raw: str) -> str | None:
 
 
 # OWASP "CSV Injection": a spreadsheet may evaluate a cell that starts with =, +, -,
-# @, tab or CR, also behind spaces and separator-like characters (";=cmd", ", @x").
-# One pattern, read by Python's re and PostgreSQL's regular expressions alike.
-FORMULA_START = "^[\\s;,]*[=+@\t\r-]"
-_FORMULA = re.compile(FORMULA_START)
+# @, tab or CR, also behind spaces and separator-like characters (";=cmd", ", @x"),
+# and spreadsheets with East Asian input read the full-width signs (＝ ＋ － ＠) and
+# separators (； ，) as the ASCII ones.
+#
+# One pattern, read by Python's re and PostgreSQL's regular expressions alike, so
+# it names its spaces one by one: "\s" is not the same class in the two engines
+# (PostgreSQL's leaves out U+00A0, Python's takes it), and the export (SQL) and the
+# import (Python) must agree on every cell or a quote is lost on the way back.
+_SPACES = (
+    " \t\n\r\f\v\u0085\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+    "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+_SEPARATORS = ";,\uff1b\uff0c"
+_SIGNS = "=+@\t\r\uff1d\uff0b\uff0d\uff20-"  # "-" last: a literal in both engines
+FORMULA_START = f"^[{_SPACES}{_SEPARATORS}]*[{_SIGNS}]"
+# What the export prefixes: a formula, or a cell that the import would otherwise
+# take for a prefixed one ("'=1" goes out as "''=1"), so every cell comes back as
+# it went out.
+NEUTRALIZED_START = "^'*" + FORMULA_START[1:]
+_NEUTRALIZED = re.compile(NEUTRALIZED_START)
 
 
 def neutralize(cell: str) -> str:
-    """``cell`` prefixed with ``'`` when a spreadsheet would run it as a formula."""
-    return "'" + cell if _FORMULA.match(cell) else cell
+    """``cell`` prefixed with ``'`` when a spreadsheet would run it as a formula, or
+    when :func:`unneutralize` would otherwise drop its own leading quote."""
+    return "'" + cell if _NEUTRALIZED.match(cell) else cell
 
 
 def neutralize_sql(text: ColumnElement) -> ColumnElement:
     """:func:`neutralize` in SQL, for the export's ``COPY``."""
-    return sa.case((text.regexp_match(FORMULA_START), sa.literal("'") + text), else_=text)
+    return sa.case((text.regexp_match(NEUTRALIZED_START), sa.literal("'") + text), else_=text)
 
 
 def unneutralize(cell: str) -> str:
     """The import's inverse of :func:`neutralize`: a ``'`` before a formula start
     is dropped; any other leading quote (``'Ohana Foods``) is data and kept."""
-    if cell[:1] == "'" and _FORMULA.match(cell[1:]):
+    if cell[:1] == "'" and _NEUTRALIZED.match(cell[1:]):
         return cell[1:]
     return cell
