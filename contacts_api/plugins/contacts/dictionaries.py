@@ -48,6 +48,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 
 from contacts_api.core.filters import FilterSpec
 from contacts_api.core.sql import Prepared
+from contacts_api.plugins.contacts.matched_ids import Entry, matched_ids
 from contacts_api.plugins.contacts.sqltext import has_trigram, pattern
 from contacts_api.plugins.contacts.tables import ContactTables, contact_field_values
 
@@ -118,18 +119,35 @@ def broad_ids(field: str, values: list[str], parts: Parts, known: list[int] = ()
     )
 
 
-@functools.lru_cache(maxsize=64)
-def _lookup(shape: tuple[bool, ...]) -> Prepared:
-    """The ids of one field's values containing parts ``p0``, ``p1`` ...;
-    ``shape`` says which parts have a trigram (``sqltext.has_trigram``)."""
+def _lookup_statement(shape: tuple[bool, ...]) -> sa.Select:
     conditions = [
         _value_contains(sa.bindparam(f"p{i}", type_=sa.Text), indexed)
         for i, indexed in enumerate(shape)
     ]
-    return Prepared(
+    return (
         sa.select(contact_field_values.c.id)
         .where(contact_field_values.c.field == sa.bindparam("field"), *conditions)
         .limit(sa.bindparam("limit", type_=sa.Integer))
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _lookup(shape: tuple[bool, ...]) -> Prepared:
+    """The ids of one field's values containing parts ``p0``, ``p1`` ...;
+    ``shape`` says which parts have a trigram (``sqltext.has_trigram``)."""
+    return Prepared(_lookup_statement(shape))
+
+
+@functools.lru_cache(maxsize=64)
+def _refresh(shape: tuple[bool, ...]) -> Prepared:
+    """``_lookup`` among the values added after id ``after`` (``matched_ids``):
+    a range of the primary key, the newest values only. The parts' conditions
+    are kept away from the trigram index (``_value_contains(indexed=False)``)
+    so the planner cannot prefer a bitmap over all matching values."""
+    return Prepared(
+        _lookup_statement((False,) * len(shape)).where(
+            contact_field_values.c.id > sa.bindparam("after", type_=sa.Integer)
+        )
     )
 
 
@@ -180,15 +198,30 @@ async def match(db, field: str, value: str, parts: Parts = whole) -> Matched:
     key = (field, tuple(split))
     if key in broad:
         return Matched(value, None)
-    lookup = _lookup(tuple(has_trigram(part) for part in split))
-    params = lookup.params(
-        field=field, limit=MAX_IDS + 1, **{f"p{i}": pattern(part) for i, part in enumerate(split)}
-    )
-    ids = [row[0] for row in await db.fetch_tuples(lookup.sql, params)]
-    if len(ids) > MAX_IDS:
+    shape = tuple(has_trigram(part) for part in split)
+    parts_params = {f"p{i}": pattern(part) for i, part in enumerate(split)}
+    memory = matched_ids(db)
+    # settled before the lookup below starts: every id up to it is visible to it
+    horizon = None if memory is None else await memory.settle(db)
+    known = None if memory is None else memory.get(key)
+    if known is None:
+        lookup = _lookup(shape)
+        params = lookup.params(field=field, limit=MAX_IDS + 1, **parts_params)
+    else:
+        lookup = _refresh(shape)
+        params = lookup.params(field=field, limit=MAX_IDS + 1, after=known.horizon, **parts_params)
+    found = {row[0] for row in await db.fetch_tuples(lookup.sql, params)}
+    if known is not None:
+        found.update(known.ids)
+    if len(found) > MAX_IDS:
         broad.add(key)
+        if memory is not None:
+            memory.drop(key)
         return Matched(value, None)
-    return Matched(value, tuple(sorted(ids)))
+    ids = tuple(sorted(found))
+    if horizon is not None:
+        memory.put(key, Entry(ids, max(horizon, known.horizon if known else horizon)))
+    return Matched(value, ids)
 
 
 def _ids_literal(ids: list[int]) -> sa.ColumnElement:
