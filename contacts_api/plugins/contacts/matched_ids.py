@@ -30,6 +30,7 @@ recently used out first). A dictionary found smaller than the horizon (a
 
 from __future__ import annotations
 
+import logging
 import time
 import weakref
 from collections import OrderedDict
@@ -38,9 +39,13 @@ from typing import Any
 import attrs
 import psycopg2.errors
 
+log = logging.getLogger("contacts_api.contacts")
+
 SETTLE_SECONDS = 1.0
 MAX_IDS_HELD = 200_000
 
+# the lock can never be had: no privilege for SHARE mode, or a hot standby
+_NEVER = (psycopg2.errors.InsufficientPrivilege, psycopg2.errors.ReadOnlySqlTransaction)
 _LOCK = "LOCK TABLE contact_field_values IN SHARE MODE NOWAIT"
 _TOP = "SELECT coalesce(max(id), 0) FROM contact_field_values"
 
@@ -99,6 +104,12 @@ class MatchedIds:
                 top = await tx.fetch_val(_TOP)
         except psycopg2.errors.LockNotAvailable:
             return self.horizon  # a writer in flight: keep the last one
+        except _NEVER:
+            # a role without UPDATE on the dictionary, a read-only standby: the
+            # lookups are made every time, as without this memory
+            log.warning("dictionary lookups are not remembered: no lock on the dictionary")
+            self._tried_at = float("inf")
+            return self.horizon
         if self.horizon is not None and top < self.horizon:
             self.forget()  # the dictionary was emptied and refilled
         self.horizon = top if self.horizon is None else max(self.horizon, top)

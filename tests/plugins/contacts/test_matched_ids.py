@@ -4,6 +4,8 @@ also when a writer of the dictionary was in flight (an uncommitted lower id),
 rolled back (a gap) or added matching values meanwhile."""
 
 import asyncio
+import contextlib
+import uuid
 from urllib.parse import urlencode
 
 import psycopg2
@@ -216,3 +218,35 @@ async def test_a_title_written_after_a_remembered_lookup_is_found(api):
         assert response.status == 201
         created.append((await response.json())["uuid"])
         assert await found("quokka") == sorted(created)  # the second: through the refresh
+
+
+def test_a_role_that_cannot_lock_the_dictionary_looks_up_every_time(dictionary, settings):
+    """SHARE mode needs UPDATE, DELETE or TRUNCATE on the table: a reader role
+    without them gets exact lookups, never a 500."""
+    role = f"reader_{uuid.uuid4().hex[:12]}"  # roles are shared by every database
+    with dictionary.writer.cursor() as cur:
+        cur.execute(f"CREATE ROLE {role}")
+        cur.execute(f"GRANT SELECT ON contact_field_values TO {role}")
+    dictionary.add("Quokka One")
+    memory = matched_ids.MatchedIds()
+
+    class ReaderDb:
+        """The service's helper, as a role with SELECT only on the dictionary."""
+
+        def __init__(self, db):
+            self.db = db
+
+        @contextlib.asynccontextmanager
+        async def transaction(self):
+            async with self.db.transaction() as tx:
+                await tx.execute(f"SET LOCAL ROLE {role}")
+                yield tx
+
+    try:
+        horizon = dictionary.loop.run_until_complete(memory.settle(ReaderDb(dictionary.db)))
+        assert horizon is None
+        assert dictionary.match("quokka", dictionaries.whole).ids == (1,)
+    finally:
+        with dictionary.writer.cursor() as cur:
+            cur.execute(f"REVOKE ALL ON contact_field_values FROM {role}")
+            cur.execute(f"DROP ROLE {role}")
