@@ -224,8 +224,18 @@ async def match(db, field: str, value: str, parts: Parts = whole) -> Matched:
     return Matched(value, ids)
 
 
-def _ids_literal(ids: list[int]) -> sa.ColumnElement:
-    return sa.literal(ids, ARRAY(sa.Integer))
+@functools.lru_cache(maxsize=64)
+def _array_text(ids: tuple[int, ...]) -> str:
+    # the same remembered ids come back request after request (matched_ids)
+    return "{" + ",".join(map(str, ids)) + "}"
+
+
+def _ids_literal(ids: list[int] | tuple[int, ...]) -> sa.ColumnElement:
+    """``ids`` as one ``int[]`` constant, sent as the text of the array: psycopg2
+    adapts a list element by element in Python (1.4 ms of CPU for the 1,100 ids
+    of "marketing manager"), one string in C. The planner sees the same constant
+    array either way (the cast of a literal is folded)."""
+    return sa.cast(sa.literal(_array_text(tuple(ids))), ARRAY(sa.Integer))
 
 
 def matched_condition(
@@ -240,7 +250,9 @@ def matched_condition(
     ``id_column IN (their ids and the known ones)`` instead: one IN at the top of
     the condition, which the planner turns into a semi-join (under an OR it would
     be a subplan, hashed only while it fits work_mem)."""
-    ids = sorted({i for m in values if m.ids is not None for i in m.ids})
+    narrow = [m.ids for m in values if m.ids is not None]
+    # one value's ids are sorted already: no set and sort of thousands of ids
+    ids = narrow[0] if len(narrow) == 1 else tuple(sorted({i for n in narrow for i in n}))
     broad = [m.value for m in values if m.ids is None]
     if broad and semi_join is not None:
         return id_column.in_(semi_join(broad, ids))
