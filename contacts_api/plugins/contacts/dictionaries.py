@@ -8,7 +8,8 @@ posting lists, then a recheck of every candidate row on the heap). So the
 filter is answered in two steps:
 
 1. ``prepare`` (before any SQL of the request is built) reads the ids of the
-   distinct values that match, one small query per filter value;
+   distinct values that match, one small query per filter value; ids found once
+   are remembered and refreshed with the values added since (``matched_ids``);
 2. ``build`` compares the contact's ``<field>_id`` with those ids, written
    into the statement as constants, so the planner knows how many rows they
    hold; a title with a country is read from one btree of
