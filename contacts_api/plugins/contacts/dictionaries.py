@@ -49,7 +49,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 
 from contacts_api.core.filters import FilterSpec
 from contacts_api.core.sql import Prepared
-from contacts_api.plugins.contacts.matched_ids import Entry, matched_ids
+from contacts_api.plugins.contacts.matched_ids import REFRESH_SPAN, Entry, matched_ids
 from contacts_api.plugins.contacts.sqltext import has_trigram, pattern
 from contacts_api.plugins.contacts.tables import ContactTables, contact_field_values
 
@@ -145,11 +145,15 @@ def _refresh(shape: tuple[bool, ...]) -> Prepared:
     a range of the primary key, the newest values only. The parts' conditions
     are kept away from the trigram index (``_value_contains(indexed=False)``)
     so the planner cannot prefer a bitmap over all matching values."""
-    return Prepared(
-        _lookup_statement((False,) * len(shape)).where(
-            contact_field_values.c.id > sa.bindparam("after", type_=sa.Integer)
-        )
+    id_ = contact_field_values.c.id
+    newest = _lookup_statement((False,) * len(shape)).where(
+        id_ > sa.bindparam("after", type_=sa.Integer),
+        id_ <= sa.bindparam("until", type_=sa.Integer),
     )
+    # -1 when values were added past ``until``: more than REFRESH_SPAN values
+    # since the horizon (writers kept it from settling), looked up afresh instead
+    beyond = sa.select(sa.literal(-1)).where(id_ > sa.bindparam("until")).limit(1)
+    return Prepared(sa.union_all(newest, beyond))
 
 
 class BroadValues:
@@ -210,8 +214,16 @@ async def match(db, field: str, value: str, parts: Parts = whole) -> Matched:
         params = lookup.params(field=field, limit=MAX_IDS + 1, **parts_params)
     else:
         lookup = _refresh(shape)
-        params = lookup.params(field=field, limit=MAX_IDS + 1, after=known.horizon, **parts_params)
+        until = known.horizon + REFRESH_SPAN
+        params = lookup.params(
+            field=field, limit=MAX_IDS + 1, after=known.horizon, until=until, **parts_params
+        )
     found = {row[0] for row in await db.fetch_tuples(lookup.sql, params)}
+    if -1 in found:  # too many values added since: as if nothing were remembered
+        known = None
+        lookup = _lookup(shape)
+        params = lookup.params(field=field, limit=MAX_IDS + 1, **parts_params)
+        found = {row[0] for row in await db.fetch_tuples(lookup.sql, params)}
     if known is not None:
         found.update(known.ids)
     if len(found) > MAX_IDS:

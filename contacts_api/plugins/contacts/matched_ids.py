@@ -43,6 +43,9 @@ log = logging.getLogger("contacts_api.contacts")
 
 SETTLE_SECONDS = 1.0
 MAX_IDS_HELD = 200_000
+# A refresh reads at most this many values past the horizon; beyond (writers in
+# flight at every attempt to settle), the lookup is made afresh.
+REFRESH_SPAN = 20_000
 
 # the lock can never be had: no privilege for SHARE mode, or a hot standby
 _NEVER = (psycopg2.errors.InsufficientPrivilege, psycopg2.errors.ReadOnlySqlTransaction)

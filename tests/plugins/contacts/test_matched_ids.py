@@ -155,8 +155,9 @@ STEPS = st.lists(
 )
 
 
-def run_steps(dictionary: Dictionary, steps, max_ids: int, monkeypatch) -> None:
+def run_steps(dictionary: Dictionary, steps, max_ids: int, monkeypatch, span: int = 20_000) -> None:
     monkeypatch.setattr(dictionaries, "MAX_IDS", max_ids)
+    monkeypatch.setattr(dictionaries, "REFRESH_SPAN", span)
     dictionary.reset()
     held, used, terms = [], set(), set()
     parts_of = {"whole": dictionaries.whole, "words": dictionaries.words}
@@ -189,9 +190,9 @@ def test_remembered_lookups_match_the_model(dictionary, monkeypatch):
     @hypothesis_settings(
         max_examples=120, deadline=None, database=None, suppress_health_check=list(HealthCheck)
     )
-    @given(STEPS, st.sampled_from([1, 3, dictionaries.MAX_IDS]))
-    def run(steps, max_ids):
-        run_steps(dictionary, steps, max_ids, monkeypatch)
+    @given(STEPS, st.sampled_from([1, 3, dictionaries.MAX_IDS]), st.sampled_from([1, 20_000]))
+    def run(steps, max_ids, span):
+        run_steps(dictionary, steps, max_ids, monkeypatch, span)
 
     run()
 
@@ -250,3 +251,23 @@ def test_a_role_that_cannot_lock_the_dictionary_looks_up_every_time(dictionary, 
         with dictionary.writer.cursor() as cur:
             cur.execute(f"REVOKE ALL ON contact_field_values FROM {role}")
             cur.execute(f"DROP ROLE {role}")
+
+
+def test_more_values_than_a_refresh_reads_are_looked_up_afresh(dictionary, monkeypatch):
+    monkeypatch.setattr(dictionaries, "REFRESH_SPAN", 2)
+    lookups = []
+    real_lookup = dictionaries._lookup
+    monkeypatch.setattr(
+        dictionaries, "_lookup", lambda shape: lookups.append(shape) or real_lookup(shape)
+    )
+    dictionary.add("Quokka One")
+    assert dictionary.match("quokka", dictionaries.whole).ids == (1,)
+    held = dictionary.hold("Zebra")  # keeps the horizon at 1
+    try:
+        for value in ("Quokka Two", "Emu", "Quokka Three"):
+            dictionary.add(value)
+        assert dictionary.match("quokka", dictionaries.whole).ids == (1, 3, 5)
+        assert len(lookups) == 2  # ids 3 to 5 are past 1 + REFRESH_SPAN: afresh
+    finally:
+        held.rollback()
+        held.close()
