@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 
 import psycopg2
@@ -124,8 +125,15 @@ async def begin(db: Any, dsn: str, job_id: str, keep: list[str]) -> list[str]:
             )
     names = [index["name"] for index in found]
     if names:
+        begun = time.monotonic()
         await asyncio.to_thread(_drop_all, dsn, names)
-        log.info("bulk load %s: deferred %d index(es) of %s", job_id, len(names), TABLE)
+        log.info(
+            "bulk load %s: deferred %d index(es) of %s (dropped in %.1f s)",
+            job_id,
+            len(names),
+            TABLE,
+            time.monotonic() - begun,
+        )
     return names
 
 
@@ -191,12 +199,16 @@ def _restore(dsn: str, maintenance_work_mem: str, concurrently: bool) -> int:
                     if concurrently
                     else ("CREATE INDEX IF NOT EXISTS ")
                 )
+                begun = time.monotonic()
                 cur.execute(build + definition[len(prefix) :])
+                log.info("rebuilt index %s in %.1f s", name, time.monotonic() - begun)
                 built += 1
                 if not _forget(conn, name):  # deferred again by a new bulk load
                     return built
             if built:
+                begun = time.monotonic()
                 cur.execute(f"ANALYZE {TABLE}")
+                log.info("analyzed %s in %.1f s", TABLE, time.monotonic() - begun)
     finally:
         conn.close()
     return built

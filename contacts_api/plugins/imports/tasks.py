@@ -39,6 +39,7 @@ from contacts_api.plugins.imports.parsing import (
     import_gc_threshold,
     parse_processes,
 )
+from contacts_api.plugins.imports.phases import Phases
 from contacts_api.plugins.imports.reading import CsvFileError
 from contacts_api.plugins.imports.upsert import Batch, write_errors, write_rows
 
@@ -141,7 +142,9 @@ class _Run:
         self.in_flight = 0  # rows of the batch being written
         self.total_rows = 0
         self.bulk_decided = False  # whether this run has chosen between bulk and batch
+        self.bulk_active = False  # whether this run writes as a bulk load
         self.dsn = resources.settings.database.url.reveal()
+        self.phases = Phases()
 
     async def run(self) -> None:
         with import_gc_threshold():  # fewer collections while batches hold rows alive
@@ -169,13 +172,14 @@ class _Run:
                 if processes:
                     await asyncio.to_thread(reader.use_processes, processes)
             if await bulk.is_bulk_load(self.db, self.job_id):  # resumed mid-load
-                self.bulk_decided = True
+                self.bulk_decided = self.bulk_active = True
                 await bulk.begin(self.db, self.dsn, self.job_id, self.settings.bulk_keep_indexes)
             await repo.set_total_rows(self.db, self.job_id, self.owner, total, not exact)
             pending = asyncio.ensure_future(asyncio.to_thread(reader.next_batch, self.resume_row))
             while True:
                 try:
-                    batch = await pending
+                    with self.phases.timed("wait_parse"):
+                        batch = await pending
                 except CsvFileError as error:
                     await self._finish(
                         "failed",
@@ -191,15 +195,19 @@ class _Run:
                     raise TaskInterrupted()
                 # Parse the next batch in a thread while this one is written.
                 pending = asyncio.ensure_future(asyncio.to_thread(reader.next_batch, batch.end_row))
-                await self._write(batch)
+                with self.phases.timed("write_bulk" if self.bulk_active else "write"):
+                    await self._write(batch)
                 if not self.bulk_decided and self.committed >= self.settings.bulk_probe_rows:
-                    await self._choose_bulk()
+                    with self.phases.timed("choose_bulk"):
+                        await self._choose_bulk()
             # Merge the trigram indexes' pending lists the import filled (cheaper in
             # bulk than row by row; searches would scan them until then). Before the
             # job completes: its rows/s count it, and a caller waiting for the job
             # finds the indexes clean.
-            await clean_pending_lists(self.db)
+            with self.phases.timed("clean_pending_lists"):
+                await clean_pending_lists(self.db)
             job = await self._finish("completed", reader.warnings, total_rows=self.committed)
+            log.info("import %s phases: %s", self.job_id, self.phases.summary())
             elapsed = time.monotonic() - started
             log.info(
                 "import %s: %s rows in %.1f s (%.0f rows/s); created %s, updated %s, errors %s",
@@ -252,7 +260,8 @@ class _Run:
         self.resume_row = batch.end_row
         self.committed += batch.rows
         self.in_flight = 0
-        await invalidate_lists(self.resources)  # cached list pages are stale now
+        with self.phases.timed("invalidate_lists"):
+            await invalidate_lists(self.resources)  # cached list pages are stale now
 
     async def _write_once(self, batch: Batch, retried: bool) -> None:
         async with self.db.transaction() as tx:
@@ -302,6 +311,7 @@ class _Run:
             fraction=self.settings.bulk_fraction,
         ):
             log.info("import %s: large for the table; loading in bulk", self.job_id)
+            self.bulk_active = True
             await bulk.begin(self.db, self.dsn, self.job_id, self.settings.bulk_keep_indexes)
 
     async def _finish(self, status: str, warnings: list[str], **fields: Any) -> dict | None:
@@ -309,7 +319,8 @@ class _Run:
         # crash meanwhile leaves the job to resume, which comes back here).
         await bulk.leave(self.db, self.job_id)
         rebuilt_from = time.monotonic()
-        rebuilt = await bulk.restore(self.db, self.dsn, self.settings)
+        with self.phases.timed("rebuild"):
+            rebuilt = await bulk.restore(self.db, self.dsn, self.settings)
         if rebuilt:
             log.info(
                 "import %s: built %d deferred index(es) again in %.1f s",
@@ -317,9 +328,10 @@ class _Run:
                 rebuilt,
                 time.monotonic() - rebuilt_from,
             )
-        job = await repo.finish_job(
-            self.db, self.job_id, self.owner, status=status, warnings=warnings, **fields
-        )
+        with self.phases.timed("finish_job"):
+            job = await repo.finish_job(
+                self.db, self.job_id, self.owner, status=status, warnings=warnings, **fields
+            )
         if job is None:
             raise LeaseLost()
         metrics.record_job("import", status, self.committed)
