@@ -302,17 +302,29 @@ class _Run:
         if job is None or self.settings.bulk_min_rows <= 0:
             return
         written = job["created_count"] + job["updated_count"]
+        table = await bulk.table_rows(self.db)
         if bulk.should_bulk(
             written=written,
             created=job["created_count"],
             remaining=max(self.total_rows - self.committed, 0),
-            table=await bulk.table_rows(self.db),
+            table=table,
             min_rows=self.settings.bulk_min_rows,
             fraction=self.settings.bulk_fraction,
         ):
-            log.info("import %s: large for the table; loading in bulk", self.job_id)
+            plainly = table <= self.settings.bulk_plain_rebuild_max_rows
+            log.info(
+                "import %s: large for the table; loading in bulk (rebuild %s)",
+                self.job_id,
+                "plainly" if plainly else "concurrently",
+            )
             self.bulk_active = True
-            await bulk.begin(self.db, self.dsn, self.job_id, self.settings.bulk_keep_indexes)
+            await bulk.begin(
+                self.db,
+                self.dsn,
+                self.job_id,
+                self.settings.bulk_keep_indexes,
+                plainly=plainly,
+            )
 
     async def _finish(self, status: str, warnings: list[str], **fields: Any) -> dict | None:
         # The job's load is over: build the deferred indexes again before it ends (a

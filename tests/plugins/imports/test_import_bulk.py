@@ -21,6 +21,7 @@ import signal
 import time
 
 import psutil
+import psycopg2
 import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
@@ -169,9 +170,9 @@ def _empty(settings) -> None:
 class Both:
     """A batch-path importer and a bulk-path one on the same database."""
 
-    def __init__(self, settings_factory):
+    def __init__(self, settings_factory, **bulk_env: str):
         self.batch = Importer(settings_factory(**BATCH))
-        self.bulk = Importer(settings_factory(**BULK))
+        self.bulk = Importer(settings_factory(**BULK, **bulk_env))
         self.settings = self.batch.settings
 
     def close(self) -> None:
@@ -215,22 +216,45 @@ def test_the_bulk_path_and_the_batch_path_give_the_same_database(both, keep_inde
     check()
 
 
+_SAMPLE = (
+    "first_name,last_name,email,title,city,company,website,employees\n"
+    "Ann,One,ann@x.com,CEO,Paris,Acme,acme.com,10\n"
+    "Bob,,bob@y.org,,,ACME,,\n"
+    'ann,ONE,ANN@X.com ,=HYPERLINK("http://x"),"Oslo\nNorth",Acme,,\n'
+    "Cy,,not-an-email,,,,,\n"
+    "Ann,One,,,,Blue Fox,,-3\n"
+    "ann,one,,+cmd,,Blue Fox,,"
+)
+
+
 def test_a_bulk_load_runs_and_gives_the_batch_path_s_database(both, keep_indexes, caplog):
     """The case variants of one email across batches, one company by domain then by
-    name, an error row, a formula cell and a quoted newline: loaded in bulk."""
-    rows = _rows(
-        "first_name,last_name,email,title,city,company,website,employees\n"
-        "Ann,One,ann@x.com,CEO,Paris,Acme,acme.com,10\n"
-        "Bob,,bob@y.org,,,ACME,,\n"
-        'ann,ONE,ANN@X.com ,=HYPERLINK("http://x"),"Oslo\nNorth",Acme,,\n'
-        "Cy,,not-an-email,,,,,\n"
-        "Ann,One,,,,Blue Fox,,-3\n"
-        "ann,one,,+cmd,,Blue Fox,,"
-    )
+    name, an error row, a formula cell and a quoted newline: loaded in bulk. The table
+    is young (empty): the indexes come back plainly, on two connections at once."""
     with caplog.at_level(logging.INFO, logger="contacts_api.imports"):
-        both.check(rows, keep_indexes)
-    assert "loading in bulk" in caplog.text
+        both.check(_rows(_SAMPLE), keep_indexes)
+    assert "loading in bulk (rebuild plainly)" in caplog.text
     assert "deferred index(es) again" in caplog.text
+    assert "concurrently in" not in caplog.text
+    threads = {record.threadName for record in caplog.records if "rebuilt index" in record.msg}
+    assert len(threads) == 2  # the default bulk_rebuild_connections
+
+
+def test_a_bulk_load_on_an_older_table_rebuilds_concurrently(
+    settings_factory, keep_indexes, caplog
+):
+    """A table bigger than bulk_plain_rebuild_max_rows at the load's start gets its
+    indexes back with CREATE INDEX CONCURRENTLY (API writes go on), one by one; the
+    database is the batch path's all the same."""
+    both = Both(settings_factory, CONTACTS_API__IMPORTS__BULK_PLAIN_REBUILD_MAX_ROWS="-1")
+    try:
+        with caplog.at_level(logging.INFO, logger="contacts_api.imports"):
+            both.check(_rows(_SAMPLE), keep_indexes)
+    finally:
+        both.close()
+    assert "loading in bulk (rebuild concurrently)" in caplog.text
+    rebuilt = [record.getMessage() for record in caplog.records if "rebuilt index" in record.msg]
+    assert rebuilt and all(" concurrently in " in message for message in rebuilt)
 
 
 # -- a killed worker, reads and writes during a load --------------------------------------
@@ -419,3 +443,65 @@ async def test_api_reads_and_writes_answer_during_a_bulk_load(
         assert [c["email"] for c in (await page.json())["results"]] == ["during@bulk.example"]
     finally:
         _stop(worker)
+
+
+_WAITING_BUILDS = """SELECT count(*) AS n FROM pg_stat_activity
+    WHERE datname = current_database() AND wait_event_type = 'Lock'
+        AND query LIKE 'CREATE INDEX IF NOT EXISTS %%'"""
+
+
+async def test_a_worker_killed_mid_plain_rebuild_resumes_and_builds_every_index(
+    import_client, settings_factory, keep_indexes, tmp_path
+):
+    """A young table's rebuild (plain CREATE INDEX on two connections) killed with its
+    worker: no index is left half-built, the records stay, and the resumed job builds
+    every index (the orphaned builds, if they finish, do not make it fail)."""
+    settings = _bulk_worker_settings(settings_factory)
+    content, expected = generate_csv(3000, bad_every=97, duplicate_every=13)
+    client = await import_client(settings)
+    first = _bulk_worker(settings, tmp_path / "first.log")
+    second = None
+    blocker = psycopg2.connect(settings.database.url.reveal())
+    try:
+        response = await upload(client, content)
+        job_id = (await response.json())["id"]
+        await _wait_for_bulk(settings, job_id, below_row=2500)
+        # An API-like writer's lock (ROW EXCLUSIVE) holds the plain builds (SHARE)
+        # back, not the batches: the job reaches its rebuild and waits there.
+        with blocker.cursor() as cur:
+            cur.execute("LOCK TABLE contacts IN ROW EXCLUSIVE MODE")
+        deadline = time.monotonic() + 60
+        while query(settings, _WAITING_BUILDS)[0]["n"] < 2:  # both connections building
+            assert time.monotonic() < deadline, (tmp_path / "first.log").read_text()
+            await asyncio.sleep(0.05)
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+
+        stopped = query(settings, "SELECT * FROM import_jobs WHERE id = %s", (job_id,))[0]
+        assert (stopped["status"], stopped["resume_row"]) == ("processing", 3000)
+        assert count(settings, "contacts") == expected["created"]
+        assert count(settings, "import_bulk_loads") == 0  # the load is over, not its rebuild
+        records = query(settings, "SELECT rebuild_plainly FROM import_deferred_indexes")
+        assert records and all(row["rebuild_plainly"] for row in records)
+        blocker.rollback()  # the orphaned builds may now run, and race the resumed job
+
+        second = _bulk_worker(settings, tmp_path / "second.log")
+        done = await wait_job(client, job_id, timeout=120)
+        assert done["status"] == "completed", done
+        assert (done["created_count"], done["updated_count"], done["error_count"]) == (
+            expected["created"],
+            expected["updated"],
+            expected["errors"],
+        )
+        assert count(settings, "contacts") == expected["created"]
+        assert indexes(settings) == keep_indexes
+        invalid = query(
+            settings, "SELECT count(*) AS n FROM pg_index WHERE NOT indisvalid OR NOT indisready"
+        )
+        assert invalid == [{"n": 0}]
+        assert count(settings, "import_deferred_indexes") == 0
+        assert "deferred index(es) again" in (tmp_path / "second.log").read_text()
+    finally:
+        blocker.close()
+        _stop(first)
+        _stop(second)
