@@ -41,6 +41,7 @@ from contacts_api.plugins.imports.parsing import (
 )
 from contacts_api.plugins.imports.phases import Phases
 from contacts_api.plugins.imports.reading import CsvFileError
+from contacts_api.plugins.imports.switching import import_switch_interval
 from contacts_api.plugins.imports.upsert import Batch, write_errors, write_rows
 
 log = logging.getLogger("contacts_api.imports")
@@ -147,7 +148,9 @@ class _Run:
         self.phases = Phases()
 
     async def run(self) -> None:
-        with import_gc_threshold():  # fewer collections while batches hold rows alive
+        # fewer collections while batches hold rows alive; the loop's round trips not
+        # held back 5 ms each by the parsing thread's hold on the GIL (switching.py)
+        with import_gc_threshold(), import_switch_interval():
             await self._run()
 
     async def _run(self) -> None:
