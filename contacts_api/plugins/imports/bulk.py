@@ -7,7 +7,9 @@ present, 7.9 s without them plus 56.5 s to build them afterwards).
 
 So when an import turns out to be large relative to the table (:func:`should_bulk`,
 decided after its first rows are written: the created share of those rows, times the
-rows still to come, against the size of the table), the job becomes a *bulk load*:
+rows still to come, against the size of the table; or, for a file of at least
+``bulk_min_rows`` rows into an empty table, before its first row), the job becomes a
+*bulk load*:
 
 1. it registers itself in ``import_bulk_loads`` and records the definition of every
    deferrable index of ``contacts`` in ``import_deferred_indexes`` (one transaction,
@@ -100,6 +102,11 @@ async def table_rows(db: Any, table: str = TABLE) -> int:
         (table,),
     )
     return int(value or 0)
+
+
+async def table_is_empty(db: Any, table: str = TABLE) -> bool:
+    """Whether the table holds no row (one index probe, not the planner's estimate)."""
+    return not await db.fetch_val(f"SELECT EXISTS (SELECT 1 FROM {table})")
 
 
 def should_bulk(

@@ -177,6 +177,9 @@ class _Run:
             if await bulk.is_bulk_load(self.db, self.job_id):  # resumed mid-load
                 self.bulk_decided = self.bulk_active = True
                 await bulk.begin(self.db, self.dsn, self.job_id, self.settings.bulk_keep_indexes)
+            elif total - self.resume_row >= self.settings.bulk_min_rows > 0:
+                with self.phases.timed("choose_bulk"):
+                    await self._bulk_into_empty_table()
             await repo.set_total_rows(self.db, self.job_id, self.owner, total, not exact)
             pending = asyncio.ensure_future(asyncio.to_thread(reader.next_batch, self.resume_row))
             while True:
@@ -297,6 +300,18 @@ class _Run:
                 updated=written.updated,
                 errors=len(batch.errors) + len(written.refused),
             )
+
+    async def _bulk_into_empty_table(self) -> None:
+        """A large file into an empty contacts table (a first load) is a bulk load from
+        its first row: every row can only create, so there is nothing to probe, and
+        the probe's rows would pay for every index."""
+        if not await bulk.table_is_empty(self.db):
+            return
+        log.info("import %s: large, into an empty table; loading in bulk", self.job_id)
+        self.bulk_decided = self.bulk_active = True
+        await bulk.begin(
+            self.db, self.dsn, self.job_id, self.settings.bulk_keep_indexes, plainly=True
+        )
 
     async def _choose_bulk(self) -> None:
         """After the probe rows: go on as a bulk load when the rest is large enough."""

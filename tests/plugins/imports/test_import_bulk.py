@@ -172,7 +172,8 @@ class Both:
 
     def __init__(self, settings_factory, **bulk_env: str):
         self.batch = Importer(settings_factory(**BATCH))
-        self.bulk = Importer(settings_factory(**BULK, **bulk_env))
+        self.bulk = Importer(settings_factory(**{**BULK, **bulk_env}))
+        self.seed: str | None = None  # SQL run on the emptied database before each import
         self.settings = self.batch.settings
 
     def close(self) -> None:
@@ -181,6 +182,8 @@ class Both:
 
     def run(self, importer: Importer, content: bytes) -> tuple[tuple, dict]:
         _empty(self.settings)
+        if self.seed:
+            query(self.settings, self.seed)
         job = importer.loop.run_until_complete(import_file(importer.resources, content))
         assert (job["status"], job["error"]) == ("completed", None), job
         counts = (job["created_count"], job["updated_count"], job["error_count"])
@@ -227,10 +230,14 @@ _SAMPLE = (
 )
 
 
+_OLDER_CONTACT = "INSERT INTO contacts (email, first_name) VALUES ('older@z.net', 'Old')"
+
+
 def test_a_bulk_load_runs_and_gives_the_batch_path_s_database(both, keep_indexes, caplog):
     """The case variants of one email across batches, one company by domain then by
     name, an error row, a formula cell and a quoted newline: loaded in bulk. The table
     is young (empty): the indexes come back plainly, on two connections at once."""
+    both.seed = _OLDER_CONTACT  # not empty: decided after the probe rows
     with caplog.at_level(logging.INFO, logger="contacts_api.imports"):
         both.check(_rows(_SAMPLE), keep_indexes)
     assert "loading in bulk (rebuild plainly)" in caplog.text
@@ -240,6 +247,27 @@ def test_a_bulk_load_runs_and_gives_the_batch_path_s_database(both, keep_indexes
     assert len(threads) == 2  # the default bulk_rebuild_connections
 
 
+def test_a_large_file_into_an_empty_table_loads_in_bulk_from_its_first_row(
+    settings_factory, keep_indexes, caplog
+):
+    """Into an empty table, a file of at least bulk_min_rows rows defers the indexes
+    before its first batch (no probe rows written with every index); the database is
+    the batch path's, and the indexes come back plainly."""
+    both = Both(
+        settings_factory,
+        CONTACTS_API__IMPORTS__BULK_MIN_ROWS="3",  # the sample has 6 rows
+        CONTACTS_API__IMPORTS__BULK_PROBE_ROWS="1000000",  # the probe never decides
+    )
+    try:
+        with caplog.at_level(logging.INFO, logger="contacts_api.imports"):
+            both.check(_rows(_SAMPLE), keep_indexes)
+    finally:
+        both.close()
+    assert "large, into an empty table; loading in bulk" in caplog.text
+    assert "deferred index(es) again" in caplog.text
+    assert "concurrently in" not in caplog.text
+
+
 def test_a_bulk_load_on_an_older_table_rebuilds_concurrently(
     settings_factory, keep_indexes, caplog
 ):
@@ -247,12 +275,14 @@ def test_a_bulk_load_on_an_older_table_rebuilds_concurrently(
     indexes back with CREATE INDEX CONCURRENTLY (API writes go on), one by one; the
     database is the batch path's all the same."""
     both = Both(settings_factory, CONTACTS_API__IMPORTS__BULK_PLAIN_REBUILD_MAX_ROWS="-1")
+    both.seed = _OLDER_CONTACT  # not empty: decided after the probe rows
     try:
         with caplog.at_level(logging.INFO, logger="contacts_api.imports"):
             both.check(_rows(_SAMPLE), keep_indexes)
     finally:
         both.close()
     assert "loading in bulk (rebuild concurrently)" in caplog.text
+    assert "into an empty table" not in caplog.text
     rebuilt = [record.getMessage() for record in caplog.records if "rebuilt index" in record.msg]
     assert rebuilt and all(" concurrently in " in message for message in rebuilt)
 
@@ -290,9 +320,9 @@ def _bulk_worker(settings, log_path):
     )
 
 
-async def _wait_for_bulk(settings, job_id: str, below_row: int) -> dict:
-    """Wait until the job loads in bulk (its indexes dropped), still before
-    ``below_row``; return the job."""
+async def _wait_for_bulk(settings, job_id: str, below_row: int, past_row: int = -1) -> dict:
+    """Wait until the job loads in bulk (its indexes dropped) and has committed rows
+    past ``past_row``, still before ``below_row``; return the job."""
     deadline = time.monotonic() + 60
     while True:
         job = query(
@@ -303,7 +333,7 @@ async def _wait_for_bulk(settings, job_id: str, below_row: int) -> dict:
             (job_id,),
         )[0]
         dropped = job["bulk"] and job["deferred"] and not _present(settings)
-        if dropped and job["resume_row"] < below_row:
+        if dropped and past_row < job["resume_row"] < below_row:
             return job
         assert job["resume_row"] < below_row and time.monotonic() < deadline, job
         await asyncio.sleep(0.005)
@@ -333,7 +363,8 @@ async def test_a_bulk_load_killed_mid_way_resumes_to_exact_counts_and_indexes(
         response = await upload(client, content)
         assert response.status == 202
         job_id = (await response.json())["id"]
-        await _wait_for_bulk(settings, job_id, below_row=5000)
+        # (into an empty table, a bulk load from the first row: wait for a batch)
+        await _wait_for_bulk(settings, job_id, below_row=5000, past_row=0)
         parsers = psutil.Process(first.pid).children(recursive=True)
         assert parsers  # the parsing process (and multiprocessing's resource tracker)
         first.send_signal(signal.SIGKILL)
@@ -391,7 +422,7 @@ async def test_api_reads_and_writes_answer_during_a_bulk_load(
     try:
         response = await upload(client, content)
         job_id = (await response.json())["id"]
-        await _wait_for_bulk(settings, job_id, below_row=6000)
+        await _wait_for_bulk(settings, job_id, below_row=6000, past_row=0)
 
         # writes go through: a new contact, then a change to it and to an imported one
         created = await client.post(
