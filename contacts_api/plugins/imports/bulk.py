@@ -29,7 +29,8 @@ index, ``rebuild_plainly``, so that a resumed job makes the first one's choice):
   first. A plain build scans the table once (``CONCURRENTLY`` twice, then waits for
   older transactions) and plain builds share the table's SHARE lock, so they run side
   by side (``CONCURRENTLY`` ones take a self-conflicting lock: one at a time). API
-  writes to contacts wait until the rebuild ends; reads go on. A build killed with its
+  writes to contacts wait until the rebuild ends (one waiting past the API's
+  ``statement_timeout_ms`` answers 503, to be retried); reads go on. A build killed with its
   worker rolls back whole (nothing half-built is left); the resumed job builds it.
   Measured on 200k imported contacts (backend CPU, 2 cores, loaded machine): the
   search_key trigram index 7.8 s plain against 10.7 s ``CONCURRENTLY``, a btree
