@@ -261,6 +261,7 @@ def main() -> None:
         admin.close()
         if not args.keep_file:
             data.unlink(missing_ok=True)
+        phase_lines = worker_phases(work / "worker.log")
         shutil.rmtree(work, ignore_errors=True)
 
     def line(label: str, seconds: float, job: dict | None = None) -> str:
@@ -286,6 +287,8 @@ def main() -> None:
         f"targets: fresh >= 8% of COPY ({'ok' if fresh_ok else 'MISSED'}), "
         f"re-import >= 11% ({'ok' if again_ok else 'MISSED'})   cores: {os.cpu_count()}"
     )
+    for text in phase_lines:  # where the worker's time went (plugins/imports/phases.py)
+        print("  worker:", text)
     print(
         f"worker peak RSS: fresh {fresh_rss / 2**20:.0f} MB, "
         f"re-import {again_rss / 2**20:.0f} MB (target < 300 MB)"
@@ -314,6 +317,20 @@ def add_incremental_arguments(parser: argparse.ArgumentParser) -> None:
         "--in-place", action="store_true", help="import into the base itself, not a copy"
     )
     group.add_argument("--drop-base", action="store_true", help="drop the base afterwards")
+
+
+_PHASE_MARKS = ("phases:", "deferred", "rebuilt index", "analyzed", "index(es) again", "rows in")
+
+
+def worker_phases(log: Path) -> list[str]:
+    """The worker's log lines on where an import's time went (phases, index drop and
+    rebuild, ANALYZE), without the logger's prefix."""
+    try:
+        text = log.read_text(errors="replace")
+    except OSError:
+        return []
+    lines = [line for line in text.splitlines() if any(mark in line for mark in _PHASE_MARKS)]
+    return [line.split("contacts_api.imports", 1)[-1].strip(" :-") for line in lines]
 
 
 def _healthy(port: int) -> bool:

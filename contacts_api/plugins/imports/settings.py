@@ -30,6 +30,14 @@ class ImportsSettings:
     )
     # maintenance_work_mem of the index rebuild at the end of a bulk load.
     bulk_maintenance_work_mem: str = "256MB"
-    # Rebuild with CREATE INDEX CONCURRENTLY (API writes go on); false: a plain
-    # CREATE INDEX, faster, during which API writes to contacts wait.
+    # Rebuild with CREATE INDEX CONCURRENTLY, one index at a time (API writes go on);
+    # false: a plain CREATE INDEX, faster, during which API writes to contacts wait.
     bulk_rebuild_concurrently: bool = True
+    # A bulk load that begins on a table of at most this many rows (a first load, a
+    # young database) rebuilds plainly whatever ``bulk_rebuild_concurrently`` says:
+    # API writes to contacts wait for the rebuild (reads go on), which is several
+    # times shorter.
+    bulk_plain_rebuild_max_rows: int = 100_000
+    # Connections building the plain rebuilds at once (each one index at a time;
+    # PostgreSQL may add its parallel maintenance workers to a btree's build).
+    bulk_rebuild_connections: int = 2

@@ -47,6 +47,7 @@ import_deferred_indexes = sa.Table(
     sa.Column("table_name", sa.Text, nullable=False),
     sa.Column("definition", sa.Text, nullable=False),
     sa.Column("deferred_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("rebuild_plainly", sa.Boolean, nullable=False),
 )
 
 import_bulk_loads = sa.Table(

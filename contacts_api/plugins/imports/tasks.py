@@ -39,7 +39,9 @@ from contacts_api.plugins.imports.parsing import (
     import_gc_threshold,
     parse_processes,
 )
+from contacts_api.plugins.imports.phases import Phases
 from contacts_api.plugins.imports.reading import CsvFileError
+from contacts_api.plugins.imports.switching import import_switch_interval
 from contacts_api.plugins.imports.upsert import Batch, write_errors, write_rows
 
 log = logging.getLogger("contacts_api.imports")
@@ -141,10 +143,14 @@ class _Run:
         self.in_flight = 0  # rows of the batch being written
         self.total_rows = 0
         self.bulk_decided = False  # whether this run has chosen between bulk and batch
+        self.bulk_active = False  # whether this run writes as a bulk load
         self.dsn = resources.settings.database.url.reveal()
+        self.phases = Phases()
 
     async def run(self) -> None:
-        with import_gc_threshold():  # fewer collections while batches hold rows alive
+        # fewer collections while batches hold rows alive; the loop's round trips not
+        # held back 5 ms each by the parsing thread's hold on the GIL (switching.py)
+        with import_gc_threshold(), import_switch_interval():
             await self._run()
 
     async def _run(self) -> None:
@@ -169,13 +175,17 @@ class _Run:
                 if processes:
                     await asyncio.to_thread(reader.use_processes, processes)
             if await bulk.is_bulk_load(self.db, self.job_id):  # resumed mid-load
-                self.bulk_decided = True
+                self.bulk_decided = self.bulk_active = True
                 await bulk.begin(self.db, self.dsn, self.job_id, self.settings.bulk_keep_indexes)
+            elif total - self.resume_row >= self.settings.bulk_min_rows > 0:
+                with self.phases.timed("choose_bulk"):
+                    await self._bulk_into_empty_table()
             await repo.set_total_rows(self.db, self.job_id, self.owner, total, not exact)
             pending = asyncio.ensure_future(asyncio.to_thread(reader.next_batch, self.resume_row))
             while True:
                 try:
-                    batch = await pending
+                    with self.phases.timed("wait_parse"):
+                        batch = await pending
                 except CsvFileError as error:
                     await self._finish(
                         "failed",
@@ -191,15 +201,19 @@ class _Run:
                     raise TaskInterrupted()
                 # Parse the next batch in a thread while this one is written.
                 pending = asyncio.ensure_future(asyncio.to_thread(reader.next_batch, batch.end_row))
-                await self._write(batch)
+                with self.phases.timed("write_bulk" if self.bulk_active else "write"):
+                    await self._write(batch)
                 if not self.bulk_decided and self.committed >= self.settings.bulk_probe_rows:
-                    await self._choose_bulk()
+                    with self.phases.timed("choose_bulk"):
+                        await self._choose_bulk()
             # Merge the trigram indexes' pending lists the import filled (cheaper in
             # bulk than row by row; searches would scan them until then). Before the
             # job completes: its rows/s count it, and a caller waiting for the job
             # finds the indexes clean.
-            await clean_pending_lists(self.db)
+            with self.phases.timed("clean_pending_lists"):
+                await clean_pending_lists(self.db)
             job = await self._finish("completed", reader.warnings, total_rows=self.committed)
+            log.info("import %s phases: %s", self.job_id, self.phases.summary())
             elapsed = time.monotonic() - started
             log.info(
                 "import %s: %s rows in %.1f s (%.0f rows/s); created %s, updated %s, errors %s",
@@ -252,7 +266,8 @@ class _Run:
         self.resume_row = batch.end_row
         self.committed += batch.rows
         self.in_flight = 0
-        await invalidate_lists(self.resources)  # cached list pages are stale now
+        with self.phases.timed("invalidate_lists"):
+            await invalidate_lists(self.resources)  # cached list pages are stale now
 
     async def _write_once(self, batch: Batch, retried: bool) -> None:
         async with self.db.transaction() as tx:
@@ -286,6 +301,18 @@ class _Run:
                 errors=len(batch.errors) + len(written.refused),
             )
 
+    async def _bulk_into_empty_table(self) -> None:
+        """A large file into an empty contacts table (a first load) is a bulk load from
+        its first row: every row can only create, so there is nothing to probe, and
+        the probe's rows would pay for every index."""
+        if not await bulk.table_is_empty(self.db):
+            return
+        log.info("import %s: large, into an empty table; loading in bulk", self.job_id)
+        self.bulk_decided = self.bulk_active = True
+        await bulk.begin(
+            self.db, self.dsn, self.job_id, self.settings.bulk_keep_indexes, plainly=True
+        )
+
     async def _choose_bulk(self) -> None:
         """After the probe rows: go on as a bulk load when the rest is large enough."""
         self.bulk_decided = True
@@ -293,23 +320,37 @@ class _Run:
         if job is None or self.settings.bulk_min_rows <= 0:
             return
         written = job["created_count"] + job["updated_count"]
+        table = await bulk.table_rows(self.db)
         if bulk.should_bulk(
             written=written,
             created=job["created_count"],
             remaining=max(self.total_rows - self.committed, 0),
-            table=await bulk.table_rows(self.db),
+            table=table,
             min_rows=self.settings.bulk_min_rows,
             fraction=self.settings.bulk_fraction,
         ):
-            log.info("import %s: large for the table; loading in bulk", self.job_id)
-            await bulk.begin(self.db, self.dsn, self.job_id, self.settings.bulk_keep_indexes)
+            plainly = table <= self.settings.bulk_plain_rebuild_max_rows
+            log.info(
+                "import %s: large for the table; loading in bulk (rebuild %s)",
+                self.job_id,
+                "plainly" if plainly else "concurrently",
+            )
+            self.bulk_active = True
+            await bulk.begin(
+                self.db,
+                self.dsn,
+                self.job_id,
+                self.settings.bulk_keep_indexes,
+                plainly=plainly,
+            )
 
     async def _finish(self, status: str, warnings: list[str], **fields: Any) -> dict | None:
         # The job's load is over: build the deferred indexes again before it ends (a
         # crash meanwhile leaves the job to resume, which comes back here).
         await bulk.leave(self.db, self.job_id)
         rebuilt_from = time.monotonic()
-        rebuilt = await bulk.restore(self.db, self.dsn, self.settings)
+        with self.phases.timed("rebuild"):
+            rebuilt = await bulk.restore(self.db, self.dsn, self.settings)
         if rebuilt:
             log.info(
                 "import %s: built %d deferred index(es) again in %.1f s",
@@ -317,9 +358,10 @@ class _Run:
                 rebuilt,
                 time.monotonic() - rebuilt_from,
             )
-        job = await repo.finish_job(
-            self.db, self.job_id, self.owner, status=status, warnings=warnings, **fields
-        )
+        with self.phases.timed("finish_job"):
+            job = await repo.finish_job(
+                self.db, self.job_id, self.owner, status=status, warnings=warnings, **fields
+            )
         if job is None:
             raise LeaseLost()
         metrics.record_job("import", status, self.committed)

@@ -3,6 +3,7 @@ polling helpers, and direct reads of the database."""
 
 import asyncio
 import gc
+import sys
 import time
 from collections.abc import Callable
 
@@ -45,6 +46,15 @@ def gc_threshold_restored():
     before = gc.get_threshold()
     yield
     assert gc.get_threshold() == before
+
+
+@pytest.fixture(autouse=True)
+def switch_interval_restored():
+    """Every import test leaves the thread switch interval as it found it: an import
+    shortens it while it runs (plugins/imports/switching.py)."""
+    before = sys.getswitchinterval()
+    yield
+    assert sys.getswitchinterval() == before
 
 
 @pytest.fixture

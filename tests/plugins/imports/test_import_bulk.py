@@ -21,6 +21,7 @@ import signal
 import time
 
 import psutil
+import psycopg2
 import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
@@ -169,9 +170,10 @@ def _empty(settings) -> None:
 class Both:
     """A batch-path importer and a bulk-path one on the same database."""
 
-    def __init__(self, settings_factory):
+    def __init__(self, settings_factory, **bulk_env: str):
         self.batch = Importer(settings_factory(**BATCH))
-        self.bulk = Importer(settings_factory(**BULK))
+        self.bulk = Importer(settings_factory(**{**BULK, **bulk_env}))
+        self.seed: str | None = None  # SQL run on the emptied database before each import
         self.settings = self.batch.settings
 
     def close(self) -> None:
@@ -180,6 +182,8 @@ class Both:
 
     def run(self, importer: Importer, content: bytes) -> tuple[tuple, dict]:
         _empty(self.settings)
+        if self.seed:
+            query(self.settings, self.seed)
         job = importer.loop.run_until_complete(import_file(importer.resources, content))
         assert (job["status"], job["error"]) == ("completed", None), job
         counts = (job["created_count"], job["updated_count"], job["error_count"])
@@ -215,22 +219,72 @@ def test_the_bulk_path_and_the_batch_path_give_the_same_database(both, keep_inde
     check()
 
 
+_SAMPLE = (
+    "first_name,last_name,email,title,city,company,website,employees\n"
+    "Ann,One,ann@x.com,CEO,Paris,Acme,acme.com,10\n"
+    "Bob,,bob@y.org,,,ACME,,\n"
+    'ann,ONE,ANN@X.com ,=HYPERLINK("http://x"),"Oslo\nNorth",Acme,,\n'
+    "Cy,,not-an-email,,,,,\n"
+    "Ann,One,,,,Blue Fox,,-3\n"
+    "ann,one,,+cmd,,Blue Fox,,"
+)
+
+
+_OLDER_CONTACT = "INSERT INTO contacts (email, first_name) VALUES ('older@z.net', 'Old')"
+
+
 def test_a_bulk_load_runs_and_gives_the_batch_path_s_database(both, keep_indexes, caplog):
     """The case variants of one email across batches, one company by domain then by
-    name, an error row, a formula cell and a quoted newline: loaded in bulk."""
-    rows = _rows(
-        "first_name,last_name,email,title,city,company,website,employees\n"
-        "Ann,One,ann@x.com,CEO,Paris,Acme,acme.com,10\n"
-        "Bob,,bob@y.org,,,ACME,,\n"
-        'ann,ONE,ANN@X.com ,=HYPERLINK("http://x"),"Oslo\nNorth",Acme,,\n'
-        "Cy,,not-an-email,,,,,\n"
-        "Ann,One,,,,Blue Fox,,-3\n"
-        "ann,one,,+cmd,,Blue Fox,,"
-    )
+    name, an error row, a formula cell and a quoted newline: loaded in bulk. The table
+    is young (empty): the indexes come back plainly, on two connections at once."""
+    both.seed = _OLDER_CONTACT  # not empty: decided after the probe rows
     with caplog.at_level(logging.INFO, logger="contacts_api.imports"):
-        both.check(rows, keep_indexes)
-    assert "loading in bulk" in caplog.text
+        both.check(_rows(_SAMPLE), keep_indexes)
+    assert "loading in bulk (rebuild plainly)" in caplog.text
     assert "deferred index(es) again" in caplog.text
+    assert "concurrently in" not in caplog.text
+    threads = {record.threadName for record in caplog.records if "rebuilt index" in record.msg}
+    assert len(threads) == 2  # the default bulk_rebuild_connections
+
+
+def test_a_large_file_into_an_empty_table_loads_in_bulk_from_its_first_row(
+    settings_factory, keep_indexes, caplog
+):
+    """Into an empty table, a file of at least bulk_min_rows rows defers the indexes
+    before its first batch (no probe rows written with every index); the database is
+    the batch path's, and the indexes come back plainly."""
+    both = Both(
+        settings_factory,
+        CONTACTS_API__IMPORTS__BULK_MIN_ROWS="3",  # the sample has 6 rows
+        CONTACTS_API__IMPORTS__BULK_PROBE_ROWS="1000000",  # the probe never decides
+    )
+    try:
+        with caplog.at_level(logging.INFO, logger="contacts_api.imports"):
+            both.check(_rows(_SAMPLE), keep_indexes)
+    finally:
+        both.close()
+    assert "large, into an empty table; loading in bulk" in caplog.text
+    assert "deferred index(es) again" in caplog.text
+    assert "concurrently in" not in caplog.text
+
+
+def test_a_bulk_load_on_an_older_table_rebuilds_concurrently(
+    settings_factory, keep_indexes, caplog
+):
+    """A table bigger than bulk_plain_rebuild_max_rows at the load's start gets its
+    indexes back with CREATE INDEX CONCURRENTLY (API writes go on), one by one; the
+    database is the batch path's all the same."""
+    both = Both(settings_factory, CONTACTS_API__IMPORTS__BULK_PLAIN_REBUILD_MAX_ROWS="-1")
+    both.seed = _OLDER_CONTACT  # not empty: decided after the probe rows
+    try:
+        with caplog.at_level(logging.INFO, logger="contacts_api.imports"):
+            both.check(_rows(_SAMPLE), keep_indexes)
+    finally:
+        both.close()
+    assert "loading in bulk (rebuild concurrently)" in caplog.text
+    assert "into an empty table" not in caplog.text
+    rebuilt = [record.getMessage() for record in caplog.records if "rebuilt index" in record.msg]
+    assert rebuilt and all(" concurrently in " in message for message in rebuilt)
 
 
 # -- a killed worker, reads and writes during a load --------------------------------------
@@ -266,9 +320,9 @@ def _bulk_worker(settings, log_path):
     )
 
 
-async def _wait_for_bulk(settings, job_id: str, below_row: int) -> dict:
-    """Wait until the job loads in bulk (its indexes dropped), still before
-    ``below_row``; return the job."""
+async def _wait_for_bulk(settings, job_id: str, below_row: int, past_row: int = -1) -> dict:
+    """Wait until the job loads in bulk (its indexes dropped) and has committed rows
+    past ``past_row``, still before ``below_row``; return the job."""
     deadline = time.monotonic() + 60
     while True:
         job = query(
@@ -279,7 +333,7 @@ async def _wait_for_bulk(settings, job_id: str, below_row: int) -> dict:
             (job_id,),
         )[0]
         dropped = job["bulk"] and job["deferred"] and not _present(settings)
-        if dropped and job["resume_row"] < below_row:
+        if dropped and past_row < job["resume_row"] < below_row:
             return job
         assert job["resume_row"] < below_row and time.monotonic() < deadline, job
         await asyncio.sleep(0.005)
@@ -309,7 +363,8 @@ async def test_a_bulk_load_killed_mid_way_resumes_to_exact_counts_and_indexes(
         response = await upload(client, content)
         assert response.status == 202
         job_id = (await response.json())["id"]
-        await _wait_for_bulk(settings, job_id, below_row=5000)
+        # (into an empty table, a bulk load from the first row: wait for a batch)
+        await _wait_for_bulk(settings, job_id, below_row=5000, past_row=0)
         parsers = psutil.Process(first.pid).children(recursive=True)
         assert parsers  # the parsing process (and multiprocessing's resource tracker)
         first.send_signal(signal.SIGKILL)
@@ -367,7 +422,7 @@ async def test_api_reads_and_writes_answer_during_a_bulk_load(
     try:
         response = await upload(client, content)
         job_id = (await response.json())["id"]
-        await _wait_for_bulk(settings, job_id, below_row=6000)
+        await _wait_for_bulk(settings, job_id, below_row=6000, past_row=0)
 
         # writes go through: a new contact, then a change to it and to an imported one
         created = await client.post(
@@ -419,3 +474,65 @@ async def test_api_reads_and_writes_answer_during_a_bulk_load(
         assert [c["email"] for c in (await page.json())["results"]] == ["during@bulk.example"]
     finally:
         _stop(worker)
+
+
+_WAITING_BUILDS = """SELECT count(*) AS n FROM pg_stat_activity
+    WHERE datname = current_database() AND wait_event_type = 'Lock'
+        AND query LIKE 'CREATE INDEX IF NOT EXISTS %%'"""
+
+
+async def test_a_worker_killed_mid_plain_rebuild_resumes_and_builds_every_index(
+    import_client, settings_factory, keep_indexes, tmp_path
+):
+    """A young table's rebuild (plain CREATE INDEX on two connections) killed with its
+    worker: no index is left half-built, the records stay, and the resumed job builds
+    every index (the orphaned builds, if they finish, do not make it fail)."""
+    settings = _bulk_worker_settings(settings_factory)
+    content, expected = generate_csv(3000, bad_every=97, duplicate_every=13)
+    client = await import_client(settings)
+    first = _bulk_worker(settings, tmp_path / "first.log")
+    second = None
+    blocker = psycopg2.connect(settings.database.url.reveal())
+    try:
+        response = await upload(client, content)
+        job_id = (await response.json())["id"]
+        await _wait_for_bulk(settings, job_id, below_row=2500)
+        # An API-like writer's lock (ROW EXCLUSIVE) holds the plain builds (SHARE)
+        # back, not the batches: the job reaches its rebuild and waits there.
+        with blocker.cursor() as cur:
+            cur.execute("LOCK TABLE contacts IN ROW EXCLUSIVE MODE")
+        deadline = time.monotonic() + 60
+        while query(settings, _WAITING_BUILDS)[0]["n"] < 2:  # both connections building
+            assert time.monotonic() < deadline, (tmp_path / "first.log").read_text()
+            await asyncio.sleep(0.05)
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+
+        stopped = query(settings, "SELECT * FROM import_jobs WHERE id = %s", (job_id,))[0]
+        assert (stopped["status"], stopped["resume_row"]) == ("processing", 3000)
+        assert count(settings, "contacts") == expected["created"]
+        assert count(settings, "import_bulk_loads") == 0  # the load is over, not its rebuild
+        records = query(settings, "SELECT rebuild_plainly FROM import_deferred_indexes")
+        assert records and all(row["rebuild_plainly"] for row in records)
+        blocker.rollback()  # the orphaned builds may now run, and race the resumed job
+
+        second = _bulk_worker(settings, tmp_path / "second.log")
+        done = await wait_job(client, job_id, timeout=120)
+        assert done["status"] == "completed", done
+        assert (done["created_count"], done["updated_count"], done["error_count"]) == (
+            expected["created"],
+            expected["updated"],
+            expected["errors"],
+        )
+        assert count(settings, "contacts") == expected["created"]
+        assert indexes(settings) == keep_indexes
+        invalid = query(
+            settings, "SELECT count(*) AS n FROM pg_index WHERE NOT indisvalid OR NOT indisready"
+        )
+        assert invalid == [{"n": 0}]
+        assert count(settings, "import_deferred_indexes") == 0
+        assert "deferred index(es) again" in (tmp_path / "second.log").read_text()
+    finally:
+        blocker.close()
+        _stop(first)
+        _stop(second)
