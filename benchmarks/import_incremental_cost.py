@@ -2,7 +2,7 @@
 
     python benchmarks/import_incremental_cost.py --base i16x_base_1m [--rows 20000]
         [--batch-size 2000] [--explain-batch 3] [--set synchronous_commit=off ...]
-        [--without-fills]
+        [--without-fills] [--without-indexes] [--warmup-rows N]
 
 ``benchmarks/import.py --incremental-base N`` times the whole path (HTTP upload,
 worker, database) of ``--rows`` new contacts into a database of N; this script explains
@@ -18,7 +18,15 @@ to the client as notices), so the buffers each statement reads and dirties are s
 writes the way the importer did before migration contacts_0009 (the triggers of
 contacts fill the copy and the ids row by row), for comparison; ``--without-indexes``
 drops the indexes a bulk load defers (``import_bulk_cost``'s list), to price their
-maintenance at the base's size.
+maintenance at the base's size. ``--warmup-rows N`` imports N other new contacts first,
+untimed: a freshly cloned database is cold (its pages in no shared buffer), a second
+import of the day is not.
+
+Beside the CPU, the writer's wall time is split into the time the backend waited for a
+CPU while runnable (``/proc/<pid>/schedstat``: the load of the machine) and the rest
+(blocked: reads, WAL writes and flushes, locks); the cluster's WAL and buffer-writing
+counters (``pg_stat_wal``, ``pg_stat_bgwriter``) are printed per row, the import's own
+on a private cluster.
 """
 
 from __future__ import annotations
@@ -59,6 +67,13 @@ def backend_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICK
 
 
+def backend_runqueue_wait(pid: int) -> float:
+    """Seconds the backend ``pid`` has waited for a CPU while runnable
+    (``/proc/<pid>/schedstat``): what a loaded machine adds to its wall time. Wall
+    minus CPU minus this is the time it was blocked (reads, writes, fsync, locks)."""
+    return int(Path(f"/proc/{pid}/schedstat").read_text().split()[1]) / 1e9
+
+
 class CpuTimedTransaction(import_cost.TimedTransaction):
     """Times each statement's wall time and the backend's CPU."""
 
@@ -94,6 +109,61 @@ def clone(base: str, name: str) -> str:
     return with_database(ADMIN_URL, name)
 
 
+def parsed_batches(rows: int, tag: str, batch_size: int) -> list:
+    """``rows`` new contacts (emails tagged ``tag``) read into the import's batches."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "new.csv"
+        write_new_contacts(path, rows, tag, import_bench.SEED)
+        reader = BatchReader(import_cost.file_chunks(path), 0, batch_size)
+        batches, end_row = [], 0
+        while (batch := reader.next_batch(end_row)) is not None:
+            batches.append(batch)
+            end_row = batch.end_row
+        reader.close()
+    return batches
+
+
+def warm_up(url: str, rows: int, batch_size: int) -> None:
+    """Import ``rows`` other new contacts first, untimed (GIN lists merged after), so
+    the measured import finds the buffers as a second import of the day would, not
+    as the first one into a freshly cloned (cold) database."""
+    conn = psycopg2.connect(url)
+    for batch in parsed_batches(rows, f"warm{os.getpid()}", batch_size):
+        with conn.cursor() as cur:
+            untimed = import_cost.TimedTransaction(cur, collections.Counter())
+            asyncio.run(write_batch(untimed, batch))
+        conn.commit()
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(CLEAN_GIN)
+    conn.close()
+
+
+CLEAN_GIN = (
+    "SELECT sum(gin_clean_pending_list(i.indexrelid)) FROM pg_index i"
+    " JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam"
+    " WHERE am.amname = 'gin' AND i.indrelid IN ('contacts'::regclass,"
+    " 'companies'::regclass)"
+)
+
+# the cluster's WAL and buffer-writing counters, compared before and after the writes
+# (a private cluster's are the import's own)
+SERVER_COUNTERS = """
+SELECT wal_records, wal_fpi, wal_bytes, wal_buffers_full, wal_write, wal_sync,
+       checkpoints_timed + checkpoints_req, buffers_checkpoint, buffers_clean,
+       buffers_backend, buffers_backend_fsync
+FROM pg_stat_wal, pg_stat_bgwriter"""
+SERVER_COUNTER_NAMES = (
+    "wal_records wal_fpi wal_bytes wal_buffers_full wal_write wal_sync checkpoints"
+    " buffers_checkpoint buffers_clean buffers_backend buffers_backend_fsync"
+).split()
+
+
+def server_counters(cur) -> list[float]:
+    cur.execute(SERVER_COUNTERS)
+    return [float(value) for value in cur.fetchone()]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--base", required=True)
@@ -104,6 +174,12 @@ def main() -> None:
     parser.add_argument("--without-fills", action="store_true")
     parser.add_argument("--without-indexes", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep the clone")
+    parser.add_argument(
+        "--warmup-rows",
+        type=int,
+        default=0,
+        help="import this many other new contacts first, untimed (a warm cache)",
+    )
     args = parser.parse_args()
     if args.without_fills:  # the triggers fill, as before contacts_0009
         upsert_sql.FILL_DONE_ON = upsert_sql.FILL_DONE_OFF
@@ -117,17 +193,9 @@ def main() -> None:
         f"cloned {args.base} in {cloned - started:.0f} s, "
         f"migrated in {time.perf_counter() - cloned:.1f} s"
     )
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "new.csv"
-        write_new_contacts(path, args.rows, f"cost{os.getpid()}", import_bench.SEED)
-        reader = BatchReader(import_cost.file_chunks(path), 0, args.batch_size)
-        parsing_started = time.perf_counter()
-        batches, end_row = [], 0
-        while (batch := reader.next_batch(end_row)) is not None:
-            batches.append(batch)
-            end_row = batch.end_row
-        parsing = time.perf_counter() - parsing_started
-        reader.close()
+    parsing_started = time.perf_counter()
+    batches = parsed_batches(args.rows, f"cost{os.getpid()}", args.batch_size)
+    parsing = time.perf_counter() - parsing_started
 
     if args.without_indexes:
         from benchmarks.import_bulk_cost import _DEFERRABLE, KEEP
@@ -140,6 +208,9 @@ def main() -> None:
                 cur.execute(f'DROP INDEX "{index}"')
         conn.close()
         print(f"dropped {len(dropped)} indexes")
+    if args.warmup_rows:
+        warm_up(url, args.warmup_rows, args.batch_size)
+        print(f"warmed up with {args.warmup_rows:,} other new contacts")
     conn = psycopg2.connect(url)
     conn.notices = collections.deque(maxlen=200)  # psycopg2 keeps 50 by default
     seconds: collections.Counter = collections.Counter()
@@ -152,7 +223,11 @@ def main() -> None:
             cur.execute("SELECT set_config(%s, %s, false)", (key, value))
     conn.commit()
     rows = sum(batch.rows for batch in batches)
+    with conn.cursor() as cur:
+        counters_started = server_counters(cur)
+    conn.commit()
     cpu_started, wall_started = backend_cpu(pid), time.perf_counter()
+    waited_started = backend_runqueue_wait(pid)
     for number, batch in enumerate(batches, 1):
         explain = number == args.explain_batch
         with conn.cursor() as cur:
@@ -179,18 +254,17 @@ def main() -> None:
             print("--- end of plans ---")
     writing = time.perf_counter() - wall_started
     writing_cpu = backend_cpu(pid) - cpu_started
+    writing_waited = backend_runqueue_wait(pid) - waited_started
     conn.autocommit = True
     with conn.cursor() as cur:
+        counters = [b - a for a, b in zip(counters_started, server_counters(cur), strict=True)]
         before, clean_started = backend_cpu(pid), time.perf_counter()
-        cur.execute(
-            "SELECT sum(gin_clean_pending_list(i.indexrelid)) FROM pg_index i"
-            " JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam"
-            " WHERE am.amname = 'gin' AND i.indrelid IN ('contacts'::regclass,"
-            " 'companies'::regclass)"
-        )
+        clean_waited = backend_runqueue_wait(pid)
+        cur.execute(CLEAN_GIN)
         pages = cur.fetchone()[0]
         clean = time.perf_counter() - clean_started
         clean_cpu = backend_cpu(pid) - before
+        clean_waited = backend_runqueue_wait(pid) - clean_waited
     conn.close()
 
     def per_row(value: float) -> str:
@@ -202,9 +276,24 @@ def main() -> None:
         f"  database: wall {per_row(writing)} ({rows / writing:,.0f} rows/s), "
         f"backend CPU {per_row(writing_cpu)}"
     )
+    print(
+        f"    waiting for a CPU {per_row(writing_waited)}, blocked (I/O, locks) "
+        f"{per_row(writing - writing_cpu - writing_waited)}"
+    )
+    print(
+        "    server counters per row (the whole cluster's): "
+        + ", ".join(
+            f"{name} {value / rows:.3g}"
+            for name, value in zip(SERVER_COUNTER_NAMES, counters, strict=True)
+        )
+    )
     for statement, spent in seconds.most_common():
         print(f"    {statement:36s} wall {per_row(spent)}   cpu {per_row(cpu[statement])}")
-    print(f"  GIN pending-list clean-up ({pages} pages): wall {clean:.2f} s, cpu {clean_cpu:.2f} s")
+    print(
+        f"  GIN pending-list clean-up ({pages} pages): wall {clean:.2f} s, cpu {clean_cpu:.2f} s"
+        f", waiting for a CPU {clean_waited:.2f} s ({per_row(clean)} wall, "
+        f"{per_row(clean_cpu)} cpu)"
+    )
     if not args.keep:
         admin = psycopg2.connect(ADMIN_URL)
         admin.autocommit = True

@@ -1,7 +1,7 @@
 """What each index of ``contacts`` costs an import, per inserted row, in one run.
 
     python benchmarks/index_budget.py --database NAME [--rows 20000] [--rounds 3]
-                                      [--variants]
+                                      [--variants] [--leave-one-out]
 
 Runs on an already loaded database (e.g. the base that ``benchmarks/import.py
 --incremental-base 1000000 --base-database NAME`` keeps, or ``list_queries.py``'s).
@@ -16,8 +16,13 @@ as it was (apart from dead tuples; VACUUM it after):
 - ``all``: the schema as it is.
 
 An index's cost is its run minus ``none``, in microseconds per inserted row (the
-median over ``--rounds``, run in a shuffled order each round). Costs measured one at
-a time do not add up exactly to ``all``: alone, an index has shared_buffers to itself.
+median over ``--rounds``, run in a shuffled order each round), in wall time and in
+the backend's CPU time (``/proc/<pid>/stat``: the server must run on this machine;
+steady on a loaded machine, where the wall time is not). Costs measured one at a
+time do not add up exactly to ``all``: alone, an index has shared_buffers to itself.
+``--leave-one-out`` also prices each index as ``all`` minus a run with every other
+index (the buffer churn of the others included); its differences are small against
+the run-to-run noise: give it ``--rounds 5`` or more.
 
 ``--variants`` also prices candidate replacements (a GIN index with a larger
 ``gin_pending_list_limit`` cleaned at the end, with ``fastupdate`` off, other keys),
@@ -117,7 +122,15 @@ def secondary_indexes(cur) -> list[tuple[str, str, str]]:
     return cur.fetchall()
 
 
-METRICS = ("seconds", "read", "dirtied", "wal_bytes", "wal_fpi")
+METRICS = ("seconds", "cpu", "read", "dirtied", "wal_bytes", "wal_fpi")
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def backend_cpu(pid: int) -> float:
+    """CPU seconds (user + system) the backend ``pid`` has used: steady on a loaded
+    machine, where wall time is not (the server must run on this machine)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
 
 
 def _plan_metrics(plan: dict) -> dict[str, float]:
@@ -129,7 +142,9 @@ def _plan_metrics(plan: dict) -> dict[str, float]:
     }
 
 
-def timed_insert(conn, drop: list[str], setup: list[str], clean: list[str]) -> dict[str, float]:
+def timed_insert(
+    conn, pid: int, drop: list[str], setup: list[str], clean: list[str]
+) -> dict[str, float]:
     """Seconds, shared blocks read and dirtied, WAL bytes and full-page images of
     inserting the rows (and cleaning the pending lists of ``clean``) with the indexes
     ``drop`` dropped and the statements ``setup`` run first; rolled back. The block
@@ -140,7 +155,7 @@ def timed_insert(conn, drop: list[str], setup: list[str], clean: list[str]) -> d
             cur.execute(f'DROP INDEX "{name}"')
         for statement in setup:
             cur.execute(statement)
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), backend_cpu(pid)
         cur.execute("EXPLAIN (ANALYZE, BUFFERS, WAL, FORMAT JSON) " + INSERT)
         metrics = _plan_metrics(cur.fetchone()[0][0]["Plan"])
         for name in clean:
@@ -152,6 +167,7 @@ def timed_insert(conn, drop: list[str], setup: list[str], clean: list[str]) -> d
             for key, value in _plan_metrics(cur.fetchone()[0][0]["Plan"]).items():
                 metrics[key] += value
         metrics["seconds"] = time.perf_counter() - started
+        metrics["cpu"] = backend_cpu(pid) - cpu_started
     conn.rollback()
     return metrics
 
@@ -163,11 +179,19 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--variants", action="store_true")
     parser.add_argument("--only", action="append", default=[], help="price only these")
+    parser.add_argument(
+        "--leave-one-out",
+        action="store_true",
+        help="also price each index as all the indexes minus it (the buffer churn of the"
+        " others included, which pricing it alone misses)",
+    )
     args = parser.parse_args()
 
     conn = psycopg2.connect(with_database(ADMIN_URL, args.database))
     with conn.cursor() as cur:
         cur.execute("SET maintenance_work_mem = '512MB'")
+        cur.execute("SELECT pg_backend_pid()")
+        pid = cur.fetchone()[0]
         cur.execute("SELECT count(*) FROM contacts")
         total = cur.fetchone()[0]
         cur.execute(
@@ -190,6 +214,11 @@ def main() -> None:
         if args.only and name not in args.only:
             continue
         runs[name] = ([n for n in names if n != name], [], [name] if name in gin else [])
+    if args.leave_one_out:
+        for name in names:
+            if args.only and name not in args.only:
+                continue
+            runs[f"all but {name}"] = ([name], [], sorted(gin - {name}))
     if args.variants:
         for label, (kept, setup, clean) in VARIANTS.items():
             if kept == "*":  # every index kept (and every GIN cleaned)
@@ -208,7 +237,7 @@ def main() -> None:
         for label in order:
             drop, setup, clean = runs[label]
             # a variant's build is not timed: only the insert and the clean-up
-            measured[label].append(timed_insert(conn, drop, setup, clean))
+            measured[label].append(timed_insert(conn, pid, drop, setup, clean))
         print(f"round {round_ + 1} done", flush=True)
     with conn.cursor() as cur:
         cur.execute("DROP TABLE budget_rows")
@@ -221,16 +250,30 @@ def main() -> None:
     base = {metric: median("none", metric) for metric in METRICS}
     print(
         "\nper inserted row, the run's median minus the run without secondary indexes:\n"
-        f"{'run':46} {'us/row':>7} {'cost us':>8} {'blk read':>9} {'blk dirt':>9} "
-        f"{'WAL B':>7} {'FPI':>6}"
+        f"{'run':46} {'us/row':>7} {'cost us':>8} {'cpu us':>7} {'cost cpu':>8} "
+        f"{'blk read':>9} {'blk dirt':>9} {'WAL B':>7} {'FPI':>6}"
     )
-    for label in sorted(measured, key=lambda k: -median(k, "seconds")):
+    single = [label for label in measured if not label.startswith("all but ")]
+    for label in sorted(single, key=lambda k: -median(k, "cpu")):
         per_row = {m: (median(label, m) - base[m]) / args.rows for m in METRICS}
-        print(
-            f"{label:46} {median(label, 'seconds') / args.rows * 1e6:7.0f} "
-            f"{per_row['seconds'] * 1e6:8.0f} {per_row['read']:9.2f} {per_row['dirtied']:9.2f} "
-            f"{per_row['wal_bytes']:7.0f} {per_row['wal_fpi']:6.2f}"
-        )
+        _print_row(label, per_row, median(label, "seconds"), median(label, "cpu"), args.rows)
+    if args.leave_one_out:
+        # an index's marginal cost with all the others present: "all" minus "all but it"
+        every = {metric: median("all", metric) for metric in METRICS}
+        print("\nper inserted row, the run with every index minus the run without this one:")
+        left_out = [label for label in measured if label.startswith("all but ")]
+        for label in sorted(left_out, key=lambda k: median(k, "cpu")):
+            per_row = {m: (every[m] - median(label, m)) / args.rows for m in METRICS}
+            _print_row(label, per_row, median(label, "seconds"), median(label, "cpu"), args.rows)
+
+
+def _print_row(label: str, per_row: dict, seconds: float, cpu: float, rows: int) -> None:
+    print(
+        f"{label:46} {seconds / rows * 1e6:7.0f} {per_row['seconds'] * 1e6:8.0f} "
+        f"{cpu / rows * 1e6:7.0f} {per_row['cpu'] * 1e6:8.0f} "
+        f"{per_row['read']:9.2f} {per_row['dirtied']:9.2f} "
+        f"{per_row['wal_bytes']:7.0f} {per_row['wal_fpi']:6.2f}"
+    )
 
 
 if __name__ == "__main__":
