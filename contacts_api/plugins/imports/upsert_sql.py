@@ -237,6 +237,11 @@ def upsert_by_key(table: str, key: str, columns: tuple, fill: bool = False) -> s
     (a heap write each) and fire the table's BEFORE INSERT triggers, which made a
     re-import (all rows unchanged) cost nearly as much as a fresh one.
 
+    The stored rows are found by one probe of the key's index per source row (an
+    ``OFFSET 0`` lateral subquery, as FIND_COMPANIES): a plain join let the planner
+    hash the whole table instead, a sequential scan of contacts per batch (a re-import
+    of 50k rows into 50k contacts: 34 us/row of backend CPU, 8.7 with the probes).
+
     ``fill``: also write FILLED_COLUMNS (contacts), joined for the changed rows only.
     """
     sets, changed = _merge(columns, "EXCLUDED", "c", touch=True, excluded=True)
@@ -250,7 +255,8 @@ def upsert_by_key(table: str, key: str, columns: tuple, fill: bool = False) -> s
     return f"""
 WITH cur AS (
     SELECT s.*, c.uuid AS cur_uuid, (c.uuid IS NULL OR {dirty}) AS dirty
-    FROM {_source((("k", "text"), *columns))} LEFT JOIN {table} c ON c.{key} = s.k
+    FROM {_source((("k", "text"), *columns))}
+    LEFT JOIN LATERAL (SELECT * FROM {table} WHERE {key} = s.k OFFSET 0) c ON true
 ),
 up AS (
     INSERT INTO {table} AS c ({key}, {names})
