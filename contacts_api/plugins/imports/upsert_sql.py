@@ -92,10 +92,19 @@ FILL_DONE_OFF = "SET LOCAL contacts.fill_done = 'off'"
 # joins of _FILL_JOINS.
 _FILL_VALUES = """fco.name, fco.employees_count, fco.annual_revenue, fco.total_funding,
     fti.id, fci.id"""
+# One index probe per source row each (``OFFSET 0`` lateral subqueries): plain joins
+# let the planner hash all the companies and all the titles of the dictionary for
+# every batch, however few rows it writes.
 _FILL_JOINS = """
-    LEFT JOIN companies fco ON fco.uuid = s.company_uuid
-    LEFT JOIN contact_field_values fti ON fti.field = 'title' AND fti.value = s.title
-    LEFT JOIN contact_field_values fci ON fci.field = 'country' AND fci.value = s.country"""
+    LEFT JOIN LATERAL (
+        SELECT name, employees_count, annual_revenue, total_funding FROM companies
+        WHERE uuid = s.company_uuid OFFSET 0) fco ON true
+    LEFT JOIN LATERAL (
+        SELECT id FROM contact_field_values WHERE field = 'title' AND value = s.title
+        OFFSET 0) fti ON true
+    LEFT JOIN LATERAL (
+        SELECT id FROM contact_field_values WHERE field = 'country' AND value = s.country
+        OFFSET 0) fci ON true"""
 
 
 def _fill_sets(new: str, old: str) -> str:
@@ -121,7 +130,9 @@ def _fill_sets(new: str, old: str) -> str:
 # deadlock; titles before countries, the order of the trigger of an API write, which
 # adds its contact's title then its country: neither waits for the other holding a
 # value the other needs); NOT EXISTS first, as the trigger did, so that values already known do not
-# take an id from the sequence (ON CONFLICT alone draws one per proposed row). A value
+# take an id from the sequence (ON CONFLICT alone draws one per proposed row); ``OFFSET
+# 0`` keeps it one index probe per value (as an anti join the planner hashed the whole
+# dictionary, 26k titles at 50k contacts, for every batch). A value
 # a concurrent transaction adds meanwhile: ON CONFLICT waits for it, and the contacts
 # statement (a new snapshot) sees it. Each distinct value is probed once (a batch
 # repeats its countries and many titles).
@@ -133,7 +144,7 @@ SELECT f, v FROM (
     SELECT DISTINCT 'country', v FROM unnest(%s::text[]) AS t(v) WHERE v IS NOT NULL
 ) new
 WHERE NOT EXISTS (
-    SELECT 1 FROM contact_field_values d WHERE d.field = new.f AND d.value = new.v)
+    SELECT 1 FROM contact_field_values d WHERE d.field = new.f AND d.value = new.v OFFSET 0)
 ORDER BY f DESC, v
 ON CONFLICT (field, value) DO NOTHING
 """
@@ -311,11 +322,18 @@ LEFT JOIN found ON found.k = s.k
 
 
 def upsert_meta(table: str, key: str, columns: tuple) -> str:
-    """Metadata rows by owner uuid (one source row per owner)."""
+    """Metadata rows by owner uuid (one source row per owner).
+
+    A source row whose stored row it would not change is left out before the INSERT
+    (one probe of the key per row), as in :func:`upsert_by_key`: ON CONFLICT would
+    lock the stored row anyway, a heap write for every row of a re-import."""
     sets, changed = _merge(columns, "EXCLUDED", "c", touch=False, excluded=True)
+    _, dirty = _merge(columns, "s", "o", touch=False, excluded=False)
     return f"""
 INSERT INTO {table} AS c ({key}, {_names(columns)})
-SELECT s.k, {_inserts(columns)} FROM {_source((("k", "uuid"), *columns))} ORDER BY s.k
+SELECT s.k, {_inserts(columns)} FROM {_source((("k", "uuid"), *columns))}
+WHERE NOT EXISTS (SELECT 1 FROM {table} o WHERE o.{key} = s.k AND NOT ({dirty}) OFFSET 0)
+ORDER BY s.k
 ON CONFLICT ({key}) DO UPDATE SET {sets} WHERE {changed}
 """
 
