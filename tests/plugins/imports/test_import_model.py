@@ -166,7 +166,6 @@ class Importer:
         assert again["updated_count"] == model.counts["created"] + model.counts["updated"]
         assert snapshot(self.settings) == first
 
-
     def check_after(
         self, first: list[dict[str, str]], rows: list[dict[str, str]], edit: str
     ) -> None:
