@@ -297,7 +297,8 @@ async def _write_companies(tx: Any, batch: Batch) -> list[_Company | None]:
         return [None] * len(batch.items)
     if p["lock_names"]:
         await tx.fetch_val(q.LOCK_KEYS, (COMPANY_NAME_LOCK, p["lock_names"]))
-    resolver = _CompanyResolver(await tx.fetch_tuples(q.FIND_COMPANIES, (p["domains"], p["names"])))
+    found = await tx.fetch_tuples(f"{q.JIT_OFF}; {q.FIND_COMPANIES}", (p["domains"], p["names"]))
+    resolver = _CompanyResolver(found)
     resolve = resolver.resolve
     targets = [None if row.company is None else resolve(row) for _, row, _ in batch.items]
     touched = [company for company, _ in resolver.touched.values()]
@@ -456,7 +457,9 @@ async def write_batch(tx: Any, batch: Batch) -> Written:
     if p["emails"] or named:
         # The contacts statements fill the triggers' columns themselves: skip the
         # triggers (upsert_sql.FILL_DONE_ON) once the new dictionary values are in.
-        await tx.execute(f"{q.FILL_DONE_ON}; {q.INSERT_FIELD_VALUES}", _field_values(p, named))
+        await tx.execute(
+            f"{q.JIT_OFF}; {q.FILL_DONE_ON}; {q.INSERT_FIELD_VALUES}", _field_values(p, named)
+        )
         if p["emails"]:
             created += (await _write_email_contacts(tx, batch, targets))[0]
         if named:
