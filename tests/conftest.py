@@ -20,6 +20,9 @@ from contacts_api.core.migrations import _apply
 from contacts_api.core.plugins import PluginError, Plugins
 from contacts_api.core.settings import Settings, SettingsError, load_settings
 
+# the suite on two processes, the wall-clock tests alone (tests/alone.py)
+pytest_plugins = ["tests.alone"]
+
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_PLUGIN_DIR = ROOT / "examples" / "contacts_api_example"
 ADMIN_URL = (
