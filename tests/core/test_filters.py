@@ -147,6 +147,7 @@ async def test_prepare_runs_once_before_build():
     REGISTRY.parse([("title", "ceo")]).condition(None)
 
 
+@pytest.mark.alone  # a wall-clock budget
 def test_a_filter_takes_at_most_max_values_and_parses_them_in_linear_time():
     """An export body of 50,000 title values froze the event loop for 23-35 s
     (duplicates were removed by a quadratic scan) and then kept the worker busy

@@ -139,6 +139,7 @@ async def _raw_request(port: int, head: bytes, body: bytes) -> tuple[bytes, floa
     return answer, loop.time() - started
 
 
+@pytest.mark.alone  # timed against the read timeout
 async def test_an_unfinished_body_times_out_with_408_and_a_closed_connection(
     make_client, settings_factory, caplog
 ):
@@ -155,6 +156,7 @@ async def test_an_unfinished_body_times_out_with_408_and_a_closed_connection(
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]  # an answer, not a crash
 
 
+@pytest.mark.alone  # 0.3 s pauses against a 0.5 s timeout
 async def test_a_slow_but_steady_body_is_not_cut(make_client, settings_factory):
     settings = settings_factory(CONTACTS_API__SERVER__BODY_READ_TIMEOUT_S="0.5")
     client = await make_client(settings, extra_plugins=[("echo", Echo())])

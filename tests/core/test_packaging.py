@@ -6,6 +6,8 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 import contacts_api
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -18,6 +20,8 @@ README = ROOT / "README.md"
 PUBLIC_MODULES = {"contacts_api", "contacts_api.testing"}
 
 
+# pip builds in the source tree (build/, *.egg-info): never two builds at once
+@pytest.mark.one_at_a_time("wheel-build")
 def test_the_wheel_holds_one_top_level_package(tmp_path):
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps",

@@ -16,6 +16,9 @@ import pytest
 
 import contacts_api
 
+# a wall-clock budget: with xdist, no other test runs meanwhile (tests/alone.py)
+pytestmark = pytest.mark.alone
+
 LENGTH = 20_000
 BUDGET_S = 0.5  # a quadratic pattern needs seconds at this length
 UNITS = [" ", "a", "a.", "1,", "@", "a@", "-", "1", "\t", "a-", "_ ", "1,000", "a.a-", "é"]

@@ -157,6 +157,7 @@ def test_idle_worker_stops_on_sigterm(redis_settings, probe_installed):
         _stop(process)
 
 
+@pytest.mark.alone  # the exit is timed against the grace period
 async def test_a_task_still_running_after_the_grace_period_is_handed_back(
     make_client, redis_settings, probe_installed
 ):

@@ -63,6 +63,7 @@ def test_the_plugin_still_has_regular_expressions_to_check():
     assert len(apollo_patterns()) >= 8
 
 
+@pytest.mark.alone  # a wall-clock budget
 @pytest.mark.parametrize("pattern_name", sorted(apollo_patterns()))
 def test_every_regular_expression_is_linear_on_hostile_input(pattern_name):
     """Each pattern, used every way the code uses patterns, on each hostile run:
@@ -77,6 +78,7 @@ def test_every_regular_expression_is_linear_on_hostile_input(pattern_name):
             assert elapsed < 0.5, f"{pattern_name} on {label}: {elapsed:.2f} s"
 
 
+@pytest.mark.alone  # a wall-clock budget
 @pytest.mark.parametrize("label", sorted(HOSTILE))
 @pytest.mark.parametrize("place", ["value", "key", "around the URL", "fragment"])
 def test_parsing_and_mapping_are_linear_on_hostile_urls(label, place):

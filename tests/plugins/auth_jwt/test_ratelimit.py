@@ -212,6 +212,7 @@ async def test_redis_down_is_503_not_500(make_client, settings_factory, redis_ur
     await expect_error(await login(api, "ada@example.com"), 503, "SERVICE_UNAVAILABLE")
 
 
+@pytest.mark.alone  # compares wall-clock times
 async def test_unknown_email_costs_the_time_of_a_wrong_password(make_client, settings_factory):
     settings = settings_factory(
         **OPEN_REGISTRATION,
@@ -251,6 +252,7 @@ async def test_an_address_is_limited_across_accounts(make_client, settings_facto
     await _rate_limited(await login(api, "ada@example.com"))
 
 
+@pytest.mark.alone  # delays measured to 0.1 s
 async def test_an_account_under_attack_slows_down_but_never_locks(make_client, settings_factory):
     """Failures of one account from everywhere delay its logins 1, 2, 4 ... s
     (capped), whichever spelling of the email the guesser used: the limiter

@@ -61,6 +61,7 @@ async def _stored_hash(api, email: str) -> str:
     )
 
 
+@pytest.mark.alone  # the loop's latency while bcrypt runs
 async def test_default_cost_and_hashing_off_the_event_loop(make_client, settings_factory):
     """Cost 11 by default; logins hash in threads, so /health stays responsive."""
     api = await make_client(settings_factory(**OPEN_REGISTRATION))

@@ -5,12 +5,16 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 import contacts_api.plugins.explorer as explorer_package
 
 ROOT = Path(__file__).resolve().parents[3]
 PACKAGE = Path(explorer_package.__file__).parent
 
 
+# pip builds in the source tree (build/, *.egg-info): never two builds at once
+@pytest.mark.one_at_a_time("wheel-build")
 def test_the_wheel_holds_the_page_and_every_static_file(tmp_path):
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps",
