@@ -67,11 +67,13 @@ def test_yoyo_url_accepts_common_schemes():
     assert yoyo_url("postgresql://u@h/d") == "postgresql://u@h/d"
 
 
-# the dictionary, and what builds on it (0010 replaces triggers 0007 creates)
+# the dictionary, and what builds on it (0010 replaces triggers 0007 creates, 0011 a
+# function 0010's triggers call)
 DICTIONARY_MIGRATIONS = (
     "contacts_0007_value_dictionaries",
     "contacts_0009_lowered_dictionary",
     "contacts_0010_import_fills",
+    "contacts_0011_company_copy_locks",
 )
 
 

@@ -31,8 +31,8 @@ An empty value never erases a stored one (``COALESCE``; a list replaces only whe
 non-empty), and an update that would change nothing is skipped (no new row version).
 Names of companies that a batch may create without a domain, and contacts without email,
 take advisory locks (in sorted order), so concurrent imports neither deadlock nor
-duplicate them; a concurrent insert of the same domain or email makes the statement fail
-and the batch's halves are written again (:func:`write_rows`).
+duplicate them; a concurrent insert of the same domain makes the statement fail, and
+the batch is written again (:func:`write_rows`).
 
 :func:`write_rows` also isolates the rows the database refuses (a trigger, a constraint
 the parser does not know): it writes the batch under a savepoint and, when the database
@@ -533,6 +533,11 @@ async def write_rows(tx: Any, batch: Batch) -> Written:
     if not batch.items:
         return Written()
     result = await _attempt(tx, batch)
+    if isinstance(result, psycopg2.errors.UniqueViolation):
+        # Most likely a company a concurrent import inserted after this batch looked
+        # for it. PostgreSQL reports the violation only once that import's transaction
+        # has ended, so the same rows written again find its row and update it.
+        result = await _attempt(tx, batch)
     if isinstance(result, Written):
         return result
     if len(batch.items) == 1:

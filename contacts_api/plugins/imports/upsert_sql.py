@@ -99,11 +99,14 @@ _FILL_VALUES = """fco.name, fco.employees_count, fco.annual_revenue, fco.total_f
     fti.id, fci.id"""
 # One index probe per source row each (``OFFSET 0`` lateral subqueries): plain joins
 # let the planner hash all the companies and all the titles of the dictionary for
-# every batch, however few rows it writes.
+# every batch, however few rows it writes. The company is read FOR SHARE, as the
+# trigger does (contacts_0011): it waits for a concurrent import's uncommitted rename
+# of the company and reads the new name, where a plain read kept the old one for
+# good (the rename's refresh of the copies cannot see this uncommitted contact).
 _FILL_JOINS = """
     LEFT JOIN LATERAL (
         SELECT name, employees_count, annual_revenue, total_funding FROM companies
-        WHERE uuid = s.company_uuid OFFSET 0) fco ON true
+        WHERE uuid = s.company_uuid OFFSET 0 FOR SHARE) fco ON true
     LEFT JOIN LATERAL (
         SELECT id FROM contact_field_values WHERE field = 'title' AND value = s.title
         OFFSET 0) fti ON true
