@@ -12,7 +12,12 @@ snapshot each time it changes:
   client missed are not replayed: it gets the current one;
 - reconnecting with the id of the final event after the job ended is answered
   ``204 No Content``, which tells ``EventSource`` to stop reconnecting;
-- a comment line every ``keepalive_s`` keeps proxies from closing an idle stream.
+- a comment line every ``keepalive_s`` keeps proxies from closing an idle stream;
+- every ``reauthorize_s`` the request's credentials are resolved again: a stream
+  whose key was revoked, whose token expired or whose caller changed (deleted
+  user, narrowed role) closes, and the client's reconnection meets the usual 401.
+  An import can stream for half an hour; its credentials should not outlive
+  their revocation by that long.
 
 Route handlers check auth and ownership, and answer 404, *before* calling
 ``stream_snapshots``: errors are JSON answers, never half a stream.
@@ -28,6 +33,9 @@ from typing import Any
 
 from aiohttp import web
 
+from contacts_api.core.appkeys import ACTOR, PLUGINS, RESOURCES
+from contacts_api.core.errors import ApiError
+
 __all__ = [
     "EVENT_STREAM",
     "LAST_EVENT_ID_PARAMETER",
@@ -42,6 +50,7 @@ log = logging.getLogger("contacts_api.sse")
 EVENT_STREAM = "text/event-stream"
 RETRY_MS = 2000  # EventSource's reconnection delay after a dropped connection
 KEEPALIVE_S = 15.0
+REAUTHORIZE_S = 15.0
 
 Snapshot = dict[str, Any]
 
@@ -63,6 +72,22 @@ def _closed(request: web.Request) -> bool:
     return transport is None or transport.is_closing()
 
 
+async def _still_authorized(request: web.Request) -> bool:
+    """Whether the request's credentials, resolved again now (not the memoized
+    actor), still give the actor they gave when the stream began (the same id,
+    kind, role and scopes; anonymous stays anonymous where reads are public)."""
+    if ACTOR not in request:  # the route required no credentials
+        return True
+    app = request.app
+    try:
+        actor = await app[PLUGINS].actor_from_request(request, app[RESOURCES])
+    except ApiError as error:
+        if error.status in (401, 403):  # revoked, expired, disabled
+            return False
+        raise
+    return actor == request.get(ACTOR)
+
+
 async def stream_snapshots(
     request: web.Request,
     first: Snapshot,
@@ -71,12 +96,14 @@ async def stream_snapshots(
     *,
     interval_s: float,
     keepalive_s: float = KEEPALIVE_S,
+    reauthorize_s: float | None = None,
 ) -> web.StreamResponse:
     """Stream ``first`` and then every changed ``load()`` until ``is_final``.
 
     ``load`` answers the current snapshot, or None once the job is gone (the
     stream then closes). A failing ``load`` closes the stream too, and the
-    client resumes with ``Last-Event-ID``.
+    client resumes with ``Last-Event-ID``. So do credentials that no longer
+    authorize the request (checked every ``reauthorize_s``).
     """
     seen = request.headers.get("Last-Event-ID", "").strip()
     if is_final(first) and seen == event_id(first):
@@ -94,7 +121,8 @@ async def stream_snapshots(
     snapshot: Snapshot | None = first
     try:
         await response.write(f"retry: {RETRY_MS}\n\n".encode())
-        quiet_since = time.monotonic()
+        reauthorize_s = REAUTHORIZE_S if reauthorize_s is None else reauthorize_s
+        quiet_since = authorized_at = time.monotonic()
         while snapshot is not None:
             current = event_id(snapshot)
             if current != seen:
@@ -110,6 +138,11 @@ async def stream_snapshots(
             if _closed(request):
                 return response
             try:
+                if time.monotonic() - authorized_at >= reauthorize_s:
+                    if not await _still_authorized(request):
+                        log.info("%s: the credentials no longer authorize it; closing", request.path)
+                        return response
+                    authorized_at = time.monotonic()
                 snapshot = await load()
             except Exception:  # the client reconnects and resumes from `seen`
                 log.warning("%s: progress could not be read; closing", request.path, exc_info=True)

@@ -1,12 +1,18 @@
 """API keys: shown once, stored hashed, scoped, revocable, never above the owner."""
 
+import asyncio
 import datetime as dt
 import io
+import uuid
 
 import pytest
 
+from contacts_api.core import sse
 from contacts_api.core.appkeys import RESOURCES
+from contacts_api.plugins.imports import events as import_events
+from contacts_api.plugins.imports import repository as import_repo
 from tests.plugins.auth_jwt import FAST, admin, bearer, expect_error, register, set_user
+from tests.sse_client import read_events
 
 WRITE_KEY = "test-write-key"
 KEYS = "/api/v2/users/me/api-keys"
@@ -252,3 +258,25 @@ async def test_the_v1_keys_are_not_key_owners(api):
     assert response.status == 200
     own = await api.get(KEYS, headers={"X-Contacts-Write-Key": WRITE_KEY})
     await expect_error(own, 401, "NOT_AUTHENTICATED")  # not a v2 credential at all
+
+
+async def test_an_event_stream_closes_once_its_key_is_revoked(api, monkeypatch):
+    """A progress stream re-checks its credentials (core.sse): an import can stream
+    for half an hour, and a revoked key must not keep it open that long."""
+    monkeypatch.setattr(sse, "REAUTHORIZE_S", 0.05)
+    monkeypatch.setattr(import_events, "POLL_INTERVAL_S", 0.02)
+    owner = await admin(api)
+    key = await make_key(api, owner["access_token"], ["import", "read"])
+    job_id = str(uuid.uuid4())  # a pending job no worker will take: its stream stays open
+    await import_repo.create_job(api.app[RESOURCES].db, job_id, "leads.csv", "imports/x.csv", 1)
+    url = f"/api/v1/contacts/import/{job_id}/events"
+
+    stream = await api.get(url, headers=bearer(key["key"]))
+    assert [e.data["status"] for e in await read_events(stream, stop_after=1)] == ["pending"]
+    await asyncio.sleep(0.3)  # several checks while the key is valid: still open
+    assert not stream.content.at_eof()
+
+    revoked = await api.delete(f"{KEYS}/{key['id']}", headers=bearer(owner["access_token"]))
+    assert revoked.status == 204
+    assert await asyncio.wait_for(read_events(stream), 10) == []  # closed, no more events
+    await expect_error(await api.get(url, headers=bearer(key["key"])), 401, "INVALID_TOKEN")
