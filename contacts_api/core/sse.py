@@ -140,7 +140,9 @@ async def stream_snapshots(
             try:
                 if time.monotonic() - authorized_at >= reauthorize_s:
                     if not await _still_authorized(request):
-                        log.info("%s: the credentials no longer authorize it; closing", request.path)
+                        log.info(
+                            "%s: the credentials no longer authorize it; closing", request.path
+                        )
                         return response
                     authorized_at = time.monotonic()
                 snapshot = await load()
