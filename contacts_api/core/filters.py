@@ -25,16 +25,38 @@ from sqlalchemy.sql import ColumnElement
 from contacts_api.core.errors import FieldError, ValidationError, field_error
 
 __all__ = [
+    "JOINS",
     "KINDS",
+    "RESERVED_PARAMS",
     "AppliedFilters",
     "DuplicateFilter",
     "FilterRegistry",
+    "InvalidFilter",
     "FilterSpec",
     "Range",
     "TimeBound",
 ]
 
 KINDS = ("text", "choice", "integer", "boolean", "datetime", "uuid", "range")
+# The list routes' own query parameters (plugins/contacts: paging, ordering, the
+# view, the total): a filter of that name would be ignored on the lists and
+# applied on the counts.
+RESERVED_PARAMS = (
+    "limit",
+    "page_size",
+    "cursor",
+    "offset",
+    "page",
+    "ordering",
+    "view",
+    "include_count",
+)
+# The optional joins a filter's condition may use (``FilterSpec.needs``), by
+# resource: the tables the contacts plugin joins on request.
+JOINS = {
+    "contact": frozenset({"company", "company_metadata", "contact_metadata"}),
+    "company": frozenset({"company_metadata"}),
+}
 
 
 # Values one filter may take in one request (an export's body could carry
@@ -71,8 +93,10 @@ class FilterSpec:
     (``Range`` from ``MIN,MAX``).
     ``build(values, tables)``: returns an SQLAlchemy boolean condition; ``values``
     is the non-empty list of parsed values, ``tables`` the owning plugin's
-    table namespace. ``needs``: names of optional joins the condition uses
-    (e.g. ``{"company"}``), so repositories join only what is needed.
+    table namespace. ``needs``: names of optional joins the condition uses, so
+    repositories join only what is needed: a contact filter on
+    ``tables.companies`` declares ``{"company"}`` (``JOINS`` lists the names; a
+    condition on a table it does not declare fails as "missing FROM-clause").
     ``multiple``: False for filters that take one value (``has_email``).
     ``prepare(db, values)``: optional and async. It looks up in the database
     what ``build`` needs and returns the values ``build`` receives instead
@@ -204,6 +228,32 @@ class DuplicateFilter(ValueError):
         self.param = param
 
 
+class InvalidFilter(ValueError):
+    """A filter the registry refuses on its own (a reserved name, an unknown join)."""
+
+    def __init__(self, spec: FilterSpec, problem: str):
+        super().__init__(problem)
+        self.spec = spec
+
+
+def _check(spec: FilterSpec, resource: str) -> None:
+    for param in (spec.name, *spec.aliases):
+        if param in RESERVED_PARAMS:
+            raise InvalidFilter(
+                spec,
+                f"{resource} filter {param!r} is named like a parameter of the list routes "
+                f"({', '.join(RESERVED_PARAMS)})",
+            )
+    known = JOINS.get(resource)
+    unknown = sorted(set(spec.needs) - known) if known is not None else []
+    if unknown:
+        raise InvalidFilter(
+            spec,
+            f"{resource} filter {spec.name!r} needs unknown join(s) {', '.join(unknown)} "
+            f"(known: {', '.join(sorted(known))})",
+        )
+
+
 class FilterRegistry:
     """The filters of one resource, indexed by name and alias."""
 
@@ -212,6 +262,7 @@ class FilterRegistry:
         self.specs: dict[str, FilterSpec] = {}
         self._by_param: dict[str, FilterSpec] = {}
         for spec in specs:
+            _check(spec, resource)
             for param in (spec.name, *spec.aliases):
                 if param in self._by_param:
                     raise DuplicateFilter(resource, param)

@@ -23,7 +23,7 @@ from typing import Any
 import pluggy
 
 from contacts_api.core import hookspecs
-from contacts_api.core.filters import DuplicateFilter, FilterRegistry
+from contacts_api.core.filters import DuplicateFilter, FilterRegistry, InvalidFilter
 from contacts_api.core.settings import CORE_SECTIONS, Settings, SettingsSection
 
 __all__ = [
@@ -139,7 +139,11 @@ class Plugins:
                 raise PluginError(f"plugin {name}: failed to load: {exc}") from exc
             if pm.is_registered(plugin):
                 raise PluginError(f"plugin {name}: already loaded as plugin {pm.get_name(plugin)}")
-            pm.register(plugin, name=name)
+            try:
+                pm.register(plugin, name=name)
+            except pluggy.PluginValidationError as exc:  # a hook with a wrong argument
+                problem = "; ".join(str(exc).splitlines())
+                raise PluginError(f"plugin {name}: breaks the contract: {problem}") from exc
 
         plugins = cls(pm, settings)
         plugins._check_requires(skipped)
@@ -220,18 +224,27 @@ class Plugins:
 
     # -- calling hooks ------------------------------------------------------------
 
-    def _call(self, hook: str, **kwargs: Any) -> list[tuple[str, Any]]:
+    def _call(self, hook: str, *, building: bool = False, **kwargs: Any) -> list[tuple[str, Any]]:
         """``(plugin name, result)`` of every implementation, in pluggy's order
-        (``tryfirst`` first, then the last registered first)."""
+        (``tryfirst`` first, then the last registered first). ``building``: a hook
+        run while the app is built, whose exception fails startup naming the plugin
+        (a ``FilterSpec`` of an unknown kind, say) instead of a bare traceback."""
         caller = getattr(self.pm.hook, hook)
         results: list[tuple[str, Any]] = []
+        impl = None
         try:
             for impl in reversed(caller.get_hookimpls()):
                 value = impl.function(*(kwargs[arg] for arg in impl.argnames))
                 results.append((impl.plugin_name, value))
-        except BaseException:
+        except BaseException as exc:
             for _, value in results:  # an earlier async impl's coroutine
                 _discard(value)
+            if building and impl is not None and isinstance(exc, Exception):
+                if isinstance(exc, PluginError):
+                    raise
+                raise PluginError(
+                    f"plugin {impl.plugin_name}: {hook} failed: {type(exc).__name__}: {exc}"
+                ) from exc
             raise
         return results
 
@@ -248,7 +261,7 @@ class Plugins:
         """The items of a ``register_*`` hook that returns a list, each with
         the name of the plugin that gave it."""
         items: list[tuple[str, Any]] = []
-        for plugin, value in self._call(hook, **kwargs):
+        for plugin, value in self._call(hook, building=True, **kwargs):
             value = self._sync(hook, plugin, value)
             if value is None:
                 continue
@@ -294,7 +307,7 @@ class Plugins:
         """``(plugin name, fragment)`` pairs: ``register_openapi`` returns one dict."""
         fragments = []
         for plugin, value in self._call(
-            "register_openapi", settings=self.settings, filters=filters
+            "register_openapi", building=True, settings=self.settings, filters=filters
         ):
             value = self._sync("register_openapi", plugin, value)
             if value is None:
@@ -341,6 +354,9 @@ class Plugins:
         owned = self._list(f"register_{resource}_filters", settings=self.settings)
         try:
             return FilterRegistry([spec for _, spec in owned], resource)
+        except InvalidFilter as exc:
+            plugin = next(p for p, spec in owned if spec is exc.spec)
+            raise PluginError(f"plugin {plugin}: {exc}") from None
         except DuplicateFilter as exc:
             # Registration order (pluggy calls the last registered first): blame
             # the plugin that came second.

@@ -101,4 +101,5 @@ def check_scope(actor: Actor, scope: str) -> None:
     if actor.scopes is None or scope == PUBLIC:
         return
     if scope not in actor.scopes or scope not in scopes_for_role(actor.role):
-        raise InsufficientScope(f"This API key does not have the {scope!r} scope.")
+        credential = "API key" if actor.kind == "api_key" else "credential"  # or a plugin's
+        raise InsufficientScope(f"This {credential} does not have the {scope!r} scope.")

@@ -160,6 +160,59 @@ def test_two_plugins_declaring_one_filter_fail_at_boot_naming_both(example_setti
         create_app(example_settings, extra_plugins=[("dup", DuplicateFilter())])
 
 
+class _OneFilter:
+    """A plugin declaring one contact filter (``spec`` made inside the hook, as a
+    plugin author writes it)."""
+
+    def __init__(self, **spec):
+        self.spec = spec
+
+    @hookimpl
+    def register_contact_filters(self, settings):
+        from contacts_api.core.filters import FilterSpec
+
+        return [FilterSpec(build=lambda v, t: sa.true(), **self.spec)]
+
+
+@pytest.mark.parametrize("name", ["limit", "ordering", "view", "page_size"])
+def test_a_filter_named_like_a_list_parameter_fails_at_boot(settings, name):
+    """Found by a plugin author: such a filter was ignored on the lists (the route
+    takes the parameter) and applied on the counts."""
+    plugin = _OneFilter(name=name, kind="integer")
+    with pytest.raises(PluginError, match=rf"plugin mine: contact filter '{name}' is named like"):
+        create_app(settings, extra_plugins=[("mine", plugin)])
+    alias = _OneFilter(name="tld", aliases=(name,), kind="text")
+    with pytest.raises(PluginError, match=rf"plugin mine: contact filter '{name}' is named like"):
+        create_app(settings, extra_plugins=[("mine", alias)])
+
+
+def test_a_filter_needing_an_unknown_join_fails_at_boot(settings):
+    """``needs={"companies"}`` (the table's name, not the join's) was accepted, and
+    every list answered 500 "missing FROM-clause entry"."""
+    plugin = _OneFilter(name="tld", kind="text", needs=frozenset({"companies"}))
+    message = "plugin mine: contact filter 'tld' needs unknown join(s) companies (known: company,"
+    with pytest.raises(PluginError, match=re.escape(message)):
+        create_app(settings, extra_plugins=[("mine", plugin)])
+
+
+def test_a_filter_of_an_unknown_kind_fails_at_boot_naming_the_plugin(settings):
+    """``kind="date"`` raised attrs' bare ValueError from inside the hook."""
+    plugin = _OneFilter(name="since", kind="date")
+    with pytest.raises(PluginError, match=r"plugin mine: register_contact_filters failed: "):
+        create_app(settings, extra_plugins=[("mine", plugin)])
+
+
+class _WrongArgument:
+    @hookimpl
+    def register_routes(self, settings, tables):  # noqa: D102 - no such argument
+        return []
+
+
+def test_a_hook_with_an_argument_the_hook_does_not_have_fails_naming_the_plugin(settings):
+    with pytest.raises(PluginError, match=r"plugin odd: breaks the contract: .*tables"):
+        create_app(settings, extra_plugins=[("odd", _WrongArgument())])
+
+
 def test_each_create_app_gets_a_fresh_plugin_manager(settings):
     from contacts_api.core.appkeys import PLUGINS
 

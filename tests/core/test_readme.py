@@ -10,10 +10,10 @@ import pytest
 import sqlalchemy as sa
 
 from contacts_api.core.app import create_app
-from contacts_api.core.appkeys import FILTERS
+from contacts_api.core.appkeys import FILTERS, RESOURCES
 from contacts_api.core.plugins import Plugins
 from contacts_api.core.sql import compile_sql
-from tests.conftest import write_dist_info
+from tests.conftest import WRITE_KEY, write_dist_info
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -52,6 +52,27 @@ async def test_readme_plugin_route_and_filter(make_client, settings, readme_plug
         sa.select(contacts).where(applied.condition(types.SimpleNamespace(contacts=contacts)))
     )
     assert "mobile_phone IS NULL" in sql
+
+
+async def test_readme_plugin_company_filter_joins_the_company(
+    make_client, settings, readme_plugin_installed
+):
+    """The example's filter on ``t.companies`` (``needs={"company"}``) answers on
+    the list and count routes (found by a plugin author: without ``needs``, 500)."""
+    client = await make_client(settings)
+    db = client.app[RESOURCES].db
+    await db.execute(
+        "INSERT INTO companies (name, domain) VALUES ('Wiki', 'wiki.org'), ('Acme', 'acme.com')"
+    )
+    await db.execute(
+        "INSERT INTO contacts (email, company_uuid) SELECT 'ann@' || domain, uuid FROM companies"
+    )
+    headers = {"X-Contacts-Write-Key": WRITE_KEY}
+    listed = await client.get("/api/v1/contacts/?company_tld=org", headers=headers)
+    assert listed.status == 200, await listed.text()
+    assert [c["email"] for c in (await listed.json())["results"]] == ["ann@wiki.org"]
+    counted = await client.get("/api/v1/contacts/count/?company_tld=.ORG,de", headers=headers)
+    assert (await counted.json())["count"] == 1
 
 
 def test_readme_plugin_can_be_blocked(settings_factory, readme_plugin_installed):
