@@ -203,7 +203,9 @@ class Plugins:
 
     def _sections(self) -> dict[str, type]:
         declared: dict[str, tuple[str, type]] = {}
-        for plugin, section in self._list("register_settings"):
+        # In registration order (pluggy calls the last registered first), so that a
+        # clash names the plugin registered second, as filter and task clashes do.
+        for plugin, section in reversed(self._list("register_settings")):
             if not isinstance(section, SettingsSection):
                 raise PluginError(
                     f"plugin {plugin}: register_settings must return SettingsSection items, "

@@ -213,6 +213,27 @@ def test_a_hook_with_an_argument_the_hook_does_not_have_fails_naming_the_plugin(
         create_app(settings, extra_plugins=[("odd", _WrongArgument())])
 
 
+class _ContactsSection:
+    @hookimpl
+    def register_settings(self):
+        import attrs
+
+        from contacts_api import SettingsSection
+
+        @attrs.define
+        class Mine:
+            key: str = ""
+
+        return [SettingsSection("contacts", Mine)]
+
+
+def test_a_settings_section_declared_twice_names_the_plugin_that_came_second(settings):
+    """It named the built-in contacts plugin, and the newcomer as the other one."""
+    message = "plugin mine: settings section [contacts] is declared twice (also by plugin contacts)"
+    with pytest.raises(PluginError, match=re.escape(message)):
+        create_app(settings, extra_plugins=[("mine", _ContactsSection())])
+
+
 def test_each_create_app_gets_a_fresh_plugin_manager(settings):
     from contacts_api.core.appkeys import PLUGINS
 
