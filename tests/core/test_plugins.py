@@ -279,8 +279,10 @@ def test_hook_register_settings_types_a_toml_list_and_an_environment_string(
 async def test_example_settings_restrict_who_signs_in(
     make_client, settings_factory, example_plugin_installed
 ):
-    settings = settings_factory(
-        CONTACTS_API__EXAMPLE__TOKEN=TOKEN, CONTACTS_API__EXAMPLE__ALLOWED_USERS="ada"
+    settings = settings_factory(  # its own migrations: no earlier test's table to lean on
+        CONTACTS_API__EXAMPLE__TOKEN=TOKEN,
+        CONTACTS_API__EXAMPLE__ALLOWED_USERS="ada",
+        CONTACTS_API__DATABASE__MIGRATE_ON_STARTUP="true",
     )
     client = await make_client(settings)
     assert (await client.get("/api/v2/example/notes", headers=HEADERS)).status == 200
