@@ -14,8 +14,9 @@
 -- rename and then reads the renamed row; a rename that comes later waits for the
 -- contact's transaction, and its refresh (a new snapshot) sees the contact. The
 -- lock is nearly free: the foreign key check of the same write takes a KEY SHARE
--- lock on the same row anyway. An update that keeps the contact's company needs
--- no lock: a rename's refresh and the update meet on the contact's own row.
+-- lock on the same row anyway. (An update that keeps the contact's company would
+-- not need it, a rename's refresh and the update meeting on the contact's row; one
+-- statement for both keeps the function plain, and API updates are few.)
 
 CREATE OR REPLACE FUNCTION contacts_fill_company() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -24,16 +25,11 @@ BEGIN
         NEW.company_employees := NULL;
         NEW.company_annual_revenue := NULL;
         NEW.company_total_funding := NULL;
-    ELSIF TG_OP = 'INSERT' OR NEW.company_uuid IS DISTINCT FROM OLD.company_uuid THEN
-        SELECT name, employees_count, annual_revenue, total_funding
-          INTO NEW.company_name, NEW.company_employees, NEW.company_annual_revenue,
-               NEW.company_total_funding
-          FROM companies WHERE uuid = NEW.company_uuid FOR SHARE;
     ELSE
         SELECT name, employees_count, annual_revenue, total_funding
           INTO NEW.company_name, NEW.company_employees, NEW.company_annual_revenue,
                NEW.company_total_funding
-          FROM companies WHERE uuid = NEW.company_uuid;
+          FROM companies WHERE uuid = NEW.company_uuid FOR SHARE;
     END IF;
     RETURN NEW;
 END $$;

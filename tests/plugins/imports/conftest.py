@@ -102,6 +102,13 @@ def query(settings, sql: str, params=None) -> list[dict]:
         conn.close()
 
 
+def assert_completed_with(job: dict, expected: dict) -> None:
+    """The job completed with ``expected``'s created, updated and error counts."""
+    assert job["status"] == "completed", job
+    counts = (job["created_count"], job["updated_count"], job["error_count"])
+    assert counts == (expected["created"], expected["updated"], expected["errors"]), job
+
+
 def count(settings, table: str) -> int:
     return query(settings, f"SELECT count(*) AS n FROM {table}")[0]["n"]
 

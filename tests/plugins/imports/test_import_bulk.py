@@ -28,7 +28,15 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from contacts_api.plugins.imports.bulk import should_bulk
-from tests.plugins.imports.conftest import WRITE, count, generate_csv, query, upload, wait_job
+from tests.plugins.imports.conftest import (
+    WRITE,
+    assert_completed_with,
+    count,
+    generate_csv,
+    query,
+    upload,
+    wait_job,
+)
 from tests.plugins.imports.model import COLUMNS
 from tests.plugins.imports.test_import_model import Importer, import_file
 from tests.plugins.imports.workers import start_import_worker
@@ -392,12 +400,7 @@ async def test_a_bulk_load_killed_mid_way_resumes_to_exact_counts_and_indexes(
 
         second = _bulk_worker(settings, tmp_path / "second.log")
         done = await wait_job(client, job_id, timeout=120)
-        assert done["status"] == "completed", done
-        assert (done["created_count"], done["updated_count"], done["error_count"]) == (
-            expected["created"],
-            expected["updated"],
-            expected["errors"],
-        )
+        assert_completed_with(done, expected)
         assert done["total_rows"] == done["processed_rows"] == 8000
         assert count(settings, "contacts") == expected["created"]
         assert count(settings, "import_errors") == expected["errors"]
@@ -518,12 +521,7 @@ async def test_a_worker_killed_mid_plain_rebuild_resumes_and_builds_every_index(
 
         second = _bulk_worker(settings, tmp_path / "second.log")
         done = await wait_job(client, job_id, timeout=120)
-        assert done["status"] == "completed", done
-        assert (done["created_count"], done["updated_count"], done["error_count"]) == (
-            expected["created"],
-            expected["updated"],
-            expected["errors"],
-        )
+        assert_completed_with(done, expected)
         assert count(settings, "contacts") == expected["created"]
         assert indexes(settings) == keep_indexes
         invalid = query(

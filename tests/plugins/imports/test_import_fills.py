@@ -187,10 +187,11 @@ def _someone_waits_for_a_lock(settings) -> bool:
     )
 
 
-def _while_uncommitted(settings, importer: Importer, sql: str, content: bytes) -> dict:
+def _while_uncommitted(importer: Importer, sql: str, content: bytes) -> dict:
     """Run ``sql`` in a transaction left open, import ``content`` meanwhile, and commit
     ``sql`` once the import waits for it (or has finished without waiting); return
     the finished job."""
+    settings = importer.settings
     other = psycopg2.connect(settings.database.url.reveal())
     try:
         with other.cursor() as cur:
@@ -210,26 +211,28 @@ def _while_uncommitted(settings, importer: Importer, sql: str, content: bytes) -
         other.close()
 
 
-def test_found_a_contact_imported_while_another_import_renames_its_company(settings_factory):
+@pytest.fixture
+def one_importer(settings_factory):
+    importer = Importer(settings_factory())
+    yield importer
+    importer.close()
+
+
+def test_found_a_contact_imported_while_another_import_renames_its_company(one_importer):
     """Shrunk from the two-imports property: one import renamed zed.io while the
     other wrote ann@x.com at zed.io, which kept the old name (None) for good: its
     statement read the company before the rename committed, and the rename's refresh
     of the copies could not see the uncommitted contact."""
-    settings = settings_factory()
-    importer = Importer(settings)
-    try:
-        query(settings, "INSERT INTO companies (domain) VALUES ('zed.io')")
-        job = _while_uncommitted(
-            settings,
-            importer,
-            "UPDATE companies SET name = 'Acme' WHERE domain = 'zed.io'",
-            b"email,website\nann@x.com,http://www.Zed.io/\n",
-        )
-        assert (job["status"], job["error"], job["created_count"]) == ("completed", None, 1)
-        assert not_filled(settings) == []
-        assert query(settings, "SELECT company_name FROM contacts") == [{"company_name": "Acme"}]
-    finally:
-        importer.close()
+    settings = one_importer.settings
+    query(settings, "INSERT INTO companies (domain) VALUES ('zed.io')")
+    job = _while_uncommitted(
+        one_importer,
+        "UPDATE companies SET name = 'Acme' WHERE domain = 'zed.io'",
+        b"email,website\nann@x.com,http://www.Zed.io/\n",
+    )
+    assert (job["status"], job["error"], job["created_count"]) == ("completed", None, 1)
+    assert not_filled(settings) == []
+    assert query(settings, "SELECT company_name FROM contacts") == [{"company_name": "Acme"}]
 
 
 def test_a_contact_inserted_while_its_company_is_renamed_gets_the_new_name(settings):
@@ -261,28 +264,23 @@ def test_a_contact_inserted_while_its_company_is_renamed_gets_the_new_name(setti
     assert query(settings, "SELECT company_name FROM contacts") == [{"company_name": "Acme"}]
 
 
-def test_found_a_one_row_batch_meeting_a_concurrent_insert_of_its_domain(settings_factory):
+def test_found_a_one_row_batch_meeting_a_concurrent_insert_of_its_domain(one_importer):
     """Shrunk from the two-imports property: a batch whose only valid row named
     zed.io, a company another import inserted after this batch looked for it, was
     refused ("duplicate key value violates unique constraint companies_domain_key")
     instead of written again: a one-row batch was never retried."""
-    settings = settings_factory()
-    importer = Importer(settings)
-    try:
-        job = _while_uncommitted(
-            settings,
-            importer,
-            "INSERT INTO companies (domain, name) VALUES ('zed.io', 'Acme')",
-            b"email,website\nann@x.com,zed.io\n",
-        )
-        assert (job["status"], job["error"], job["error_count"]) == ("completed", None, 0)
-        assert query(settings, REFUSED) == []
-        assert query(settings, "SELECT email, company_name FROM contacts") == [
-            {"email": "ann@x.com", "company_name": "Acme"}
-        ]
-        assert query(settings, "SELECT count(*) AS n FROM companies") == [{"n": 1}]
-    finally:
-        importer.close()
+    settings = one_importer.settings
+    job = _while_uncommitted(
+        one_importer,
+        "INSERT INTO companies (domain, name) VALUES ('zed.io', 'Acme')",
+        b"email,website\nann@x.com,zed.io\n",
+    )
+    assert (job["status"], job["error"], job["error_count"]) == ("completed", None, 0)
+    assert query(settings, REFUSED) == []
+    assert query(settings, "SELECT email, company_name FROM contacts") == [
+        {"email": "ann@x.com", "company_name": "Acme"}
+    ]
+    assert query(settings, "SELECT count(*) AS n FROM companies") == [{"n": 1}]
 
 
 def test_plain_sql_and_api_writes_after_an_import_still_fill(settings_factory):

@@ -17,6 +17,7 @@ from contacts_api.plugins.imports.tasks import run_import
 from tests.helpers import TcpProxy, url_via
 from tests.plugins.imports.conftest import (
     WRITE,
+    assert_completed_with,
     count,
     generate_csv,
     query,
@@ -70,12 +71,7 @@ async def test_a_killed_worker_s_job_resumes_with_exact_counts(
 
         second = _start_worker(settings, tmp_path / "second.log")
         done = await wait_job(client, job_id, timeout=60)
-        assert done["status"] == "completed", done
-        assert (done["created_count"], done["updated_count"], done["error_count"]) == (
-            expected["created"],
-            expected["updated"],
-            expected["errors"],
-        )
+        assert_completed_with(done, expected)
         assert done["total_rows"] == done["processed_rows"] == 6000
         assert count(settings, "contacts") == expected["created"]
         assert count(settings, "import_errors") == expected["errors"]
@@ -328,12 +324,7 @@ async def test_sigterm_mid_import_hands_the_job_to_another_worker_at_once(
             assert bad not in log, log
 
         done = await wait_job(client, job_id, timeout=120)
-        assert done["status"] == "completed", done
-        assert (done["created_count"], done["updated_count"], done["error_count"]) == (
-            expected["created"],
-            expected["updated"],
-            expected["errors"],
-        )
+        assert_completed_with(done, expected)
         assert done["total_rows"] == done["processed_rows"] == 8000
         assert count(settings, "contacts") == expected["created"]
         assert count(settings, "import_errors") == expected["errors"]
