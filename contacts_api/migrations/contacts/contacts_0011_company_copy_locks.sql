@@ -13,10 +13,12 @@
 -- The writer now reads the company FOR SHARE, which waits for an uncommitted
 -- rename and then reads the renamed row; a rename that comes later waits for the
 -- contact's transaction, and its refresh (a new snapshot) sees the contact. The
--- lock is nearly free: the foreign key check of the same write takes a KEY SHARE
--- lock on the same row anyway. (An update that keeps the contact's company would
--- not need it, a rename's refresh and the update meeting on the contact's row; one
--- statement for both keeps the function plain, and API updates are few.)
+-- foreign key check of the same write locks the row anyway (KEY SHARE, which a
+-- rename does not wait for); the stronger lock still cost the import's incremental
+-- path about 5% per row (399 against 380 us, benchmarks/import.py
+-- --incremental-base). (An update that keeps the contact's company would not need
+-- it, a rename's refresh and the update meeting on the contact's row; one statement
+-- for both keeps the function plain, and API updates are few.)
 
 CREATE OR REPLACE FUNCTION contacts_fill_company() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

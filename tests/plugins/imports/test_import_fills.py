@@ -187,6 +187,13 @@ def _someone_waits_for_a_lock(settings) -> bool:
     )
 
 
+def _until_someone_waits(settings, done) -> None:
+    """Return once a session waits for a lock, ``done()`` holds, or 10 s passed."""
+    deadline = time.monotonic() + 10
+    while not done() and not _someone_waits_for_a_lock(settings) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def _while_uncommitted(importer: Importer, sql: str, content: bytes) -> dict:
     """Run ``sql`` in a transaction left open, import ``content`` meanwhile, and commit
     ``sql`` once the import waits for it (or has finished without waiting); return
@@ -199,10 +206,7 @@ def _while_uncommitted(importer: Importer, sql: str, content: bytes) -> dict:
 
         async def run() -> dict:
             task = asyncio.ensure_future(import_file(importer.resources, content))
-            for _ in range(200):
-                if task.done() or await asyncio.to_thread(_someone_waits_for_a_lock, settings):
-                    break
-                await asyncio.sleep(0.05)
+            await asyncio.to_thread(_until_someone_waits, settings, task.done)
             other.commit()
             return await task
 
@@ -252,9 +256,7 @@ def test_a_contact_inserted_while_its_company_is_renamed_gets_the_new_name(setti
                 ),
             )
             inserting.start()
-            deadline = time.monotonic() + 10
-            while not _someone_waits_for_a_lock(settings) and time.monotonic() < deadline:
-                time.sleep(0.05)
+            _until_someone_waits(settings, lambda: not inserting.is_alive())
             renaming.commit()
             inserting.join(10)
         writer.commit()
