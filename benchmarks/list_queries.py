@@ -58,7 +58,12 @@ from contacts_api.core.migrations import _apply  # noqa: E402
 from contacts_api.core.plugins import Plugins  # noqa: E402
 from contacts_api.core.settings import load_settings  # noqa: E402
 from contacts_api.core.sql import compile_sql  # noqa: E402
-from contacts_api.plugins.contacts import attributes, dictionaries, repository  # noqa: E402
+from contacts_api.plugins.contacts import (  # noqa: E402
+    attributes,
+    dictionaries,
+    repository,
+    stored_terms,
+)
 from contacts_api.plugins.contacts.ordering import CONTACT_ORDERING, parse_ordering  # noqa: E402
 from contacts_api.plugins.contacts.pagination import encode_cursor, scope_of  # noqa: E402
 from contacts_api.plugins.contacts.repository import contact_where, contacts_from  # noqa: E402
@@ -126,6 +131,8 @@ def prepare_database(admin_url: str, name: str, args) -> str:
         if exists and args.reuse:
             admin.close()
             print(f"reusing database {name}")
+            # a database loaded by older code: its schema brought up to date
+            _apply(url, Plugins.load(app_settings(url, tempfile.mkdtemp())).migration_folders())
             return url
         if exists:
             cur.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
@@ -195,6 +202,12 @@ class RecordingDb:
         self.cur.execute(sql, params)
         return self.cur.fetchall()
 
+    async def execute(self, sql, params=None):
+        """For ``stored_terms`` (the ANALYZE after a term is stored, once): run,
+        not recorded."""
+        self.cur.execute(sql, params)
+        return self.cur.rowcount
+
     @contextlib.asynccontextmanager
     async def transaction(self):
         """For ``matched_ids.settle`` (the horizon of remembered lookups), which
@@ -214,6 +227,11 @@ class _Unrecorded:
 
     async def execute(self, sql, params=None):
         self.cur.execute(sql, params)
+        return self.cur.rowcount
+
+    async def fetch_tuples(self, sql, params=None):
+        self.cur.execute(sql, params)
+        return self.cur.fetchall()
 
     async def fetch_val(self, sql, params=None):
         self.cur.execute(sql, params)
@@ -231,7 +249,9 @@ async def statements_for(app, cur, kind: str, params, after=None) -> list:
     db = RECORDERS.setdefault(id(cur), RecordingDb(cur))
     # once unrecorded: what the server remembers after its first request of
     # this kind (dictionaries.BroadValues) the recorded run remembers too
-    await registry.parse(params, ignore=LIST_PARAMS).prepared(db)
+    unrecorded = await registry.parse(params, ignore=LIST_PARAMS).prepared(db)
+    if kind == "count":  # the server's first count stores its broad terms
+        await stored_terms.attach(db, unrecorded)
     db.queries = []
     if kind in ("list", "deep"):
         applied = await registry.parse(params, ignore=LIST_PARAMS).prepared(db)
@@ -240,7 +260,8 @@ async def statements_for(app, cur, kind: str, params, after=None) -> list:
             applied, ordering, limit=26, after=after, view=query.get("view", "full")
         )
     elif kind == "count":
-        statement = repository.contact_count(await registry.parse(params).prepared(db))
+        applied = await registry.parse(params).prepared(db)
+        statement = repository.contact_count(await stored_terms.attach(db, applied))
     else:
         applied = await registry.parse(
             params, ignore=("search", "limit", "offset", "ordering")
@@ -249,9 +270,10 @@ async def statements_for(app, cur, kind: str, params, after=None) -> list:
         if search and kind in attributes.DICTIONARY_ATTRIBUTES:
             # once unrecorded too, as the filters above: the server remembers it
             recorded = list(db.queries)
-            await dictionaries.match(db, kind, search)
+            await stored_terms.attach_one(db, await dictionaries.match(db, kind, search))
             db.queries = recorded
-            search = await dictionaries.match(db, kind, search)
+            search = await stored_terms.attach_one(db, await dictionaries.match(db, kind, search))
+        applied = await stored_terms.attach(db, applied)
         statement = compile_sql(
             attributes.contact_values(
                 kind, applied, search=search, ordering="-count", limit=26, offset=0

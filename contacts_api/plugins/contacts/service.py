@@ -52,6 +52,7 @@ from contacts_api.plugins.contacts import (
     reads,
     repository,
     serialize,
+    stored_terms,
 )
 from contacts_api.plugins.contacts.maintenance import clean_pending_lists
 from contacts_api.plugins.contacts.normalize import normalize_domain
@@ -210,6 +211,7 @@ async def list_contacts(
 
     async def load() -> Page:
         ready = await applied.prepared(resources.db)
+        counted = await stored_terms.attach(resources.db, ready) if include_count else ready
         return await _page(
             resources,
             signer,
@@ -225,7 +227,9 @@ async def list_contacts(
             serialize_page=(
                 serialize.simple_contact_page if view == "simple" else serialize.contact_page
             ),
-            count_query=(repository.contact_count(ready, company_uuid) if include_count else None),
+            count_query=(
+                repository.contact_count(counted, company_uuid) if include_count else None
+            ),
         )
 
     return await _cached(resources, key, load)
@@ -280,8 +284,10 @@ async def attribute_values(
     ``companies``) among the matching rows; ``search`` narrows the values."""
     applied = await applied.prepared(resources.db)
     if kind == "contacts":
+        applied = await stored_terms.attach(resources.db, applied)
         if attribute in attributes.DICTIONARY_ATTRIBUTES and search:
             search = await dictionaries.match(resources.db, attribute, search)
+            search = await stored_terms.attach_one(resources.db, search)
         query = attributes.contact_values(
             attribute, applied, search=search, ordering=ordering, limit=limit, offset=offset
         )
@@ -293,7 +299,7 @@ async def attribute_values(
 
 
 async def count_contacts(resources, applied: AppliedFilters, company_uuid: Any = None) -> int:
-    applied = await applied.prepared(resources.db)
+    applied = await stored_terms.attach(resources.db, await applied.prepared(resources.db))
     return await run_read(resources, repository.contact_count(applied, company_uuid), many=False)
 
 
@@ -309,9 +315,10 @@ async def contact_uuid_list(
     if not isinstance(ordering, Ordering):
         ordering = parse_ordering(ordering, CONTACT_ORDERING)
     applied = await applied.prepared(resources.db)
+    counted = await stored_terms.attach(resources.db, applied)
     total, rows = await reads.run(
         resources,
-        (*repository.contact_count(applied, company_uuid), "val"),
+        (*repository.contact_count(counted, company_uuid), "val"),
         (*repository.contact_uuids(applied, ordering, limit, company_uuid), "tuples"),
     )
     return total, [str(r[0]) for r in rows]

@@ -140,6 +140,23 @@ contact_field_values = sa.Table(
     sa.Column("value_lower", sa.Text, sa.Computed("lower(value)")),
 )
 
+# Broad filter terms and the dictionary values they match (plugins.contacts.stored_terms).
+contact_field_terms = sa.Table(
+    "contact_field_terms",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("field", sa.Text, nullable=False),
+    sa.Column("parts", ARRAY(sa.Text), nullable=False),
+    sa.Column("horizon", sa.Integer, nullable=False),
+    sa.Column("size", sa.Integer, nullable=False),
+)
+contact_field_term_values = sa.Table(
+    "contact_field_term_values",
+    metadata,
+    sa.Column("term_id", sa.Integer, primary_key=True),
+    sa.Column("value_id", sa.Integer, primary_key=True),
+)
+
 contact_metadata = sa.Table(
     "contact_metadata",
     metadata,

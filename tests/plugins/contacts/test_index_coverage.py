@@ -12,12 +12,13 @@ most rows: they are never selective, and the table is read whatever the indexes.
 """
 
 import json
+import re
 
 import psycopg2
 import pytest
 
 from contacts_api.core.appkeys import FILTERS, RESOURCES
-from contacts_api.plugins.contacts import dictionaries, repository
+from contacts_api.plugins.contacts import dictionaries, repository, stored_terms
 
 DICTIONARY_FIELDS = ("title", "country")
 
@@ -120,14 +121,24 @@ async def seed_dictionary(db) -> None:
     )
 
 
+def by_ids(sql: str) -> bool:
+    """A condition on dictionary ids: among several (``= ANY``) or one (``=``)."""
+    return re.search(r"contacts\.\w+_id = (ANY|%\()", sql) is not None
+
+
+def excludes_ids(sql: str) -> bool:
+    """An exclusion of title ids: of several, or of one (``!=``)."""
+    return re.search(r"NOT \(contacts\.title_id = ANY|contacts\.title_id != %\(", sql) is not None
+
+
 async def test_every_contact_filter_is_served_by_an_index(api, migrated_database_url):
     db = api.app[RESOURCES].db
     await seed_dictionary(db)
     samples_ = await prepared_samples(db, api.app[FILTERS].contacts)
-    by_ids = [
-        label for label, applied in samples_ if "_id = ANY" in repository.contact_count(applied)[0]
+    through_ids = [
+        label for label, applied in samples_ if by_ids(repository.contact_count(applied)[0])
     ]
-    assert len(by_ids) == 3, by_ids  # title, title_words, country: through their ids
+    assert len(through_ids) == 3, through_ids  # title, title_words, country: through their ids
     scans = whole_table_scans(
         migrated_database_url,
         samples_,
@@ -137,21 +148,27 @@ async def test_every_contact_filter_is_served_by_an_index(api, migrated_database
     assert scans == {}, json.dumps(scans, indent=1)
 
 
+@pytest.mark.parametrize("stored", [False, True])
 async def test_broad_dictionary_values_are_served_by_an_index(
-    api, migrated_database_url, monkeypatch
+    api, migrated_database_url, monkeypatch, stored
 ):
     """A value matching more than MAX_IDS distinct values is counted through a
-    semi-join with the dictionary's matching ids (dictionaries.AggregateTables)."""
+    semi-join with the dictionary's matching ids (dictionaries.AggregateTables),
+    or with the ids stored for the term (``stored``: plugins/contacts/stored_terms.py)."""
     monkeypatch.setattr(dictionaries, "MAX_IDS", 0)
     db = api.app[RESOURCES].db
     await seed_dictionary(db)
     samples_ = [
-        (label, applied)
+        (label, await stored_terms.attach(db, applied) if stored else applied)
         for label, applied in await prepared_samples(db, api.app[FILTERS].contacts)
         if any(isinstance(v, dictionaries.Matched) for _, values in applied.items for v in values)
     ]
     assert len(samples_) == 3
-    assert not any("_id = ANY" in repository.contact_count(a)[0] for _, a in samples_)
+    assert not any(by_ids(repository.contact_count(a)[0]) for _, a in samples_)
+    assert all(
+        ("contact_field_term_values" in repository.contact_count(a)[0]) == stored
+        for _, a in samples_
+    )
     scans = whole_table_scans(
         migrated_database_url,
         samples_,
@@ -265,7 +282,7 @@ async def test_title_exclusion_is_answered_from_the_title_ids(api, migrated_data
         .contacts.parse([("exclude_title_contains", "intern,assistant")])
         .prepared(db)
     )
-    assert "NOT (contacts.title_id = ANY" in repository.contact_count(applied)[0]
+    assert excludes_ids(repository.contact_count(applied)[0])
     plan = plans(migrated_database_url, [("alone", applied)], repository.contact_count, True)
     # an index of the ids: (title_id), or (country_id, title_id) when smaller
     scans = scans_of(plan["alone"], "contacts")
@@ -295,7 +312,7 @@ async def test_title_exclusion_beside_a_selective_filter_uses_its_index(
         }.items()
     ]
     sql = repository.contact_count(samples_[0][1])[0]
-    assert ("NOT (contacts.title_id = ANY" in sql) == (max_ids > 0), sql
+    assert excludes_ids(sql) == (max_ids > 0), sql
     scans = whole_table_scans(
         migrated_database_url, samples_, repository.contact_count, {"contacts"}
     )

@@ -1,0 +1,226 @@
+"""Stored broad terms (plugins/contacts/stored_terms.py): the values a term's
+condition selects are the values a fresh lookup finds, while writers of the
+dictionary commit, hold lower ids uncommitted or roll back, and after the term
+was stored; counts and attribute counts through the HTTP routes agree with the
+plain model."""
+
+from urllib.parse import urlencode
+
+import psycopg2
+import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from contacts_api.core.sql import compile_sql
+from contacts_api.plugins.contacts import dictionaries, matched_ids, stored_terms
+from contacts_api.plugins.contacts.tables import contact_field_values
+from tests.plugins.contacts.conftest import WRITE
+from tests.plugins.contacts.test_matched_ids import LETTERS, TITLES, Dictionary
+
+PARTS = {"whole": dictionaries.whole, "words": dictionaries.words}
+
+
+@pytest.fixture
+def dictionary(settings, monkeypatch):
+    monkeypatch.setattr(matched_ids, "SETTLE_SECONDS", 0.0)  # settle on every lookup
+    dictionary = Dictionary(settings)
+    dictionary.reset()
+    yield dictionary
+    dictionary.close()
+
+
+def selected(dictionary: Dictionary, term: str, parts: str) -> list[int] | None:
+    """The ids the stored term's condition selects (None: not stored)."""
+    split = tuple(PARTS[parts](term))
+    stored = dictionary.loop.run_until_complete(
+        stored_terms.stored_term(dictionary.db, "title", split)
+    )
+    if stored is None:
+        return None
+    values = contact_field_values
+    condition = stored_terms.condition(values.c.id, [stored], (), dictionaries.among_ids)
+    sql, params = compile_sql(
+        sa.select(values.c.id).where(values.c.field == "title", condition).order_by(values.c.id)
+    )
+    return [
+        row[0]
+        for row in dictionary.loop.run_until_complete(dictionary.db.fetch_tuples(sql, params))
+    ]
+
+
+def check(dictionary: Dictionary, term: str, parts: str, stored: bool = False) -> None:
+    """The term selects what the model finds (``stored``: it must be stored)."""
+    got = selected(dictionary, term, parts)
+    if got is None:
+        assert not stored, term
+        return
+    assert got == dictionary.model(term, PARTS[parts]), (term, parts)
+
+
+TERMS = st.text(LETTERS, min_size=1, max_size=2).filter(lambda term: term.split())
+STEPS = st.lists(
+    st.one_of(
+        st.tuples(st.just("add"), TITLES),
+        st.tuples(st.just("hold"), TITLES),
+        st.tuples(st.just("commit"), st.just("")),
+        st.tuples(st.just("rollback"), st.just("")),
+        st.tuples(st.just("count"), TERMS, st.sampled_from(sorted(PARTS))),
+    ),
+    max_size=14,
+)
+
+
+def run_steps(dictionary: Dictionary, steps) -> None:
+    dictionary.reset()
+    held, used, terms = [], set(), set()
+    try:
+        for kind, value, *rest in steps:
+            if kind in ("add", "hold") and value not in used:
+                used.add(value)  # a second writer of one value would wait on the first
+                if kind == "add":
+                    dictionary.add(value)
+                else:
+                    held.append(dictionary.hold(value))
+            elif kind in ("commit", "rollback") and held:
+                conn = held.pop(0)
+                conn.commit() if kind == "commit" else conn.rollback()
+                conn.close()
+            elif kind == "count":
+                terms.add((value, rest[0]))
+                check(dictionary, value, rest[0])
+        for conn in held:
+            conn.commit()
+        held = []
+        dictionary.add("zz")  # a value to settle on, should every writer have rolled back
+        for value, parts in sorted(terms):  # every writer has ended: stored, exact
+            check(dictionary, value, parts, stored=True)
+    finally:
+        for conn in held:
+            conn.close()
+
+
+def test_stored_terms_select_what_a_lookup_finds(dictionary):
+    @hypothesis_settings(
+        max_examples=100, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    )
+    @given(STEPS)
+    def run(steps):
+        run_steps(dictionary, steps)
+
+    run()
+
+
+def test_a_term_stored_under_a_held_writer_finds_its_value_once_committed(dictionary):
+    dictionary.add("Quokka One")
+    check(dictionary, "quokka", "whole", stored=True)
+    held = dictionary.hold("Quokka Two")  # id 2, not visible yet: no horizon past 1
+    try:
+        dictionary.add("Quokka Three")  # read by id range, after the horizon
+        check(dictionary, "quokka", "whole", stored=True)
+        with dictionary.writer.cursor() as cur:
+            cur.execute("SELECT horizon FROM contact_field_terms")
+            assert cur.fetchone()[0] == 1
+        held.commit()
+    finally:
+        held.close()
+    assert selected(dictionary, "quokka", "whole") == [1, 2, 3]
+    with dictionary.writer.cursor() as cur:  # the next request settled past them
+        cur.execute("SELECT horizon, size FROM contact_field_terms")
+        assert cur.fetchone() == (3, 3)
+
+
+def test_emptying_the_dictionary_empties_the_stored_terms(dictionary):
+    dictionary.add("Quokka One")
+    check(dictionary, "quokka", "whole", stored=True)
+    with dictionary.writer.cursor() as cur:
+        cur.execute("TRUNCATE contact_field_values RESTART IDENTITY CASCADE")
+        cur.execute("SELECT count(*) FROM contact_field_terms")
+        assert cur.fetchone()[0] == 0
+        cur.execute("SELECT count(*) FROM contact_field_term_values")
+        assert cur.fetchone()[0] == 0
+
+
+def test_a_full_store_stores_nothing_more(dictionary, monkeypatch):
+    monkeypatch.setattr(stored_terms, "MAX_TERMS", 1)
+    dictionary.add("Quokka One")
+    dictionary.add("Wombat One")
+    check(dictionary, "quokka", "whole", stored=True)
+    assert selected(dictionary, "wombat", "whole") is None
+    monkeypatch.setattr(stored_terms, "MAX_TERMS", 2)
+    monkeypatch.setattr(stored_terms, "MAX_STORED_VALUES", 1)
+    assert selected(dictionary, "wombat", "whole") is None
+
+
+def test_a_read_only_database_reads_through_the_dictionary(dictionary, settings):
+    """A standby, or a database set read-only: no term stored, no error."""
+    dictionary.add("Quokka One")
+    with dictionary.writer.cursor() as cur:
+        cur.execute("SELECT current_database()")
+        name = cur.fetchone()[0]
+        cur.execute(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')
+    reader = None
+    try:
+        reader = Dictionary(settings)  # new connections: read-only
+        assert selected(reader, "quokka", "whole") is None
+    finally:
+        if reader is not None:
+            reader.close()
+        with dictionary.writer.cursor() as cur:
+            cur.execute(f'ALTER DATABASE "{name}" RESET default_transaction_read_only')
+
+
+# Through the routes: titles sharing "quo" and "ok"; MAX_IDS 1 makes them broad.
+TITLE_ROWS = [
+    ("Quokka Officer", "France"),
+    ("quokka herder", "France"),
+    ("Chief Quokka", "Spain"),
+    ("Book keeper", "France"),
+    ("Quokka Officer", "Spain"),
+]
+
+
+async def _create(api, email: str, title: str, country: str) -> None:
+    body = {"email": email, "title": title, "country": country}
+    response = await api.post("/api/v1/contacts/", json=body, headers=WRITE)
+    assert response.status == 201, await response.text()
+
+
+async def _get(api, path: str, pairs) -> dict:
+    response = await api.get(f"{path}?{urlencode(pairs)}", headers=WRITE)
+    assert response.status == 200, await response.text()
+    return await response.json()
+
+
+async def test_counts_with_a_broad_term_match_the_model(api, settings, monkeypatch):
+    monkeypatch.setattr(dictionaries, "MAX_IDS", 1)
+    monkeypatch.setattr(matched_ids, "SETTLE_SECONDS", 0.0)
+    rows = list(TITLE_ROWS)
+    for i, (title, country) in enumerate(rows):
+        await _create(api, f"{i}@x.io", title, country)
+
+    async def agree() -> None:
+        for term, country in (("quokka", "France"), ("ok", None), ("quo", "Spain")):
+            pairs = [("title", term)] + ([("country", country)] if country else [])
+            expected = [
+                t for t, c in rows if term in t.lower() and (country is None or c == country)
+            ]
+            body = await _get(api, "/api/v1/contacts/count/", pairs)
+            assert body["count"] == len(expected), (term, country)
+            page = await _get(api, "/api/v1/contacts/", [*pairs, ("include_count", "true")])
+            assert page["count"] == len(expected)
+            search = [("search", term)] + ([("country", country)] if country else [])
+            values = await _get(api, "/api/v1/contacts/title/", [*search, ("limit", "100")])
+            counted = {r["value"]: r["count"] for r in values["results"]}
+            assert counted == {t: expected.count(t) for t in expected}, (term, country)
+
+    await agree()
+    with psycopg2.connect(settings.database.url.reveal()) as conn, conn.cursor() as cur:
+        cur.execute("SELECT parts FROM contact_field_terms ORDER BY parts")
+        assert [row[0] for row in cur.fetchall()] == [["ok"], ["quo"], ["quokka"]]
+    # values first written after the terms were stored
+    for i, (title, country) in enumerate([("Quokka Tamer", "France"), ("Wok cook", "Spain")]):
+        rows.append((title, country))
+        await _create(api, f"new{i}@x.io", title, country)
+    await agree()
