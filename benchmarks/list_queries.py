@@ -2,22 +2,29 @@
 
     python benchmarks/list_queries.py [--contacts 1000000 --companies 100000] [--reuse]
                                       [--rounds 25] [--load-seconds 5] [--explain]
-                                      [--database-name contacts_bench]
+                                      [--database-name contacts_bench] [--only LABEL]
+                                      [--client lean|aiohttp] [--workers N]
 
 Creates its own database (``contacts_bench`` next to ``DATABASE_URL``, default
 ``postgresql://postgres@127.0.0.1:5432/postgres``), migrates it, loads it with
 ``benchmarks/generate.py`` (``--reuse`` keeps an already loaded one of that
 name), starts the app as a server process of its own (``contacts-api serve``,
 one worker) on a free port, and for each representative request measures
-p50/p95 through HTTP and of the very SQL the service runs for it (the
-filters' dictionary lookups, then the statement), run on a plain psycopg2
-connection, plus the server's own ``X-Process-Time``. It also EXPLAINs every
+p50/p95 through HTTP (one keep-alive connection, a bare HTTP/1.1 client:
+``LeanClient``) and of the very SQL the service runs for it (the filters'
+dictionary lookups, then the statement), run on a plain psycopg2 connection,
+plus the server's own ``X-Process-Time``. It also EXPLAINs every
 statement and reports any sequential scan of contacts or companies
 (``--explain`` prints whole plans).
 
 The load step (``--load-seconds`` per query, 0 skips it) then sends each
-request from 10 keep-alive connections at once (aiohttp) and runs its SQL
-from 10 psycopg2 connections at once (threads), and reports req/s beside q/s.
+request from 10 keep-alive connections at once (``wrk`` when installed,
+``apt-get install wrk``; else aiohttp's client) and runs its SQL from 10 psycopg2
+connections at once (threads), and reports req/s beside q/s. ``--client
+aiohttp`` uses aiohttp's client for both steps, as before: it adds its own
+parsing to every request (~0.75 ms on a list page) and its CPU under load.
+``--only`` runs the queries whose label contains the text; ``--workers`` sets
+the server's processes.
 
 The common-term cases hit the dictionaries' fallback (more than 5,000
 distinct values match): "title contains manager" matches ~14% of contacts and
