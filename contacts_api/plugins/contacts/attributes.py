@@ -100,18 +100,25 @@ def _broad_values_query(source, where, field: str, search: Matched) -> sa.Select
     )
 
 
-def _stored_values_query(source, where, field: str, search: Matched) -> sa.Select:
+def _stored_values_query(
+    source, where, field: str, search: Matched, ordering: str, top: int
+) -> sa.Select:
     """Counts of the values of a broad ``search`` with a stored term
     (``stored_terms``): the matching contacts' ids merge-joined with the stored
-    ids, grouped, then each group named by one probe of the dictionary's primary
-    key ("head of" in Spain: ~1,300 groups; a join would hash the whole dictionary)."""
+    ids and grouped, then named by one probe of the dictionary's primary key per
+    group ("head of" in Spain: ~1,300 groups; a join would hash the whole
+    dictionary). Ordered by count, only the groups that can be among the ``top``
+    (limit + offset) are named: those counting at least the ``top``-th count
+    (naming all 1,300 was 5 of 14 ms). No group is dropped after that cut: the
+    empty value cannot contain the search's parts."""
     id_column = contacts.c[f"{field}_id"]
     counts = (
         sa.select(id_column.label("id"), sa.func.count().label("count"))
         .select_from(source)
         .where(where, stored_terms.condition(id_column, [search.stored], (), among_ids))
         .group_by(id_column)
-        .subquery("g")
+        .cte("g")
+        .prefix_with("MATERIALIZED")  # read twice: the groups, and the cut
     )
     v = (
         sa.select(contact_field_values.c.value)
@@ -119,19 +126,31 @@ def _stored_values_query(source, where, field: str, search: Matched) -> sa.Selec
         .offset(0)  # a probe per group, not a join the planner may turn into a hash
         .lateral("v")
     )
-    return (
-        sa.select(v.c.value, counts.c.count)
-        .select_from(counts.join(v, sa.true()))
-        .where(v.c.value != "")
-    )
+    query = sa.select(v.c.value, counts.c.count).select_from(counts.join(v, sa.true()))
+    if ordering in ("count", "-count"):
+        other = counts.alias("cut")
+        nth = (
+            sa.select(other.c.count)
+            .order_by(other.c.count.desc() if ordering == "-count" else other.c.count)
+            .offset(top - 1)
+            .limit(1)
+            .scalar_subquery()
+        )
+        if ordering == "-count":
+            query = query.where(counts.c.count >= sa.func.coalesce(nth, 0))
+        else:
+            query = query.where(sa.or_(nth.is_(None), counts.c.count <= nth))
+    return query
 
 
-def _dictionary_values_query(source, where, field: str, search: Matched | None) -> sa.Select:
+def _dictionary_values_query(
+    source, where, field: str, search: Matched | None, ordering: str, top: int
+) -> sa.Select:
     """Counts grouped by the field's dictionary id, then named: an int key, and
     the contacts read only through indexes holding the ids."""
     if search is not None and search.ids is None:
         if search.stored is not None:
-            return _stored_values_query(source, where, field, search)
+            return _stored_values_query(source, where, field, search, ordering, top)
         return _broad_values_query(source, where, field, search)
     id_column = contacts.c[f"{field}_id"]
     inner = (
@@ -185,7 +204,7 @@ def contact_values(
     if attribute in DICTIONARY_ATTRIBUTES:
         if isinstance(search, str):
             raise TypeError(f"the {attribute} search must be matched first")
-        query = _dictionary_values_query(source, where, attribute, search)
+        query = _dictionary_values_query(source, where, attribute, search, ordering, limit + offset)
         looked_up = search is not None and search.ids is None and search.stored is None
         return _ordered(
             query, ordering, limit, offset, count="count(*)" if looked_up else "g.count"

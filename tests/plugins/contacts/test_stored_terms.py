@@ -17,6 +17,7 @@ from contacts_api.core.sql import compile_sql
 from contacts_api.plugins.contacts import dictionaries, matched_ids, stored_terms
 from contacts_api.plugins.contacts.tables import contact_field_values
 from tests.plugins.contacts.conftest import WRITE
+from tests.plugins.contacts.reference import rel
 from tests.plugins.contacts.test_matched_ids import LETTERS, TITLES, Dictionary
 
 PARTS = {"whole": dictionaries.whole, "words": dictionaries.words}
@@ -224,3 +225,48 @@ async def test_counts_with_a_broad_term_match_the_model(api, settings, monkeypat
         rows.append((title, country))
         await _create(api, f"new{i}@x.io", title, country)
     await agree()
+
+
+async def test_attribute_pages_of_a_stored_term_match_the_model(api, monkeypatch):
+    """Ordered by count, only the groups that can reach the page are named
+    (attributes._stored_values_query): every page, at every size and ordering,
+    with ties at the page's edge, is what the model lists."""
+    monkeypatch.setattr(dictionaries, "MAX_IDS", 1)
+    titles = {"Quokka A": 3, "Quokka B": 2, "quokka b2": 2, "Quokka C": 1, "Quokka D": 1}
+    titles |= {"Book keeper": 2}
+    made = 0
+    for title, times in titles.items():
+        for _ in range(times):
+            await _create(api, f"{made}@x.io", title, "France")
+            made += 1
+    for term in ("quokka", "ok"):
+        for ordering in ("-count", "count", "value", "-value"):
+            expected = expected_values(
+                [t for t, n in titles.items() for _ in range(n)], term, ordering
+            )
+            for limit in (1, 2, 3, 100):
+                got, url = (
+                    [],
+                    "/api/v1/contacts/title/?"
+                    + urlencode({"search": term, "ordering": ordering, "limit": limit}),
+                )
+                while url:
+                    response = await api.get(url, headers=WRITE)
+                    assert response.status == 200, await response.text()
+                    body = await response.json()
+                    got += body["results"]
+                    url = rel(body["next"]) if body["next"] else None
+                assert got == expected, (term, ordering, limit)
+
+
+def expected_values(titles: list[str], term: str, ordering: str) -> list[dict]:
+    counts = {}
+    for title in titles:
+        if term in title.lower():
+            counts[title] = counts.get(title, 0) + 1
+    items = sorted(counts.items())
+    if ordering == "-value":
+        items.reverse()
+    elif ordering in ("count", "-count"):
+        items.sort(key=lambda item: item[1], reverse=ordering == "-count")
+    return [{"value": value, "count": count} for value, count in items]
