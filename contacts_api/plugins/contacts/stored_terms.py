@@ -106,8 +106,13 @@ _GROW = """
 UPDATE contact_field_terms SET horizon = %(until)s, size = size + %(added)s
 WHERE id = %(term)s AND horizon < %(until)s"""
 
+# Longer parts (title_words of hundreds of words) are not stored: a btree entry
+# of (field, parts) holds about 2.7 kB, and such terms are too rare to pay for.
+MAX_PARTS_CHARS = 1000
+
 # the database refused to store: the request reads through the trigram index
 _CANNOT_STORE = (
+    psycopg2.errors.ProgramLimitExceeded,  # an index entry too large, despite the cap
     psycopg2.errors.InsufficientPrivilege,
     psycopg2.errors.ReadOnlySqlTransaction,
     psycopg2.errors.ForeignKeyViolation,  # the horizon is no id: the dictionary was emptied
@@ -155,6 +160,8 @@ async def stored_term(db, field: str, parts: tuple[str, ...]) -> StoredTerm | No
     """The stored term of the values of ``field`` containing every one of
     ``parts``: stored now if it was not, brought up to date if values were added
     since; None when it cannot be stored (see the module docstring)."""
+    if sum(map(len, parts)) > MAX_PARTS_CHARS:
+        return None
     params = _params(field, parts)
     memory = matched_ids.matched_ids(db)
     for attempt in range(2):

@@ -4,6 +4,9 @@ dictionary commit, hold lower ids uncommitted or roll back, and after the term
 was stored; counts and attribute counts through the HTTP routes agree with the
 plain model."""
 
+import asyncio
+import random
+import string
 from urllib.parse import urlencode
 
 import psycopg2
@@ -270,3 +273,35 @@ def expected_values(titles: list[str], term: str, ordering: str) -> list[dict]:
     elif ordering in ("count", "-count"):
         items.sort(key=lambda item: item[1], reverse=ordering == "-count")
     return [{"value": value, "count": count} for value, count in items]
+
+
+async def test_a_term_too_long_to_store_is_counted_through_the_dictionary(
+    api, settings, monkeypatch
+):
+    """title_words of hundreds of distinct words, each contained in the titles:
+    longer than stored terms hold (``MAX_PARTS_CHARS``). Not stored, still counted."""
+    monkeypatch.setattr(dictionaries, "MAX_IDS", 1)
+    title = "".join(random.Random(7).choices(string.ascii_lowercase, k=290))
+    for i in range(3):
+        await _create(api, f"{i}@x.io", f"{title} {i}", "France")
+    words = " ".join(dict.fromkeys(title[i : i + 16] for i in range(0, 274)))
+    assert len(words) > stored_terms.MAX_PARTS_CHARS
+    body = await _get(api, "/api/v1/contacts/count/", [("title_words", words)])
+    assert body["count"] == 3
+    with psycopg2.connect(settings.database.url.reveal()) as conn, conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM contact_field_terms")
+        assert cur.fetchone()[0] == 0
+
+
+async def test_concurrent_first_counts_store_the_term_once(api, settings, monkeypatch):
+    monkeypatch.setattr(dictionaries, "MAX_IDS", 1)
+    monkeypatch.setattr(matched_ids, "SETTLE_SECONDS", 0.0)
+    for i, title in enumerate(("Quokka a", "Quokka b", "Chief Quokka", "Book keeper")):
+        await _create(api, f"{i}@x.io", title, "France")
+    bodies = await asyncio.gather(
+        *(_get(api, "/api/v1/contacts/count/", [("title", "quokka")]) for _ in range(8))
+    )
+    assert [body["count"] for body in bodies] == [3] * 8
+    with psycopg2.connect(settings.database.url.reveal()) as conn, conn.cursor() as cur:
+        cur.execute("SELECT parts, size FROM contact_field_terms")
+        assert cur.fetchall() == [(["quokka"], 3)]
