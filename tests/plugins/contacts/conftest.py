@@ -12,8 +12,10 @@ import pytest
 from contacts_api.core.auth import Actor
 from contacts_api.core.hookspecs import hookimpl
 from contacts_api.core.plugins import BUILTIN_PLUGINS
+from contacts_api.plugins.contacts import matched_ids
 from tests.conftest import WRITE_KEY
 from tests.plugins.contacts.dataset import Dataset, build_dataset, insert_dataset
+from tests.plugins.contacts.dictionary_writers import Dictionary
 
 WRITE = {"X-Contacts-Write-Key": WRITE_KEY}
 
@@ -91,3 +93,14 @@ def sql(settings, query: str, params=None) -> list[tuple]:
 
 
 __all__ = ["WRITE", "psycopg2"]
+
+
+@pytest.fixture
+def dictionary(settings, monkeypatch):
+    """An empty dictionary of titles with writers (``dictionary_writers``); lookups
+    settle their horizon every time."""
+    monkeypatch.setattr(matched_ids, "SETTLE_SECONDS", 0.0)  # settle on every lookup
+    dictionary = Dictionary(settings)
+    dictionary.reset()
+    yield dictionary
+    dictionary.close()

@@ -3,79 +3,17 @@ the values added since a settled horizon, they answer what a fresh lookup answer
 also when a writer of the dictionary was in flight (an uncommitted lower id),
 rolled back (a gap) or added matching values meanwhile."""
 
-import asyncio
 import contextlib
 import uuid
 from urllib.parse import urlencode
 
-import psycopg2
-import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from contacts_api.core.plugins import Plugins
-from contacts_api.core.resources import open_resources
 from contacts_api.plugins.contacts import dictionaries, matched_ids
 from tests.plugins.contacts.conftest import WRITE
-
-ADD = "INSERT INTO contact_field_values (field, value) VALUES ('title', %s) ON CONFLICT DO NOTHING"
-
-
-class Dictionary:
-    """The service's database helper on a loop of its own, plus plain psycopg2
-    connections writing the dictionary (one committing, others held open)."""
-
-    def __init__(self, settings):
-        self.url = settings.database.url.reveal()
-        self.loop = asyncio.new_event_loop()
-        self.context = open_resources(settings, Plugins.load(settings))
-        self.db = self.loop.run_until_complete(self.context.__aenter__()).db
-        self.writer = psycopg2.connect(self.url)
-        self.writer.autocommit = True
-
-    def reset(self) -> None:
-        """An empty dictionary, and a fresh memory (as a new database handle has)."""
-        with self.writer.cursor() as cur:
-            cur.execute("TRUNCATE contact_field_values RESTART IDENTITY CASCADE")
-        matched_ids._MEMORY.clear()
-        dictionaries._BROAD.clear()
-
-    def add(self, value: str) -> None:
-        with self.writer.cursor() as cur:
-            cur.execute(ADD, (value,))
-
-    def hold(self, value: str):
-        """A connection that added ``value`` and has not committed yet."""
-        conn = psycopg2.connect(self.url)
-        with conn.cursor() as cur:
-            cur.execute(ADD, (value,))
-        return conn
-
-    def match(self, term: str, parts) -> dictionaries.Matched:
-        return self.loop.run_until_complete(dictionaries.match(self.db, "title", term, parts))
-
-    def model(self, term: str, parts) -> list[int]:
-        """The plain model: ids of the visible titles containing every part."""
-        with self.writer.cursor() as cur:
-            cur.execute("SELECT id, value FROM contact_field_values WHERE field = 'title'")
-            rows = cur.fetchall()
-        wanted = [p.lower() for p in parts(term)]
-        return sorted(i for i, v in rows if all(p in v.lower() for p in wanted))
-
-    def close(self) -> None:
-        self.writer.close()
-        self.loop.run_until_complete(self.context.__aexit__(None, None, None))
-        self.loop.close()
-
-
-@pytest.fixture
-def dictionary(settings, monkeypatch):
-    monkeypatch.setattr(matched_ids, "SETTLE_SECONDS", 0.0)  # settle on every lookup
-    dictionary = Dictionary(settings)
-    dictionary.reset()
-    yield dictionary
-    dictionary.close()
+from tests.plugins.contacts.dictionary_writers import TERMS, TITLES, Dictionary, play
 
 
 def check(dictionary: Dictionary, term: str, parts, max_ids: int) -> None:
@@ -137,11 +75,6 @@ def test_memory_is_bounded_by_ids_held(monkeypatch):
     assert memory._held == 4
 
 
-# Small colliding vocabulary: titles and terms share letters, case, an accent and
-# LIKE's special characters.
-LETTERS = st.sampled_from(["a", "b", "A", "é", "É", "%", "_", " "])
-TITLES = st.text(LETTERS, min_size=1, max_size=4)
-TERMS = st.text(LETTERS, min_size=0, max_size=2)
 STEPS = st.lists(
     st.one_of(
         st.tuples(st.just("add"), TITLES),
@@ -158,32 +91,12 @@ STEPS = st.lists(
 def run_steps(dictionary: Dictionary, steps, max_ids: int, monkeypatch, span: int = 20_000) -> None:
     monkeypatch.setattr(dictionaries, "MAX_IDS", max_ids)
     monkeypatch.setattr(dictionaries, "REFRESH_SPAN", span)
-    dictionary.reset()
-    held, used, terms = [], set(), set()
     parts_of = {"whole": dictionaries.whole, "words": dictionaries.words}
-    try:
-        for kind, value, *rest in steps:
-            if kind in ("add", "hold") and value not in used:
-                used.add(value)  # a second writer of one value would wait on the first
-                if kind == "add":
-                    dictionary.add(value)
-                else:
-                    held.append(dictionary.hold(value))
-            elif kind in ("commit", "rollback") and held:
-                conn = held.pop(0)
-                conn.commit() if kind == "commit" else conn.rollback()
-                conn.close()
-            elif kind == "match":
-                terms.add((value, rest[0]))
-                check(dictionary, value, parts_of[rest[0]], max_ids)
-        for conn in held:
-            conn.commit()
-        held = []
-        for value, parts in sorted(terms):  # every writer has ended: nothing missed
-            check(dictionary, value, parts_of[parts], max_ids)
-    finally:
-        for conn in held:
-            conn.close()
+    play(
+        dictionary,
+        steps,
+        lambda term, parts, final: check(dictionary, term, parts_of[parts], max_ids),
+    )
 
 
 def test_remembered_lookups_match_the_model(dictionary, monkeypatch):

@@ -10,7 +10,6 @@ import string
 from urllib.parse import urlencode
 
 import psycopg2
-import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
@@ -20,19 +19,10 @@ from contacts_api.core.sql import compile_sql
 from contacts_api.plugins.contacts import dictionaries, matched_ids, stored_terms
 from contacts_api.plugins.contacts.tables import contact_field_values
 from tests.plugins.contacts.conftest import WRITE
+from tests.plugins.contacts.dictionary_writers import LETTERS, TITLES, Dictionary, play
 from tests.plugins.contacts.reference import rel
-from tests.plugins.contacts.test_matched_ids import LETTERS, TITLES, Dictionary
 
 PARTS = {"whole": dictionaries.whole, "words": dictionaries.words}
-
-
-@pytest.fixture
-def dictionary(settings, monkeypatch):
-    monkeypatch.setattr(matched_ids, "SETTLE_SECONDS", 0.0)  # settle on every lookup
-    dictionary = Dictionary(settings)
-    dictionary.reset()
-    yield dictionary
-    dictionary.close()
 
 
 def selected(dictionary: Dictionary, term: str, parts: str) -> list[int] | None:
@@ -77,32 +67,13 @@ STEPS = st.lists(
 
 
 def run_steps(dictionary: Dictionary, steps) -> None:
-    dictionary.reset()
-    held, used, terms = [], set(), set()
-    try:
-        for kind, value, *rest in steps:
-            if kind in ("add", "hold") and value not in used:
-                used.add(value)  # a second writer of one value would wait on the first
-                if kind == "add":
-                    dictionary.add(value)
-                else:
-                    held.append(dictionary.hold(value))
-            elif kind in ("commit", "rollback") and held:
-                conn = held.pop(0)
-                conn.commit() if kind == "commit" else conn.rollback()
-                conn.close()
-            elif kind == "count":
-                terms.add((value, rest[0]))
-                check(dictionary, value, rest[0])
-        for conn in held:
-            conn.commit()
-        held = []
-        dictionary.add("zz")  # a value to settle on, should every writer have rolled back
-        for value, parts in sorted(terms):  # every writer has ended: stored, exact
-            check(dictionary, value, parts, stored=True)
-    finally:
-        for conn in held:
-            conn.close()
+    # once every writer has ended, every term is stored, and exact
+    play(
+        dictionary,
+        steps,
+        lambda term, parts, final: check(dictionary, term, parts, stored=final),
+        settle_on="zz",
+    )
 
 
 def test_stored_terms_select_what_a_lookup_finds(dictionary):
