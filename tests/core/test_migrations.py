@@ -68,13 +68,14 @@ def test_yoyo_url_accepts_common_schemes():
 
 
 # the dictionary, and what builds on it (0010 replaces triggers 0007 creates, 0011 a
-# function 0010's triggers call, 0012 references its ids)
+# function 0010's triggers call, 0012 references its ids, 0014 alters 0012's table)
 DICTIONARY_MIGRATIONS = (
     "contacts_0007_value_dictionaries",
     "contacts_0009_lowered_dictionary",
     "contacts_0010_import_fills",
     "contacts_0011_company_copy_locks",
     "contacts_0012_stored_terms",
+    "contacts_0014_stored_terms_use",
 )
 
 

@@ -21,9 +21,13 @@ that cannot store (a read-only role or standby, more than ``MAX_TERMS`` terms or
 ``MAX_STORED_VALUES`` values stored, the dictionary emptied under it) uses the
 lookup through the trigram index as before: only the plan depends on this module.
 
-Terms are never removed while the service runs (a request reads a term's id, then
-uses it in its next statement; a removal in between would count nothing). Emptying
-the dictionary empties them too (their horizon references a dictionary id).
+A full store makes room: the transaction storing a new term first removes the
+terms unused for an hour (``IDLE_SECONDS``, migration ``contacts_0014``). A
+request reads a term's id, then uses it in its next statement, where a removed
+term would count nothing; so a request marks the term used before using it
+(when its mark is ten minutes old or more), and a term can only be removed from
+under a request stalled for fifty minutes between the two. Emptying the
+dictionary empties the terms too (their horizon references a dictionary id).
 """
 
 from __future__ import annotations
@@ -44,6 +48,14 @@ log = logging.getLogger("contacts_api.contacts")
 
 MAX_TERMS = 1000
 MAX_STORED_VALUES = 2_000_000
+# A term is marked used when a request reads it and its mark is older than
+# TOUCH_SECONDS; a full store removes terms unused for IDLE_SECONDS (at most
+# PRUNE_TERMS at a time). A request uses a term within its statement timeout of
+# reading (and marking) it, so a term in use is never removed: that would take
+# a request stalled for IDLE_SECONDS - TOUCH_SECONDS (50 minutes) in between.
+TOUCH_SECONDS = 600
+IDLE_SECONDS = 3600
+PRUNE_TERMS = 100
 # the values added after a term's horizon that a request reads by id range;
 # beyond (no horizon settled for long), the term is not used
 NEWEST_SPAN = matched_ids.REFRESH_SPAN
@@ -76,8 +88,20 @@ SELECT t.id, t.horizon,
     ARRAY(SELECT v.id FROM contact_field_values v
           WHERE v.field = t.field AND v.id > t.horizon AND v.id <= t.horizon + %(span)s
           AND {_parts(count)} ORDER BY v.id),
-    (SELECT max(id) FROM contact_field_values) > t.horizon + %(span)s
+    (SELECT max(id) FROM contact_field_values) > t.horizon + %(span)s,
+    t.used_at < now() - %(touch)s * interval '1 second'
 FROM contact_field_terms t WHERE t.field = %(field)s AND t.parts = %(parts)s::text[]"""
+
+
+# A full store first removes (in the transaction that stores the new term) the
+# terms unused for IDLE_SECONDS, least recently used first.
+_PRUNE = """
+DELETE FROM contact_field_terms WHERE id IN (
+    SELECT id FROM contact_field_terms WHERE used_at < now() - %(idle)s * interval '1 second'
+    ORDER BY used_at LIMIT %(prune)s)
+AND (SELECT count(*) >= %(max_terms)s OR coalesce(sum(size), 0) >= %(max_values)s
+     FROM contact_field_terms)"""
+_TOUCH = "UPDATE contact_field_terms SET used_at = now() WHERE id = %(term)s"
 
 
 _CREATE = """
@@ -126,16 +150,16 @@ def _params(field: str, parts: tuple[str, ...]) -> dict:
         "field": field,
         "parts": list(parts),
         "span": NEWEST_SPAN,
+        "touch": TOUCH_SECONDS,
         **{f"p{i}": pattern(part) for i, part in enumerate(parts)},
     }
 
 
 async def _create(db, params: dict, parts: tuple[str, ...], until: int) -> None:
     async with db.transaction() as tx:
-        rows = await tx.fetch_tuples(
-            _CREATE,
-            {**params, "until": until, "max_terms": MAX_TERMS, "max_values": MAX_STORED_VALUES},
-        )
+        limits = {"max_terms": MAX_TERMS, "max_values": MAX_STORED_VALUES}
+        await tx.execute(_PRUNE, {**limits, "idle": IDLE_SECONDS, "prune": PRUNE_TERMS})
+        rows = await tx.fetch_tuples(_CREATE, {**params, **limits, "until": until})
         if not rows:  # stored meanwhile by another request, or the store is full
             return
         term = rows[0][0]
@@ -156,6 +180,14 @@ async def _grow(db, params: dict, parts: tuple[str, ...], term: int, after: int,
         await tx.execute(_GROW, {"term": term, "until": until, "added": added})
 
 
+async def _mark_used(db, term: int) -> bool:
+    """Mark ``term`` used now; False when it was removed meanwhile."""
+    try:
+        return await db.execute(_TOUCH, {"term": term}) == 1
+    except _CANNOT_STORE:  # a read-only database removes nothing either
+        return True
+
+
 async def stored_term(db, field: str, parts: tuple[str, ...]) -> StoredTerm | None:
     """The stored term of the values of ``field`` containing every one of
     ``parts``: stored now if it was not, brought up to date if values were added
@@ -167,6 +199,8 @@ async def stored_term(db, field: str, parts: tuple[str, ...]) -> StoredTerm | No
     for attempt in range(2):
         rows = await db.fetch_tuples(_lookup_sql(len(parts)), params)
         found = rows[0] if rows else None
+        if found is not None and found[4] and not await _mark_used(db, found[0]):
+            found = None  # removed since the lookup: stored afresh
         if found is not None and not found[2] and not found[3]:
             return StoredTerm(found[0])
         settled = None if memory is None else await memory.settle(db)

@@ -276,3 +276,54 @@ async def test_concurrent_first_counts_store_the_term_once(api, settings, monkey
     with psycopg2.connect(settings.database.url.reveal()) as conn, conn.cursor() as cur:
         cur.execute("SELECT parts, size FROM contact_field_terms")
         assert cur.fetchall() == [(["quokka"], 3)]
+
+
+def _used(dictionary: Dictionary, age_s: int = 0) -> dict[tuple, float]:
+    """Age the marks by ``age_s`` seconds; ``{parts: seconds since last used}``."""
+    with dictionary.writer.cursor() as cur:
+        cur.execute(
+            "UPDATE contact_field_terms SET used_at = used_at - %s * interval '1 second'",
+            (age_s,),
+        )
+        cur.execute("SELECT parts, extract(epoch FROM now() - used_at) FROM contact_field_terms")
+        return {tuple(parts): float(age) for parts, age in cur.fetchall()}
+
+
+def test_a_full_store_removes_a_term_unused_for_an_hour(dictionary, monkeypatch):
+    monkeypatch.setattr(stored_terms, "MAX_TERMS", 1)
+    for title in ("Quokka One", "Wombat One", "Numbat One"):
+        dictionary.add(title)
+    check(dictionary, "quokka", "whole", stored=True)
+    _used(dictionary, stored_terms.IDLE_SECONDS - 60)  # used 59 minutes ago
+    assert selected(dictionary, "wombat", "whole") is None  # full, nothing idle
+    # reading a term marks it used (its mark was older than TOUCH_SECONDS)
+    check(dictionary, "quokka", "whole", stored=True)
+    assert _used(dictionary)[("quokka",)] < 60
+    _used(dictionary, stored_terms.IDLE_SECONDS + 60)
+    check(dictionary, "wombat", "whole", stored=True)  # quokka made room
+    assert list(_used(dictionary)) == [("wombat",)]
+    check(dictionary, "quokka", "whole")  # exact, whether stored again or not
+
+
+def test_a_term_removed_between_lookup_and_mark_is_stored_again(dictionary, monkeypatch):
+    """The lookup saw an old mark; the term was removed before the request marked
+    it: the request must not use its id."""
+    dictionary.add("Quokka One")
+    check(dictionary, "quokka", "whole", stored=True)
+    _used(dictionary, stored_terms.IDLE_SECONDS + 60)
+    real_mark = stored_terms._mark_used
+
+    async def removed_first(db, term):
+        with dictionary.writer.cursor() as cur:
+            cur.execute("DELETE FROM contact_field_terms")
+        return await real_mark(db, term)
+
+    monkeypatch.setattr(stored_terms, "_mark_used", removed_first)
+    got = dictionary.loop.run_until_complete(
+        stored_terms.stored_term(dictionary.db, "title", ("quokka",))
+    )
+    monkeypatch.setattr(stored_terms, "_mark_used", real_mark)
+    with dictionary.writer.cursor() as cur:
+        cur.execute("SELECT id FROM contact_field_terms")
+        assert got is None or [got.id] == [row[0] for row in cur.fetchall()]
+    check(dictionary, "quokka", "whole")
