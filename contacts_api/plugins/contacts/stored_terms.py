@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from typing import NamedTuple
 
 import attrs
 import psycopg2
@@ -59,6 +60,16 @@ PRUNE_TERMS = 100
 # the values added after a term's horizon that a request reads by id range;
 # beyond (no horizon settled for long), the term is not used
 NEWEST_SPAN = matched_ids.REFRESH_SPAN
+
+
+class _Found(NamedTuple):
+    """A stored term as the lookup reads it."""
+
+    id: int
+    horizon: int
+    newest: list[int]  # matching values added after the horizon
+    beyond: bool  # more values added since than a request reads (NEWEST_SPAN)
+    unmarked: bool  # not marked used for TOUCH_SECONDS
 
 
 @attrs.frozen
@@ -198,27 +209,27 @@ async def stored_term(db, field: str, parts: tuple[str, ...]) -> StoredTerm | No
     memory = matched_ids.matched_ids(db)
     for attempt in range(2):
         rows = await db.fetch_tuples(_lookup_sql(len(parts)), params)
-        found = rows[0] if rows else None
-        if found is not None and found[4] and not await _mark_used(db, found[0]):
+        found = _Found(*rows[0]) if rows else None
+        if found is not None and found.unmarked and not await _mark_used(db, found.id):
             found = None  # removed since the lookup: stored afresh
-        if found is not None and not found[2] and not found[3]:
-            return StoredTerm(found[0])
+        if found is not None and not found.newest and not found.beyond:
+            return StoredTerm(found.id)
         settled = None if memory is None else await memory.settle(db)
         if attempt == 1 or not settled:
             break
         try:
             if found is None:
                 await _create(db, params, parts, settled)
-            elif settled > found[1]:
-                await _grow(db, params, parts, found[0], found[1], settled)
+            elif settled > found.horizon:
+                await _grow(db, params, parts, found.id, found.horizon, settled)
             else:
                 break  # the newest values are not settled yet
         except _CANNOT_STORE as error:
             log.debug("term not stored: %s", error.__class__.__name__)
             break
-    if found is None or found[3]:
+    if found is None or found.beyond:
         return None
-    return StoredTerm(found[0], tuple(found[2]))
+    return StoredTerm(found.id, tuple(found.newest))
 
 
 def condition(
@@ -242,6 +253,7 @@ def condition(
 async def attach(db, applied: AppliedFilters) -> AppliedFilters:
     """``applied`` (prepared) with a stored term on each broad dictionary value,
     for a statement over every matching contact (``AGGREGATE_TABLES``)."""
+    # dictionaries imports this module (its Matched holds a StoredTerm)
     from contacts_api.plugins.contacts.dictionaries import Matched
 
     items = []
