@@ -10,6 +10,7 @@ import string
 from urllib.parse import urlencode
 
 import psycopg2
+import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
@@ -201,11 +202,13 @@ async def test_counts_with_a_broad_term_match_the_model(api, settings, monkeypat
     await agree()
 
 
-async def test_attribute_pages_of_a_stored_term_match_the_model(api, monkeypatch):
+@pytest.mark.parametrize("max_ids", [1, dictionaries.MAX_IDS])
+async def test_attribute_pages_of_a_search_match_the_model(api, monkeypatch, max_ids):
     """Ordered by count, only the groups that can reach the page are named
-    (attributes._stored_values_query): every page, at every size and ordering,
-    with ties at the page's edge, is what the model lists."""
-    monkeypatch.setattr(dictionaries, "MAX_IDS", 1)
+    (attributes._searched_values_query), for a stored term (``max_ids`` 1) and for
+    the ids of a narrow search: every page, at every size and ordering, with ties
+    at the page's edge, is what the model lists."""
+    monkeypatch.setattr(dictionaries, "MAX_IDS", max_ids)
     titles = {"Quokka A": 3, "Quokka B": 2, "quokka b2": 2, "Quokka C": 1, "Quokka D": 1}
     titles |= {"Book keeper": 2}
     made = 0
