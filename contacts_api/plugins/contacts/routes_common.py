@@ -65,9 +65,12 @@ def page_body(request: web.Request, page: Any, params: PageParams) -> dict[str, 
 
 
 def offset_links(request: web.Request, params: PageParams, more: bool) -> dict[str, Any]:
-    """Links of offset-paged lists (attribute values)."""
-    base = request.app[SETTINGS].server.base_url
+    """Links of offset-paged lists (attribute values): no ``next`` past
+    ``contacts.max_offset``, which would answer 422."""
+    settings = request.app[SETTINGS]
     after = params.offset + params.limit
+    base = settings.server.base_url
+    more = more and after <= settings.contacts.max_offset
     return {
         "next": page_url(request, base, offset=after) if more else None,
         "previous": (

@@ -104,3 +104,30 @@ async def test_attribute_errors(api, seeded):
     bad = await api.get("/api/v1/contacts/title/?colour=red", headers=WRITE)
     assert bad.status == 422 and (await bad.json())["errors"][0]["loc"] == ["query", "colour"]
     assert (await api.get("/api/v1/contacts/title/")).status == 401
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/contacts/title/", "/api/v1/contacts/country/", "/api/v1/companies/name/"]
+)
+async def test_a_nul_in_the_attribute_search_is_refused(api, path):
+    """Found by a helper attacking the routes: it reached the driver (500)."""
+    bad = await api.get(f"{path}?search=a%00b", headers=WRITE)
+    assert bad.status == 422, await bad.text()
+    assert (await bad.json())["errors"][0]["loc"] == ["query", "search"]
+
+
+async def test_attribute_pages_stop_at_the_offset_limit(make_api, settings_factory):
+    """Found by a helper attacking the routes: past ``contacts.max_offset`` the
+    last page offered a ``next`` link that answered 422."""
+    api = await make_api(settings_factory(CONTACTS_API__CONTACTS__MAX_OFFSET="4"))
+    for i in range(8):
+        body = {"email": f"{i}@x.io", "title": f"Title {i}"}
+        assert (await api.post("/api/v1/contacts/", json=body, headers=WRITE)).status == 201
+    url, seen = "/api/v1/contacts/title/?limit=2", []
+    while url:
+        response = await api.get(url, headers=WRITE)
+        assert response.status == 200, await response.text()
+        body = await response.json()
+        seen += body["results"]
+        url = rel(body["next"]) if body["next"] else None
+    assert len(seen) == 6  # offsets 0, 2 and 4: the last page a client may ask for
