@@ -91,6 +91,12 @@ def _parts(count: int, indexed: tuple[bool, ...] = ()) -> str:
     return " AND ".join(conditions)
 
 
+# A term's key: its parts lower-cased by PostgreSQL (as the values are matched),
+# without repeats, sorted. "Director", "DIRECTOR" and the words "director
+# director" are one term; else one client could fill the store with case variants.
+_KEY = "ARRAY(SELECT DISTINCT lower(p) FROM unnest(%(parts)s::text[]) AS p ORDER BY 1)"
+
+
 @functools.lru_cache(maxsize=16)
 def _lookup_sql(count: int) -> str:
     # the newest values: a range of the dictionary's primary key after the horizon
@@ -101,7 +107,7 @@ SELECT t.id, t.horizon,
           AND {_parts(count)} ORDER BY v.id),
     (SELECT max(id) FROM contact_field_values) > t.horizon + %(span)s,
     t.used_at < now() - %(touch)s * interval '1 second'
-FROM contact_field_terms t WHERE t.field = %(field)s AND t.parts = %(parts)s::text[]"""
+FROM contact_field_terms t WHERE t.field = %(field)s AND t.parts = {_KEY}"""
 
 
 # A full store first removes (in the transaction that stores the new term) the
@@ -115,9 +121,9 @@ AND (SELECT count(*) >= %(max_terms)s OR coalesce(sum(size), 0) >= %(max_values)
 _TOUCH = "UPDATE contact_field_terms SET used_at = now() WHERE id = %(term)s"
 
 
-_CREATE = """
+_CREATE = f"""
 INSERT INTO contact_field_terms (field, parts, horizon, size)
-SELECT %(field)s, %(parts)s::text[], %(until)s, 0
+SELECT %(field)s, {_KEY}, %(until)s, 0
 WHERE (SELECT count(*) < %(max_terms)s AND coalesce(sum(size), 0) < %(max_values)s
        FROM contact_field_terms)
 ON CONFLICT (field, parts) DO NOTHING RETURNING id"""

@@ -330,3 +330,21 @@ def test_a_term_removed_between_lookup_and_mark_is_stored_again(dictionary, monk
         cur.execute("SELECT id FROM contact_field_terms")
         assert got is None or [got.id] == [row[0] for row in cur.fetchall()]
     check(dictionary, "quokka", "whole")
+
+
+async def test_case_and_repeated_words_share_one_stored_term(api, settings, monkeypatch):
+    """Found by a helper attacking the routes: "director", "DIRECTOR" and the
+    words "director director" were three terms, so case variants filled the store."""
+    monkeypatch.setattr(dictionaries, "MAX_IDS", 1)
+    for i, title in enumerate(("Quokka a", "QUOKKA b", "Chief quokka", "Book keeper")):
+        await _create(api, f"{i}@x.io", title, "France")
+    for pairs in (
+        [("title", "quokka")],
+        [("title", "QUOKKA")],
+        [("title", "QuOkKa")],
+        [("title_words", "quokka QUOKKA quokka")],
+    ):
+        assert (await _get(api, "/api/v1/contacts/count/", pairs))["count"] == 3, pairs
+    with psycopg2.connect(settings.database.url.reveal()) as conn, conn.cursor() as cur:
+        cur.execute("SELECT parts FROM contact_field_terms")
+        assert cur.fetchall() == [(["quokka"],)]
