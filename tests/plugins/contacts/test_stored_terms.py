@@ -21,7 +21,7 @@ from contacts_api.plugins.contacts import dictionaries, matched_ids, stored_term
 from contacts_api.plugins.contacts.tables import contact_field_values
 from tests.plugins.contacts.conftest import WRITE
 from tests.plugins.contacts.dictionary_writers import LETTERS, TITLES, Dictionary, play
-from tests.plugins.contacts.reference import rel
+from tests.plugins.contacts.test_attributes import all_values
 
 PARTS = {"whole": dictionaries.whole, "words": dictionaries.words}
 
@@ -222,17 +222,8 @@ async def test_attribute_pages_of_a_search_match_the_model(api, monkeypatch, max
                 [t for t, n in titles.items() for _ in range(n)], term, ordering
             )
             for limit in (1, 2, 3, 100):
-                got, url = (
-                    [],
-                    "/api/v1/contacts/title/?"
-                    + urlencode({"search": term, "ordering": ordering, "limit": limit}),
-                )
-                while url:
-                    response = await api.get(url, headers=WRITE)
-                    assert response.status == 200, await response.text()
-                    body = await response.json()
-                    got += body["results"]
-                    url = rel(body["next"]) if body["next"] else None
+                pairs = [("search", term), ("ordering", ordering)]
+                got = await all_values(api, "/api/v1/contacts/title/", pairs, limit)
                 assert got == expected, (term, ordering, limit)
 
 
