@@ -29,6 +29,7 @@ __all__ = [
     "path_uuid",
     "proxy_networks",
     "query_int",
+    "query_text",
     "read_json",
     "rfc3339",
 ]
@@ -133,6 +134,18 @@ async def read_json(request: web.Request) -> dict[str, Any]:
     if problems:
         raise ValidationError(problems)
     return body
+
+
+def query_text(request: web.Request, name: str) -> str | None:
+    """A text query parameter, trimmed (None when absent or blank); 422 naming it
+    when PostgreSQL text could not hold it (``_string_problem``)."""
+    text = request.query.get(name, "").strip()
+    if not text:
+        return None
+    problem = _string_problem(text)
+    if problem is not None:
+        raise ValidationError.single(("query", name), problem)
+    return text
 
 
 def query_int(request: web.Request, name: str, default: int, *, minimum: int, maximum: int) -> int:

@@ -6,8 +6,8 @@ from aiohttp import web
 
 from contacts_api import require_v1_read, requires_scope
 from contacts_api.core.appkeys import FILTERS
-from contacts_api.core.errors import ValidationError
 from contacts_api.core.jsonio import json_reply
+from contacts_api.core.requests import query_text
 from contacts_api.plugins.contacts import attributes, service
 from contacts_api.plugins.contacts.routes_common import list_page_params, offset_links, resources
 
@@ -22,9 +22,7 @@ def _handler(kind: str, attribute: str):
         applied = registry.parse(request.query.items(), ignore=PARAMS)
         ordering = attributes.parse_attribute_ordering(request.query.get("ordering"))
         params = list_page_params(request)
-        search = request.query.get("search", "").strip() or None
-        if search is not None and "\x00" in search:  # PostgreSQL text cannot hold it
-            raise ValidationError.single(("query", "search"), "must not contain NUL characters")
+        search = query_text(request, "search")
         rows = await service.attribute_values(
             resources(request),
             kind,
