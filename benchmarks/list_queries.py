@@ -218,8 +218,8 @@ class RecordingDb:
         return self.cur.fetchall()
 
     async def execute(self, sql, params=None):
-        """For ``stored_terms`` (the ANALYZE after a term is stored, once): run,
-        not recorded."""
+        """For ``stored_terms``' upkeep (the VACUUM after a term is stored, a
+        term's use mark): run, not recorded."""
         self.cur.execute(sql, params)
         return self.cur.rowcount
 
