@@ -556,8 +556,9 @@ def load(database_url: str, n_contacts: int, n_companies: int, seed: int) -> Non
         cur.execute("SELECT count(*) FROM contacts")
         if cur.fetchone()[0]:
             sys.exit("contacts is not empty: load into a freshly migrated database")
-        # values left by contacts deleted earlier: the load numbers its own
-        cur.execute("TRUNCATE contact_field_values RESTART IDENTITY")
+        # values left by contacts deleted earlier: the load numbers its own (and
+        # the stored terms made of them go too: their horizon references a value)
+        cur.execute("TRUNCATE contact_field_values RESTART IDENTITY CASCADE")
         cur.execute("""SELECT indexname, indexdef FROM pg_indexes
                        WHERE tablename IN ('contacts', 'companies') AND indexname NOT IN
                        (SELECT conname FROM pg_constraint)""")

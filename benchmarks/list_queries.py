@@ -139,7 +139,7 @@ def prepare_database(admin_url: str, name: str, args) -> str:
     with admin.cursor() as cur:
         cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
         exists = cur.fetchone() is not None
-        if exists and args.reuse:
+        if exists and args.reuse and _loaded(url):
             admin.close()
             print(f"reusing database {name}")
             # a database loaded by older code: its schema brought up to date
@@ -153,6 +153,17 @@ def prepare_database(admin_url: str, name: str, args) -> str:
     _apply(url, Plugins.load(settings).migration_folders())
     generate.load(url, args.contacts, args.companies, args.seed)
     return url
+
+
+def _loaded(url: str) -> bool:
+    """Whether the database at ``url`` holds contacts (a load that failed half-way
+    leaves it migrated and empty: reused, every query would find nothing)."""
+    try:
+        with psycopg2.connect(url) as conn, conn.cursor() as cur:
+            cur.execute("SELECT EXISTS (SELECT 1 FROM contacts)")
+            return cur.fetchone()[0]
+    except psycopg2.Error:
+        return False
 
 
 def app_environ(url: str, tmp: str) -> dict[str, str]:
