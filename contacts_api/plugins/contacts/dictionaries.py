@@ -39,6 +39,7 @@ exact whatever the dictionary holds.
 """
 
 import functools
+import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable
@@ -56,6 +57,15 @@ from contacts_api.plugins.contacts.stored_terms import StoredTerm
 from contacts_api.plugins.contacts.tables import ContactTables, contact_field_values
 
 MAX_IDS = 5000
+# A filter's values are looked up one statement each, before the request's own
+# statement and outside its timeout. Beyond MAX_LOOKUPS values, or once the
+# lookups of one filter took LOOKUP_SECONDS, the rest are left to the statement
+# (as a broad value is: tested on the contacts, or looked up within a count's
+# statement). Without a bound, 900 comma-separated ``title_words`` cost 900
+# lookups: seconds of database time that no timeout stops. Only the plan
+# depends on it.
+MAX_LOOKUPS = 32
+LOOKUP_SECONDS = 0.25
 
 # What a distinct value must contain to match a filter value: every part, each
 # anywhere, case-insensitively (``whole``: the value itself; ``words``: each word).
@@ -244,6 +254,19 @@ async def match(db, field: str, value: str, parts: Parts = whole) -> Matched:
     return Matched(value, ids)
 
 
+async def match_all(db, field: str, values: list[str], parts: Parts = whole) -> list[Matched]:
+    """``match`` for each of ``values``, within the lookup bounds (``MAX_LOOKUPS``,
+    ``LOOKUP_SECONDS``); a value past them is left to the statement (``ids`` None)."""
+    started = time.monotonic()
+    matched = []
+    for value in values:
+        if len(matched) >= MAX_LOOKUPS or time.monotonic() - started >= LOOKUP_SECONDS:
+            matched.append(Matched(value, None, field, tuple(parts(value))))
+        else:
+            matched.append(await match(db, field, value, parts))
+    return matched
+
+
 @functools.lru_cache(maxsize=64)
 def _array_text(ids: tuple[int, ...]) -> str:
     # the same remembered ids come back request after request (matched_ids)
@@ -315,7 +338,7 @@ def dictionary_filter(
     ``fallback(values, tables)`` tests the same on the contacts themselves."""
 
     async def prepare(db, values: list[str]) -> list[Matched]:
-        return [await match(db, field, value, parts) for value in values]
+        return await match_all(db, field, values, parts)
 
     def semi_join(broad: list[str], known: list[int]) -> sa.Select:
         return broad_ids(field, broad, parts, known)
@@ -343,7 +366,7 @@ def dictionary_exclusion_filter(
     ``fallback(values, tables)`` is "contains one of" on the contacts themselves."""
 
     async def prepare(db, values: list[str]) -> list[Matched]:
-        return [await match(db, field, value) for value in values]
+        return await match_all(db, field, values)
 
     def build(values: list[Matched], t) -> sa.ColumnElement[bool]:
         id_column = t.contacts.c[f"{field}_id"]

@@ -57,6 +57,14 @@ MAX_STORED_VALUES = 2_000_000
 TOUCH_SECONDS = 600
 IDLE_SECONDS = 3600
 PRUNE_TERMS = 100
+# A request stores at most NEW_TERMS new terms (~0.3 s each at 265k titles, its
+# statement waits for them) and reads the stored terms of a filter only when it
+# has at most TERMS_PER_FILTER broad values (one lookup each): the others are
+# looked up within its statement, as without stored terms, and the next
+# requests store them. Else one count of 900 broad ``title_words`` would spend
+# minutes storing (and fill the store).
+NEW_TERMS = 2
+TERMS_PER_FILTER = 8
 # the values added after a term's horizon that a request reads by id range;
 # beyond (no horizon settled for long), the term is not used
 NEWEST_SPAN = matched_ids.REFRESH_SPAN
@@ -205,10 +213,21 @@ async def _mark_used(db, term: int) -> bool:
         return True
 
 
-async def stored_term(db, field: str, parts: tuple[str, ...]) -> StoredTerm | None:
+@attrs.define
+class Budget:
+    """What one request may still store."""
+
+    new_terms: int = NEW_TERMS
+
+
+async def stored_term(
+    db, field: str, parts: tuple[str, ...], budget: Budget | None = None
+) -> StoredTerm | None:
     """The stored term of the values of ``field`` containing every one of
-    ``parts``: stored now if it was not, brought up to date if values were added
-    since; None when it cannot be stored (see the module docstring)."""
+    ``parts``: stored now if it was not (and the request's ``budget`` allows),
+    brought up to date if values were added since; None when it is not stored
+    (see the module docstring)."""
+    budget = Budget() if budget is None else budget
     if sum(map(len, parts)) > MAX_PARTS_CHARS:
         return None
     params = _params(field, parts)
@@ -225,6 +244,9 @@ async def stored_term(db, field: str, parts: tuple[str, ...]) -> StoredTerm | No
             break
         try:
             if found is None:
+                if budget.new_terms <= 0:
+                    break
+                budget.new_terms -= 1
                 await _create(db, params, parts, settled)
             elif settled > found.horizon:
                 await _grow(db, params, parts, found.id, found.horizon, settled)
@@ -262,16 +284,18 @@ async def attach(db, applied: AppliedFilters) -> AppliedFilters:
     # dictionaries imports this module (its Matched holds a StoredTerm)
     from contacts_api.plugins.contacts.dictionaries import Matched
 
+    budget = Budget()
     items = []
     for spec, values in applied.items:
-        if any(isinstance(v, Matched) and v.ids is None for v in values):
-            values = tuple([await attach_one(db, v) for v in values])
+        broad = sum(isinstance(v, Matched) and v.ids is None for v in values)
+        if 0 < broad <= TERMS_PER_FILTER:
+            values = tuple([await attach_one(db, v, budget) for v in values])
         items.append((spec, values))
     return attrs.evolve(applied, items=tuple(items))
 
 
-async def attach_one(db, value):
+async def attach_one(db, value, budget: Budget | None = None):
     """``value`` (a ``dictionaries.Matched``) with its stored term, when broad."""
     if value.ids is not None or not value.parts:
         return value
-    return attrs.evolve(value, stored=await stored_term(db, value.field, value.parts))
+    return attrs.evolve(value, stored=await stored_term(db, value.field, value.parts, budget))

@@ -222,3 +222,42 @@ def test_broad_values_are_bounded():
     assert ("title", ("0",)) not in broad
     assert ("title", (str(broad.MAX_REMEMBERED + 9),)) in broad
     assert len(broad._seen) == broad.MAX_REMEMBERED
+
+
+BOUNDED_CASES = [
+    [("title", "engineer,sales,ceo,intern,zzz-nothing")],
+    [("title_words", "sales director,software engineer,intern,e")],
+    [("exclude_title_contains", "engineer,sales,ceo")],
+]
+
+
+@pytest.mark.parametrize(
+    "bounds", [(2, dictionaries.LOOKUP_SECONDS), (dictionaries.MAX_LOOKUPS, 0.0)], ids=str
+)
+@pytest.mark.parametrize("pairs", BOUNDED_CASES, ids=[urlencode(c) for c in BOUNDED_CASES])
+async def test_values_past_the_lookup_bounds_answer_the_same(
+    api, seeded, monkeypatch, pairs, bounds
+):
+    """Found by a helper attacking the routes: every value of a filter was looked up
+    before the statement, outside its timeout, so a count of 900 comma-separated
+    broad ``title_words`` spent seconds of database time. Past ``MAX_LOOKUPS``
+    values (or ``LOOKUP_SECONDS`` of lookups) the rest are tested in the statement,
+    with the same answers."""
+    max_lookups, seconds = bounds
+    monkeypatch.setattr(dictionaries, "MAX_LOOKUPS", max_lookups)
+    monkeypatch.setattr(dictionaries, "LOOKUP_SECONDS", seconds)
+    looked_up = []
+    real_match = dictionaries.match
+
+    async def counted_match(db, field, value, parts=dictionaries.whole):
+        looked_up.append(value)
+        return await real_match(db, field, value, parts)
+
+    monkeypatch.setattr(dictionaries, "match", counted_match)
+    await assert_list_and_count_match_reference(api, seeded, pairs)
+    if seconds == 0.0:
+        assert looked_up == []
+    else:  # list and count: two requests, each looking up the first values only
+        values = pairs[0][1].split(",")
+        assert looked_up == values[:max_lookups] * (len(looked_up) // max_lookups)
+        assert looked_up

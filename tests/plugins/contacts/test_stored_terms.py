@@ -339,3 +339,41 @@ async def test_case_and_repeated_words_share_one_stored_term(api, settings, monk
     with psycopg2.connect(settings.database.url.reveal()) as conn, conn.cursor() as cur:
         cur.execute("SELECT parts FROM contact_field_terms")
         assert cur.fetchall() == [(["quokka"],)]
+
+
+def _stored_parts(settings) -> list[list[str]]:
+    with psycopg2.connect(settings.database.url.reveal()) as conn, conn.cursor() as cur:
+        cur.execute("SELECT parts FROM contact_field_terms ORDER BY parts")
+        return [row[0] for row in cur.fetchall()]
+
+
+async def test_a_request_stores_at_most_new_terms(api, settings, monkeypatch):
+    """Storing a term costs ~0.3 s at 265k titles, which the request waits for: a
+    request stores at most ``NEW_TERMS``; its other broad values are looked up in
+    its statement, and the next request stores the next ones."""
+    monkeypatch.setattr(dictionaries, "MAX_IDS", 0)  # every matching value is broad
+    monkeypatch.setattr(matched_ids, "SETTLE_SECONDS", 0.0)
+    for i, (title, country) in enumerate(TITLE_ROWS):
+        await _create(api, f"{i}@x.io", title, country)
+    terms = ["quokka", "ok", "quo", "keeper", "chief"]
+    expected = sum(any(term in t.lower() for term in terms) for t, _ in TITLE_ROWS)
+    pairs = [("title", ",".join(terms))]
+    for stored in (2, 4, 5, 5):
+        body = await _get(api, "/api/v1/contacts/count/", pairs)
+        assert body["count"] == expected
+        assert len(_stored_parts(settings)) == stored
+
+
+async def test_a_filter_of_many_broad_values_reads_no_stored_term(api, settings, monkeypatch):
+    """A filter with more than ``TERMS_PER_FILTER`` broad values (one term lookup
+    each) is looked up in the statement: 900 broad ``title_words`` stored nothing."""
+    monkeypatch.setattr(dictionaries, "MAX_IDS", 0)  # every matching value is broad
+    monkeypatch.setattr(matched_ids, "SETTLE_SECONDS", 0.0)
+    monkeypatch.setattr(stored_terms, "TERMS_PER_FILTER", 2)
+    for i, (title, country) in enumerate(TITLE_ROWS):
+        await _create(api, f"{i}@x.io", title, country)
+    terms = ["quokka", "ok", "keeper"]
+    expected = sum(any(term in t.lower() for term in terms) for t, _ in TITLE_ROWS)
+    body = await _get(api, "/api/v1/contacts/count/", [("title", ",".join(terms))])
+    assert body["count"] == expected
+    assert _stored_parts(settings) == []
