@@ -196,3 +196,56 @@ def test_index_budget_migration_on_a_populated_database(scratch_database, tmp_pa
     conn.close()
     assert all(u[14] == "7" and u[19] in "89ab" for u in [*uuids, company]), uuids
     assert uuids == sorted(uuids) and len(set(uuids)) == 3
+
+
+LOWERED_SEARCH_KEY = ("contacts_0015_lowered_search_key", "contacts_0016_vacuum_after_rewrite")
+
+
+def test_lowered_search_key_migration_on_a_populated_database(
+    scratch_database, tmp_path, redis_url
+):
+    """contacts_0015 and 0016 on a database that already holds contacts: rows and
+    uuids stay, the key holds the lower-cased fields (and new rows' keys too), the
+    trigram index keeps its pending list, the histogram its 1,000 entries, and the
+    rewritten table is vacuumed (index-only scans need its visibility map)."""
+    folders = Plugins.load(make_settings(scratch_database, redis_url, tmp_path)).migration_folders()
+    backend = get_backend(yoyo_url(scratch_database))
+    with backend.lock():
+        backend.apply_migrations(
+            backend.to_apply(
+                read_migrations(*map(str, folders)).filter(lambda m: m.id not in LOWERED_SEARCH_KEY)
+            )
+        )
+    backend.connection.close()
+    conn = psycopg2.connect(scratch_database)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("INSERT INTO companies (name) VALUES ('ÉCOLE Straße') RETURNING uuid")
+        company = cur.fetchone()[0]
+        cur.execute(
+            """INSERT INTO contacts (email, first_name, title, company_uuid)
+               SELECT 'p' || n || '@x.io', 'Ann', 'Head OF Sales', %s
+               FROM generate_series(1, 200) AS n""",
+            (company,),
+        )
+        cur.execute("SELECT email, uuid FROM contacts ORDER BY email")
+        stored = cur.fetchall()
+    assert _apply(scratch_database, folders) == list(LOWERED_SEARCH_KEY)
+    with conn.cursor() as cur:
+        cur.execute("SELECT email, uuid FROM contacts ORDER BY email")
+        assert cur.fetchall() == stored
+        cur.execute("SELECT DISTINCT search_key FROM contacts WHERE email = 'p1@x.io'")
+        assert cur.fetchall() == [("ann\x1fp1@x.io\x1fhead of sales\x1fécole straße",)]
+        cur.execute("INSERT INTO contacts (email, city) VALUES ('new@x.io', 'MÜNCHEN')")
+        cur.execute("SELECT search_key FROM contacts WHERE email = 'new@x.io'")
+        assert cur.fetchone()[0] == "new@x.io\x1fmünchen"
+        cur.execute("""SELECT c.reloptions, a.attstattarget FROM pg_class c, pg_attribute a
+                       WHERE c.relname = 'contacts_search_key_trgm'
+                       AND a.attrelid = 'contacts'::regclass AND a.attname = 'search_key'""")
+        options, target = cur.fetchone()
+        assert "gin_pending_list_limit=32768" in options and target == 1000
+        cur.execute("SELECT relallvisible > 0 FROM pg_class WHERE relname = 'contacts'")
+        assert cur.fetchone()[0]
+        cur.execute("SELECT count(*) FROM pg_index WHERE NOT indisvalid")
+        assert cur.fetchone()[0] == 0
+    conn.close()

@@ -38,6 +38,8 @@ FILTER_VALUES = {
     "country": ["united", "a"],
     "company": ["a", "e"],
     "employees_min": ["10", "1000"],
+    # matched as lower(search_key) LIKE lower(word) (contacts_0015), mixed case here
+    "search": ["Sales", "ENGINEER manager", "e", "é"],
 }
 SINGLE = {"employees_min"}
 ORDERINGS = ["-employees", "employees", "-annual_revenue", "total_funding", "-created_at"]
