@@ -79,22 +79,27 @@ DICTIONARY_MIGRATIONS = (
 )
 
 
+def _migrate_all_but(database: str, tmp_path, redis_url: str, later: tuple[str, ...]) -> list:
+    """Apply every migration but ``later`` (to fill the database as it was before
+    them); the migration folders, to apply the rest."""
+    folders = Plugins.load(make_settings(database, redis_url, tmp_path)).migration_folders()
+    backend = get_backend(yoyo_url(database))
+    with backend.lock():
+        backend.apply_migrations(
+            backend.to_apply(
+                read_migrations(*map(str, folders)).filter(lambda m: m.id not in later)
+            )
+        )
+    backend.connection.close()
+    return folders
+
+
 def test_value_dictionary_migration_backfills_existing_contacts(
     scratch_database, tmp_path, redis_url
 ):
     """contacts_0007 on a database that already holds contacts: every title and
     country gets its id, and the company-copy trigger it pauses works again."""
-    folders = Plugins.load(make_settings(scratch_database, redis_url, tmp_path)).migration_folders()
-    backend = get_backend(yoyo_url(scratch_database))
-    with backend.lock():
-        backend.apply_migrations(
-            backend.to_apply(
-                read_migrations(*map(str, folders)).filter(
-                    lambda m: m.id not in DICTIONARY_MIGRATIONS
-                )
-            )
-        )
-    backend.connection.close()
+    folders = _migrate_all_but(scratch_database, tmp_path, redis_url, DICTIONARY_MIGRATIONS)
     conn = psycopg2.connect(scratch_database)
     conn.autocommit = True
     with conn.cursor() as cur:
@@ -136,17 +141,7 @@ def test_index_budget_migration_on_a_populated_database(scratch_database, tmp_pa
     and their uuids stay, searches find the same rows, new rows get time-ordered
     uuids (UUIDv7 layout), the trigram indexes their larger pending list, and the
     dictionary its lower-cased values (old and new)."""
-    folders = Plugins.load(make_settings(scratch_database, redis_url, tmp_path)).migration_folders()
-    backend = get_backend(yoyo_url(scratch_database))
-    with backend.lock():
-        backend.apply_migrations(
-            backend.to_apply(
-                read_migrations(*map(str, folders)).filter(
-                    lambda m: m.id not in LATER_CONTACTS_MIGRATIONS
-                )
-            )
-        )
-    backend.connection.close()
+    folders = _migrate_all_but(scratch_database, tmp_path, redis_url, LATER_CONTACTS_MIGRATIONS)
     conn = psycopg2.connect(scratch_database)
     conn.autocommit = True
     search = """SELECT email FROM contacts WHERE search_key ILIKE '%%head of%%'
@@ -208,15 +203,7 @@ def test_lowered_search_key_migration_on_a_populated_database(
     uuids stay, the key holds the lower-cased fields (and new rows' keys too), the
     trigram index keeps its pending list, the histogram its 1,000 entries, and the
     rewritten table is vacuumed (index-only scans need its visibility map)."""
-    folders = Plugins.load(make_settings(scratch_database, redis_url, tmp_path)).migration_folders()
-    backend = get_backend(yoyo_url(scratch_database))
-    with backend.lock():
-        backend.apply_migrations(
-            backend.to_apply(
-                read_migrations(*map(str, folders)).filter(lambda m: m.id not in LOWERED_SEARCH_KEY)
-            )
-        )
-    backend.connection.close()
+    folders = _migrate_all_but(scratch_database, tmp_path, redis_url, LOWERED_SEARCH_KEY)
     conn = psycopg2.connect(scratch_database)
     conn.autocommit = True
     with conn.cursor() as cur:
