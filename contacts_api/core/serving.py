@@ -11,7 +11,10 @@ a ``ContactsServer``:
 - a request aiohttp cannot parse (bad headers, a body that is not in its
   ``Content-Encoding``, ``br``/``zstd`` without their decoders) is answered
   in the API's JSON error shape, not aiohttp's plain text: those requests
-  never reach the middlewares.
+  never reach the middlewares;
+- the request line (method, path and query) may hold ``MAX_REQUEST_LINE``
+  bytes, not aiohttp's 8,190: a filter takes up to 1,000 values, which do not
+  fit in 8 KB once percent-encoded. Longer is 414, a longer header line 431.
 
 Request bodies are bounded separately, by ``core.middlewares.body_timeout_middleware``.
 
@@ -28,6 +31,7 @@ import logging
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import LineTooLong
 from aiohttp.web_protocol import RequestHandler
 from aiohttp.web_request import BaseRequest
 from aiohttp.web_server import Server
@@ -58,7 +62,29 @@ def _over_capacity_response() -> bytes:
 
 OVER_CAPACITY = _over_capacity_response()
 
-_PARSE_CODES = {400: "BAD_REQUEST", 413: "PAYLOAD_TOO_LARGE", 431: "BAD_REQUEST"}
+_PARSE_CODES = {
+    400: "BAD_REQUEST",
+    413: "PAYLOAD_TOO_LARGE",
+    414: "BAD_REQUEST",
+    431: "BAD_REQUEST",
+}
+
+# aiohttp's limit on the request line, and on each header line (its default)
+MAX_REQUEST_LINE = 65_536
+MAX_HEADER_LINE = 8190
+
+
+def _too_long(exc: BaseException | None) -> tuple[int, str] | None:
+    """``(status, detail)`` when ``exc`` is aiohttp's ``LineTooLong``: its second
+    argument is the limit it met, which tells the request line from a header."""
+    if not isinstance(exc, LineTooLong):
+        return None
+    if exc.args[1:2] == (MAX_REQUEST_LINE,):
+        return 414, (
+            f"The request line is longer than {MAX_REQUEST_LINE:,} bytes: send fewer or "
+            "shorter filter values (or filters in a JSON body, where a route takes them)."
+        )
+    return 431, f"A request header line is longer than {MAX_HEADER_LINE:,} bytes."
 
 
 class ContactsRequestHandler(RequestHandler):
@@ -73,14 +99,18 @@ class ContactsRequestHandler(RequestHandler):
     ) -> web.StreamResponse:
         plain = super().handle_error(request, status, exc, message)  # logs, checks the writer
         text = (message or "").lower()
-        if "content-encoding" in text:
+        status = plain.status
+        too_long = _too_long(exc)
+        if too_long is not None:
+            status, detail = too_long
+        elif "content-encoding" in text:
             detail = "The request body could not be decoded (check its Content-Encoding)."
         elif status >= 500:
             detail = "Internal server error."
         else:
             detail = "Malformed HTTP request."
         code = _PARSE_CODES.get(status, "BAD_REQUEST" if status < 500 else "INTERNAL_ERROR")
-        response = json_reply({"detail": detail, "error_code": code}, status=plain.status)
+        response = json_reply({"detail": detail, "error_code": code}, status=status)
         response.force_close()
         return response
 
@@ -107,6 +137,8 @@ def serve_with_limits(app: web.Application, settings: Settings) -> None:
     make_handler = app._make_handler
 
     def _make_handler(**kwargs: Any) -> Server:
+        kwargs.setdefault("max_line_size", MAX_REQUEST_LINE)
+        kwargs.setdefault("max_field_size", MAX_HEADER_LINE)
         server = make_handler(**kwargs)
         server.__class__ = ContactsServer  # same fields; only methods are added
         server.max_connections = settings.server.max_connections
