@@ -287,7 +287,7 @@ async def attach(db, applied: AppliedFilters) -> AppliedFilters:
     budget = Budget()
     items = []
     for spec, values in applied.items:
-        broad = sum(isinstance(v, Matched) and v.ids is None for v in values)
+        broad = sum(isinstance(v, Matched) and v.ids is None and not v.deferred for v in values)
         if 0 < broad <= TERMS_PER_FILTER:
             values = tuple([await attach_one(db, v, budget) for v in values])
         items.append((spec, values))
@@ -296,6 +296,6 @@ async def attach(db, applied: AppliedFilters) -> AppliedFilters:
 
 async def attach_one(db, value, budget: Budget | None = None):
     """``value`` (a ``dictionaries.Matched``) with its stored term, when broad."""
-    if value.ids is not None or not value.parts:
+    if value.ids is not None or not value.parts or value.deferred:
         return value
     return attrs.evolve(value, stored=await stored_term(db, value.field, value.parts, budget))

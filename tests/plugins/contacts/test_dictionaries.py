@@ -228,6 +228,9 @@ BOUNDED_CASES = [
     [("title", "engineer,sales,ceo,intern,zzz-nothing")],
     [("title_words", "sales director,software engineer,intern,e")],
     [("exclude_title_contains", "engineer,sales,ceo")],
+    # deferred values of several words, each word of them looked up laterally
+    [("title_words", "intern,xx,sales director,ENGINEER software,zz qq")],
+    [("title", "e"), ("exclude_title_contains", "xx,ceo,engineer,Sales,50%")],
 ]
 
 
@@ -258,6 +261,6 @@ async def test_values_past_the_lookup_bounds_answer_the_same(
     if seconds == 0.0:
         assert looked_up == []
     else:  # list and count: two requests, each looking up the first values only
-        values = pairs[0][1].split(",")
-        assert looked_up == values[:max_lookups] * (len(looked_up) // max_lookups)
+        values = [v for _, joined in pairs for v in joined.split(",")[:max_lookups]]
+        assert looked_up == values * (len(looked_up) // len(values))
         assert looked_up
