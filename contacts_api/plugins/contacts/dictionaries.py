@@ -148,14 +148,14 @@ def deferred_ids(field: str, values: list[str], parts: Parts) -> sa.Select:
     indexed part, in a lateral join over the values sent as two arrays. The same
     values as one OR (``broad_ids``) cost a recheck of every candidate against
     all of them: 7.5 s for 972 values at 265k titles, against 0.22 s."""
-    leads, every = [], []
+    leads, all_parts = [], []
     for value in values:
         split = parts(value)
         leads.append(pattern(next(part for part in split if has_trigram(part))))
-        every.append(SEPARATOR.join(pattern(part) for part in split))
+        all_parts.append(SEPARATOR.join(pattern(part) for part in split))
     text_array = ARRAY(sa.Text)
     given = (
-        sa.func.unnest(sa.literal(leads, text_array), sa.literal(every, text_array))
+        sa.func.unnest(sa.literal(leads, text_array), sa.literal(all_parts, text_array))
         .table_valued("lead", "parts")
         .render_derived()
         .alias("given")
@@ -295,7 +295,8 @@ async def match(db, field: str, value: str, parts: Parts = whole) -> Matched:
 
 async def match_all(db, field: str, values: list[str], parts: Parts = whole) -> list[Matched]:
     """``match`` for each of ``values``, within the lookup bounds (``MAX_LOOKUPS``,
-    ``LOOKUP_SECONDS``); a value past them is left to the statement (``ids`` None)."""
+    ``LOOKUP_SECONDS``). A value past them is ``deferred`` (looked up within the
+    statement, ``deferred_ids``), or broad when no trigram index can find it."""
     started = time.monotonic()
     matched = []
     for value in values:
@@ -335,17 +336,16 @@ def matched_condition(
     id_column: sa.ColumnElement,
     values: list[Matched],
     fallback: Callable[[list[str]], sa.ColumnElement[bool]],
-    lookup: Callable[[list[str], list[int]], sa.Select],
     lookup_deferred: Callable[[list[str]], sa.Select],
-    aggregate: bool = False,
+    semi_join: Callable[[list[str], list[int]], sa.Select] | None = None,
 ) -> sa.ColumnElement[bool]:
     """The contacts matching one of ``values``: ``id_column`` among the ids,
     ``fallback(broad values)`` for the values that matched too many, and
     ``id_column IN lookup_deferred(deferred values)`` (``deferred_ids``) for the
     values not looked up.
 
-    In a statement over every match (``aggregate``) the broad values are
-    ``id_column IN lookup(broad values, known ids)`` (``broad_ids``) instead: an
+    With ``semi_join(broad values, known ids)`` (``broad_ids``; a statement over
+    every match) the broad values are ``id_column IN semi_join(...)`` instead: an
     IN at the top of the condition, which the planner turns into a semi-join
     (under an OR it would be a subplan, hashed only while it fits work_mem); when
     every broad value has a stored term (``stored_terms.attach``), the semi-join
@@ -356,12 +356,12 @@ def matched_condition(
     broad = [m for m in values if m.ids is None and not m.deferred]
     deferred = [m.value for m in values if m.deferred]
     parts = [id_column.in_(lookup_deferred(deferred))] if deferred else []
-    if aggregate and broad:
+    if broad and semi_join is not None:
         terms = [m.stored for m in broad]
         if all(terms):
             parts.append(stored_terms.condition(id_column, terms, ids, among_ids))
         else:
-            parts.append(id_column.in_(lookup([m.value for m in broad], ids)))
+            parts.append(id_column.in_(semi_join([m.value for m in broad], ids)))
         return sa.or_(*parts)
     if broad:
         parts.append(fallback([m.value for m in broad]))
@@ -399,9 +399,8 @@ def dictionary_filter(
             t.contacts.c[f"{field}_id"],
             values,
             lambda broad: fallback(broad, t),
-            semi_join,
             lambda deferred: deferred_ids(field, deferred, parts),
-            aggregate=aggregating(t),
+            semi_join if aggregating(t) else None,
         )
 
     return FilterSpec(name, "text", build, description, aliases, prepare=prepare)
@@ -427,7 +426,6 @@ def dictionary_exclusion_filter(
             id_column,
             values,
             lambda broad: fallback(broad, t),
-            lambda broad, known: broad_ids(field, broad, whole, known),
             lambda deferred: deferred_ids(field, deferred, whole),
         )
         return sa.or_(id_column.is_(None), sa.not_(excluded))
