@@ -2,7 +2,7 @@
 filters (and usable by third-party filters).
 
 Text matches are ``ILIKE '%value%'`` with the LIKE wildcards of the value
-escaped. Several fields, or the elements of a list, are matched through the
+escaped (``LIKE lower(...)`` on a key stored lower-cased: ``matches_pattern``). Several fields, or the elements of a list, are matched through the
 generated key columns of ``migrations/contacts/contacts_0002_search.sql``: they
 join values with ``chr(31)``, which no search value contains (it is whitespace to
 ``str.split``), so a match never spans two fields; ``contacts_0003_indexes.sql`` indexes
