@@ -4,10 +4,11 @@ import sqlalchemy as sa
 
 from contacts_api.core.filters import FilterSpec, Range
 from contacts_api.plugins.contacts.sqltext import (
+    MAX_WORD_EXPRESSIONS,
     company_search_key,
     contact_search_key,
-    contains,
     contains_any,
+    contains_every_word,
     contains_via,
     fold_technology,
     list_key,
@@ -27,7 +28,7 @@ def text_condition(field: str):
 
     def build(values, t):
         col = t.contacts.c[field]
-        if field in OWN_INDEX:
+        if field in OWN_INDEX or len(values) > MAX_WORD_EXPRESSIONS:
             return contains_any(col, values)
         return sa.or_(*(contains_via(contact_search_key(), col, v) for v in values))
 
@@ -44,6 +45,8 @@ def company_text_filter(
 ) -> FilterSpec:
     def build(values, t):
         col = t.companies.c[field]
+        if len(values) > MAX_WORD_EXPRESSIONS:  # one array: see contains_every_word
+            return contains_any(col, values)
         return sa.or_(*(contains_via(company_search_key(), col, v) for v in values))
 
     return FilterSpec(name, "text", build, description, needs=needs)
@@ -51,7 +54,7 @@ def company_text_filter(
 
 def search_words(key, values):
     """Each word of a value is in the key; values are ORed."""
-    return sa.or_(*(sa.and_(*(contains(key, w) for w in v.split())) for v in values))
+    return contains_every_word(key, [v.split() for v in values])
 
 
 def contact_location(t):

@@ -43,8 +43,8 @@ from contacts_api.plugins.contacts.places import none_of_places, place_condition
 from contacts_api.plugins.contacts.sqltext import (
     company_search_key,
     contact_search_key,
-    contains,
     contains_any,
+    contains_every_word,
     list_key,
     none_of,
 )
@@ -56,8 +56,7 @@ def _domains(values):
 
 
 def _title_words(values, t):
-    col = t.contacts.c.title
-    return sa.or_(*(sa.and_(*(contains(col, w) for w in words(v))) for v in values))
+    return contains_every_word(t.contacts.c.title, [words(v) for v in values])
 
 
 def _has_phone(values, t):
