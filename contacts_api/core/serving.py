@@ -14,7 +14,8 @@ a ``ContactsServer``:
   never reach the middlewares;
 - the request line (method, path and query) may hold ``MAX_REQUEST_LINE``
   bytes, not aiohttp's 8,190: a filter takes up to 1,000 values, which do not
-  fit in 8 KB once percent-encoded. Longer is 414, a longer header line 431.
+  fit in 8 KB once percent-encoded. Longer is 414, a header name or value over
+  ``MAX_HEADER_FIELD`` bytes 431.
 
 Request bodies are bounded separately, by ``core.middlewares.body_timeout_middleware``.
 
@@ -69,9 +70,9 @@ _PARSE_CODES = {
     431: "BAD_REQUEST",
 }
 
-# aiohttp's limit on the request line, and on each header line (its default)
+# aiohttp's limit on the request line, and on each header name and value (its default)
 MAX_REQUEST_LINE = 65_536
-MAX_HEADER_LINE = 8190
+MAX_HEADER_FIELD = 8190
 
 
 def _too_long(exc: BaseException | None) -> tuple[int, str] | None:
@@ -84,7 +85,7 @@ def _too_long(exc: BaseException | None) -> tuple[int, str] | None:
             f"The request line is longer than {MAX_REQUEST_LINE:,} bytes: send fewer or "
             "shorter filter values (or filters in a JSON body, where a route takes them)."
         )
-    return 431, f"A request header line is longer than {MAX_HEADER_LINE:,} bytes."
+    return 431, f"A request header name or value is longer than {MAX_HEADER_FIELD:,} bytes."
 
 
 class ContactsRequestHandler(RequestHandler):
@@ -138,7 +139,7 @@ def serve_with_limits(app: web.Application, settings: Settings) -> None:
 
     def _make_handler(**kwargs: Any) -> Server:
         kwargs.setdefault("max_line_size", MAX_REQUEST_LINE)
-        kwargs.setdefault("max_field_size", MAX_HEADER_LINE)
+        kwargs.setdefault("max_field_size", MAX_HEADER_FIELD)
         server = make_handler(**kwargs)
         server.__class__ = ContactsServer  # same fields; only methods are added
         server.max_connections = settings.server.max_connections
