@@ -4,12 +4,11 @@ import sqlalchemy as sa
 
 from contacts_api.core.filters import FilterSpec, Range
 from contacts_api.plugins.contacts.sqltext import (
-    MAX_WORD_EXPRESSIONS,
     company_search_key,
     contact_search_key,
     contains_any,
+    contains_any_via,
     contains_every_word,
-    contains_via,
     fold_technology,
     list_key,
     none_of,
@@ -28,9 +27,9 @@ def text_condition(field: str):
 
     def build(values, t):
         col = t.contacts.c[field]
-        if field in OWN_INDEX or len(values) > MAX_WORD_EXPRESSIONS:
+        if field in OWN_INDEX:
             return contains_any(col, values)
-        return sa.or_(*(contains_via(contact_search_key(), col, v) for v in values))
+        return contains_any_via(contact_search_key(), col, values)
 
     return build
 
@@ -44,10 +43,7 @@ def company_text_filter(
     name: str, field: str, description: str, needs: frozenset[str] = COMPANY
 ) -> FilterSpec:
     def build(values, t):
-        col = t.companies.c[field]
-        if len(values) > MAX_WORD_EXPRESSIONS:  # one array: see contains_every_word
-            return contains_any(col, values)
-        return sa.or_(*(contains_via(company_search_key(), col, v) for v in values))
+        return contains_any_via(company_search_key(), t.companies.c[field], values)
 
     return FilterSpec(name, "text", build, description, needs=needs)
 

@@ -25,6 +25,7 @@ __all__ = [
     "contact_search_key",
     "contains",
     "contains_any",
+    "contains_any_via",
     "contains_every_word",
     "fold_technology",
     "has_trigram",
@@ -146,3 +147,14 @@ def contains_via(key: ColumnElement, field: ColumnElement, value: str) -> Column
     """``field`` contains ``value``, with the indexed ``key`` (which includes the
     field) as a prefilter the planner can use."""
     return sa.and_(contains(key, value), contains(field, value))
+
+
+def contains_any_via(
+    key: ColumnElement, field: ColumnElement, values: list[str]
+) -> ColumnElement[bool]:
+    """``field`` contains one of ``values`` (``contains_via`` each); past
+    ``MAX_WORD_EXPRESSIONS`` values, ``contains_any`` on the field alone (one array,
+    which no index serves anyway)."""
+    if len(values) > MAX_WORD_EXPRESSIONS:
+        return contains_any(field, values)
+    return sa.or_(*(contains_via(key, field, value) for value in values))
