@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import gc
 import importlib
 import os
 import sys
@@ -42,7 +43,10 @@ from benchmarks.list_queries import app_settings  # noqa: E402
 from contacts_api.core.migrations import _apply  # noqa: E402
 from contacts_api.core.plugins import Plugins  # noqa: E402
 from contacts_api.plugins.imports import upsert_sql  # noqa: E402
-from contacts_api.plugins.imports.parsing import BatchReader  # noqa: E402
+from contacts_api.plugins.imports.parsing import (  # noqa: E402
+    BatchReader,
+    import_gc_threshold,
+)
 from contacts_api.plugins.imports.upsert import write_batch  # noqa: E402
 
 ADMIN_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -106,9 +110,14 @@ def file_chunks(path: Path):
 
 
 async def import_once(
-    conn: Any, path: Path, batch_size: int, seconds: collections.Counter
+    conn: Any,
+    path: Path,
+    batch_size: int,
+    seconds: collections.Counter,
+    python: collections.Counter,
 ) -> float:
-    """Parse and write the whole file; return the parsing seconds."""
+    """Parse and write the whole file; return the parsing seconds. ``seconds``: each
+    statement's; ``python``: the batch writer's own work between its statements."""
     reader = BatchReader(file_chunks(path), 0, batch_size)
     parsing, end_row = 0.0, 0
     while True:
@@ -119,13 +128,49 @@ async def import_once(
             return parsing
         end_row = batch.end_row
         with conn.cursor() as cur:
+            started = time.perf_counter()
+            before = sum(seconds.values())
             await write_batch(TimedTransaction(cur, seconds), batch)
+            statements = sum(seconds.values()) - before
+            python["writer (Python between statements)"] += (
+                time.perf_counter() - started - statements
+            )
             started = time.perf_counter()
             conn.commit()
             seconds["COMMIT"] += time.perf_counter() - started
 
 
-def report(label: str, rows: int, parsing: float, seconds: collections.Counter) -> None:
+class GcClock:
+    """The seconds the cyclic garbage collector ran, per generation (``gc.callbacks``),
+    while the block runs."""
+
+    def __init__(self) -> None:
+        self.seconds: collections.Counter = collections.Counter()
+        self._started = 0.0
+
+    def _callback(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.seconds[f"garbage collector, generation {info['generation']}"] += (
+                time.perf_counter() - self._started
+            )
+
+    def __enter__(self) -> GcClock:
+        gc.callbacks.append(self._callback)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self._callback)
+
+
+def report(
+    label: str,
+    rows: int,
+    parsing: float,
+    seconds: collections.Counter,
+    python: collections.Counter,
+) -> None:
     writing = sum(seconds.values())
     print(f"{label}: {rows:,} rows")
     print(
@@ -138,6 +183,8 @@ def report(label: str, rows: int, parsing: float, seconds: collections.Counter) 
     )
     for name, spent in seconds.most_common():
         print(f"    {name:38s} {spent:7.2f} s {spent / rows * 1e6:7.1f} us/row")
+    for name, spent in python.most_common():
+        print(f"  {name:40s} {spent:7.2f} s {spent / rows * 1e6:7.1f} us/row")
 
 
 def main() -> None:
@@ -162,8 +209,11 @@ def main() -> None:
         try:
             for label in ("fresh import", "re-import")[: 2 if args.reimport else 1]:
                 seconds: collections.Counter = collections.Counter()
-                parsing = asyncio.run(import_once(conn, path, args.batch_size, seconds))
-                report(label, args.rows, parsing, seconds)
+                python: collections.Counter = collections.Counter()
+                with import_gc_threshold(), GcClock() as collector:
+                    parsing = asyncio.run(import_once(conn, path, args.batch_size, seconds, python))
+                python.update(collector.seconds)  # inside the parsing and writer times
+                report(label, args.rows, parsing, seconds, python)
         finally:
             conn.close()
     admin = psycopg2.connect(ADMIN_URL)
