@@ -1,18 +1,31 @@
-"""A Redis stream broker that also redelivers when the queue is idle.
+"""A Redis stream broker that also redelivers when the queue is idle, and keeps only
+the messages of unfinished tasks.
 
 taskiq-redis' ``RedisStreamBroker.listen`` claims messages left pending by a
 dead consumer (``XAUTOCLAIM``) only after a read returned *new* messages, so
 on a quiet queue a killed worker's task is never delivered again. This
 subclass runs the claim on every loop, idle or not.
+
+Its acknowledgement is only an ``XACK``: the message stays in the stream for good
+(no ``maxlen`` is set), so every task ever run stays in Redis's memory. Here a finished
+task's message is acknowledged and deleted in one ``MULTI``. :meth:`queued` reads the
+messages of unfinished tasks (not yet delivered, or delivered and unacknowledged): a
+job whose task is in none of them was lost by the queue (a Redis restarted without
+persistence) and can be kicked again (``TaskQueue.queued``).
 """
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 
 from redis.asyncio import Redis
+from redis.exceptions import ResponseError
 from taskiq import AckableMessage
 from taskiq_redis import RedisStreamBroker
 
 __all__ = ["ReclaimingStreamBroker"]
+
+# Pending messages read by ``queued``: more than this many running or orphaned tasks
+# on one queue is far beyond what workers run at once.
+_MAX_PENDING = 10_000
 
 
 class ReclaimingStreamBroker(RedisStreamBroker):
@@ -55,6 +68,39 @@ class ReclaimingStreamBroker(RedisStreamBroker):
         finally:
             await lock.release()
         return [(message_id, fields) for message_id, fields in claimed if fields]
+
+    def _ack_generator(self, id: str, queue_name: str) -> Callable[[], Awaitable[None]]:
+        async def _ack() -> None:
+            async with Redis(connection_pool=self.connection_pool) as redis:
+                async with redis.pipeline(transaction=True) as pipe:
+                    pipe.xack(queue_name, self.consumer_group_name, id)
+                    pipe.xdel(queue_name, id)
+                    await pipe.execute()
+
+        return _ack
+
+    async def queued(self, stream: str) -> list[bytes]:
+        """The messages of ``stream``'s unfinished tasks: not yet delivered to the
+        consumer group, or delivered and not acknowledged (running, or left by a dead
+        worker until they are claimed again). Messages acknowledged before their
+        deletion existed (older versions) are left out."""
+        async with Redis(connection_pool=self.connection_pool) as redis:
+            try:
+                groups = await redis.xinfo_groups(stream)
+            except ResponseError:  # no such stream: nothing was ever kicked (or kept)
+                return []
+            group = self.consumer_group_name.encode()
+            last = next((g["last-delivered-id"] for g in groups if g["name"] == group), b"0-0")
+            waiting = await redis.xrange(stream, min=b"(" + last)
+            pending = await redis.xpending_range(
+                stream, self.consumer_group_name, min="-", max="+", count=_MAX_PENDING
+            )
+            running = []
+            for entry in pending:
+                running += await redis.xrange(
+                    stream, min=entry["message_id"], max=entry["message_id"]
+                )
+        return [fields[b"data"] for _, fields in [*running, *waiting] if fields]
 
     def _ackable(self, stream, message_id, fields) -> AckableMessage:
         stream = stream.decode() if isinstance(stream, bytes) else stream

@@ -151,3 +151,23 @@ class TaskQueue:
         task = self.broker.find_task(name)
         assert task is not None
         await task.kiq(payload)
+
+    async def queued(self, name: str) -> list[dict[str, Any]] | None:
+        """The payloads of task ``name``'s unfinished runs in its queue (waiting, or
+        running and not yet acknowledged), for a task whose work is recorded elsewhere
+        (a job row) to find out whether the queue still holds it. None when the queue
+        cannot be read (the in-memory broker: its tasks live in this process)."""
+        if name not in self.names:
+            raise KeyError(f"no task named {name!r} is registered")
+        from contacts_api.core.streams import ReclaimingStreamBroker
+
+        if not isinstance(self.broker, ReclaimingStreamBroker):
+            return None
+        task = self.broker.find_task(name)
+        assert task is not None
+        payloads = []
+        for data in await self.broker.queued(task.labels["queue_name"]):
+            message = self.broker.formatter.loads(data)
+            if message.task_name == name and message.args and isinstance(message.args[0], dict):
+                payloads.append(message.args[0])
+        return payloads

@@ -80,6 +80,41 @@ async def test_in_process_worker_runs_a_task_kicked_by_the_web_app(make_client, 
         await asyncio.wait_for(worker, 15)
 
 
+async def test_a_task_is_queued_until_it_finishes_then_leaves_the_stream(
+    make_client, redis_settings
+):
+    """``TaskQueue.queued`` sees a task waiting, then running; once it has finished its
+    message is deleted, not only acknowledged (taskiq-redis alone keeps every message
+    of every task ever run in Redis)."""
+    client = await make_client(redis_settings)
+    tasks = client.app[RESOURCES].tasks
+    key = f"{redis_settings.redis.key_prefix}:{uuid.uuid4().hex}"
+    payload = {"key": key, "seconds": 1.0}
+    stream = f"{redis_settings.redis.key_prefix}:queue:probe"
+    redis = aioredis.from_url(redis_settings.redis.url.reveal())
+    await tasks.kick("probe.sleepy", **payload)
+    assert await tasks.queued("probe.sleepy") == [payload]  # no worker yet: waiting
+    stop = asyncio.Event()
+    worker = asyncio.create_task(
+        run_worker(redis_settings, Plugins.load(redis_settings), stop=stop)
+    )
+    try:
+        await _wait_for(
+            redis_settings, key, lambda log: any(e.startswith("start 1") for e in log), 15
+        )
+        assert await tasks.queued("probe.sleepy") == [payload]  # running
+        await _wait_for(redis_settings, key, lambda log: "done 1" in log, 15)
+        deadline = time.monotonic() + 10
+        while await tasks.queued("probe.sleepy"):  # acknowledged just after it returns
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.02)
+        assert await redis.xlen(stream) == 0
+    finally:
+        stop.set()
+        await asyncio.wait_for(worker, 15)
+        await redis.aclose()
+
+
 def _start_worker(settings, site, *extra, **environ):
     env = subprocess_env(
         site,

@@ -24,7 +24,9 @@ both cases, so the database is the same; reads keep working during a bulk load
 worker's job resumes to exact counts and puts the indexes back.
 - the command ``contacts-api import FILE.csv [--wait]`` (``cli``);
 - a ``startup`` hook that, with the in-memory broker (no Redis), re-starts the jobs a
-  crashed process left unfinished.
+  crashed process left unfinished;
+- the resource ``imports_recovery`` (``recovery``): in a worker on the Redis broker, a
+  periodic sweep that kicks again the jobs whose task the queue lost.
 
 The pure CSV logic (``columns``, ``reading``, ``normalize``) is
 shared with the export.
@@ -85,6 +87,14 @@ def register_tasks():
     from contacts_api.plugins.imports.tasks import run_import
 
     return [TaskSpec(TASK_NAME, run_import, queue=QUEUE)]
+
+
+@hookimpl
+def register_resources(settings):
+    from contacts_api.core.resources import ResourceSpec
+    from contacts_api.plugins.imports.recovery import sweeping
+
+    return [ResourceSpec("imports_recovery", sweeping)]
 
 
 @hookimpl

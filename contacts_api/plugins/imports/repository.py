@@ -66,6 +66,13 @@ _TOTAL = """UPDATE import_jobs SET total_rows = %(total)s, total_rows_estimated 
 _STALLED = """SELECT id FROM import_jobs WHERE status IN ('pending', 'processing')
     AND (lease_owner IS NULL OR lease_expires_at IS NULL OR lease_expires_at < now())
     ORDER BY created_at"""
+# Stalled for ``idle_s`` at least: since the lease expired, else since the job started
+# or was created (a released lease, a job never taken).
+_IDLE = """SELECT id FROM import_jobs WHERE status IN ('pending', 'processing')
+    AND (lease_owner IS NULL OR lease_expires_at IS NULL OR lease_expires_at < now())
+    AND coalesce(lease_expires_at, started_at, created_at)
+        < now() - make_interval(secs => %s)
+    ORDER BY created_at"""
 
 
 async def create_job(
@@ -176,3 +183,8 @@ async def set_total_rows(db: Any, job_id: str, owner: str, total: int, estimated
 async def stalled_job_ids(db: Any) -> list[str]:
     """Unfinished jobs nobody holds a live lease on."""
     return [str(row["id"]) for row in await db.fetch_all(_STALLED)]
+
+
+async def idle_job_ids(db: Any, idle_s: float) -> list[str]:
+    """Unfinished jobs nobody has held a live lease on for ``idle_s`` seconds."""
+    return [str(row["id"]) for row in await db.fetch_all(_IDLE, (idle_s,))]

@@ -10,6 +10,10 @@ class ImportsSettings:
     batch_size: int = 2_000
     # A job's lease: another worker may take over a job whose lease expired.
     lease_s: int = 60
+    # With Redis, every worker looks this often for unfinished jobs idle (no live
+    # lease) this long whose task is in no queue, lost by the queue (a Redis restarted
+    # without persistence), and kicks them again (recovery.py). 0: never.
+    recover_lost_s: int = 60
     # A file of at least ``parse_min_rows`` rows is normalized in ``parse_processes``
     # parsing processes while the worker writes (0: one per core but one on 4 cores
     # or more, none below; plugins/imports/parsing.py); smaller files, and every file

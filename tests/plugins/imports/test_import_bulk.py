@@ -23,6 +23,7 @@ import time
 import psutil
 import psycopg2
 import pytest
+import redis.asyncio as aioredis
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -313,18 +314,22 @@ def _bulk_worker_settings(settings_factory):
     )
 
 
-def _bulk_worker(settings, log_path):
-    """A real ``contacts-api worker --queue imports`` with the bulk settings."""
+def _bulk_worker(settings, log_path, **env: str):
+    """A real ``contacts-api worker --queue imports`` with the bulk settings (``env``
+    overrides)."""
     imports = settings.imports
     return start_import_worker(
         settings,
         log_path,
-        CONTACTS_API__BROKER__REDELIVERY_IDLE_S="1",
-        CONTACTS_API__IMPORTS__BULK_MIN_ROWS=str(imports.bulk_min_rows),
-        CONTACTS_API__IMPORTS__BULK_FRACTION=str(imports.bulk_fraction),
-        CONTACTS_API__IMPORTS__BULK_PROBE_ROWS=str(imports.bulk_probe_rows),
-        CONTACTS_API__IMPORTS__PARSE_MIN_ROWS=str(imports.parse_min_rows),
-        CONTACTS_API__IMPORTS__PARSE_PROCESSES=str(imports.parse_processes),
+        **{
+            "CONTACTS_API__BROKER__REDELIVERY_IDLE_S": "1",
+            "CONTACTS_API__IMPORTS__BULK_MIN_ROWS": str(imports.bulk_min_rows),
+            "CONTACTS_API__IMPORTS__BULK_FRACTION": str(imports.bulk_fraction),
+            "CONTACTS_API__IMPORTS__BULK_PROBE_ROWS": str(imports.bulk_probe_rows),
+            "CONTACTS_API__IMPORTS__PARSE_MIN_ROWS": str(imports.parse_min_rows),
+            "CONTACTS_API__IMPORTS__PARSE_PROCESSES": str(imports.parse_processes),
+            **env,
+        },
     )
 
 
@@ -410,6 +415,52 @@ async def test_a_bulk_load_killed_mid_way_resumes_to_exact_counts_and_indexes(
         log = (tmp_path / "second.log").read_text()
         assert f"import {job_id}: started by " in log
         assert "deferred index(es) again" in log
+    finally:
+        _stop(first)
+        _stop(second)
+
+
+async def test_a_bulk_load_whose_task_the_queue_lost_is_kicked_again_and_completes(
+    import_client, settings_factory, keep_indexes, tmp_path
+):
+    """A Redis restarted without persistence loses the task of a job whose worker
+    died: no redelivery can come. The next worker's sweep (``recovery.py``) finds the
+    job idle and in no queue, kicks it again, and the load finishes with every index
+    back."""
+    settings = _bulk_worker_settings(settings_factory)
+    content, expected = generate_csv(4000, bad_every=97, duplicate_every=13)
+    client = await import_client(settings)
+    first = _bulk_worker(settings, tmp_path / "first.log")
+    second = None
+    try:
+        response = await upload(client, content)
+        assert response.status == 202
+        job_id = (await response.json())["id"]
+        await _wait_for_bulk(settings, job_id, below_row=3000, past_row=0)
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+        redis = aioredis.from_url(settings.redis.url.reveal())
+        try:  # what a restart of a Redis without persistence leaves: no queue at all
+            assert await redis.delete(f"{settings.redis.key_prefix}:queue:imports") == 1
+        finally:
+            await redis.aclose()
+
+        second = _bulk_worker(
+            settings,
+            tmp_path / "second.log",
+            # no redelivery could save it within the test's time
+            CONTACTS_API__BROKER__REDELIVERY_IDLE_S="600",
+            CONTACTS_API__IMPORTS__RECOVER_LOST_S="1",
+        )
+        done = await wait_job(client, job_id, timeout=120)
+        assert_completed_with(done, expected)
+        assert count(settings, "contacts") == expected["created"]
+        assert indexes(settings) == keep_indexes
+        assert count(settings, "import_deferred_indexes") == 0
+        assert count(settings, "import_bulk_loads") == 0
+        log = (tmp_path / "second.log").read_text()
+        assert f"import {job_id}: its task was in no queue; kicked again" in log
+        assert log.count("kicked again") == 1  # kicked once: the next sweeps see it queued
     finally:
         _stop(first)
         _stop(second)
