@@ -123,6 +123,12 @@ def register_tasks():
     Called when the broker is built, in the API process and in the worker.
     A task function receives its own arguments plus ``resources`` (a
     ``core.resources.Resources``) as a keyword argument.
+
+    With Redis, a task whose worker dies is delivered again, so a task must be
+    idempotent or resumable. A task that runs a job recorded in the plugin's own
+    table can also survive a queue that loses its message (a Redis restarted
+    without persistence): register ``core.recovery.lost_job_sweep(...)`` as a
+    resource, as the imports and exports plugins do.
     """
 
 

@@ -94,6 +94,20 @@ class ExportRepository:
             .returning(*_PUBLIC)
         )
 
+    async def idle_ids(self, idle_s: float) -> list[str]:
+        """Unfinished exports without a heartbeat (or, never started, created) for
+        ``idle_s`` seconds: no live task runs them."""
+        idle_since = sa.func.coalesce(exports.c.heartbeat_at, exports.c.created_at)
+        rows = await self.db.fetch_all(
+            sa.select(sa.cast(exports.c.id, sa.Text).label("id"))
+            .where(
+                exports.c.status.in_(("pending", "processing")),
+                idle_since < sa.func.now() - sa.func.make_interval(0, 0, 0, 0, 0, 0, idle_s),
+            )
+            .order_by(exports.c.created_at)
+        )
+        return [row["id"] for row in rows]
+
     async def heartbeat(self, export_id: uuid.UUID) -> None:
         await self.db.execute(
             sa.update(exports).where(exports.c.id == export_id).values(heartbeat_at=sa.func.now())

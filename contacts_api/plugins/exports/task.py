@@ -17,6 +17,7 @@ from typing import Any
 import psycopg2
 
 from contacts_api.core import metrics
+from contacts_api.core.recovery import lost_job_sweep
 from contacts_api.core.resources import Resources
 from contacts_api.core.resources.storage import StorageLimitExceeded
 from contacts_api.core.sql import compile_sql
@@ -30,7 +31,7 @@ from contacts_api.plugins.exports.copystream import CopyResult, copy_csv
 from contacts_api.plugins.exports.repository import ExportRepository
 from contacts_api.plugins.exports.selection import KINDS, selection_condition
 
-__all__ = ["COMPANY_HEADER", "HEADER", "run_export"]
+__all__ = ["COMPANY_HEADER", "HEADER", "SWEEP", "restart_unfinished", "run_export"]
 
 log = logging.getLogger("contacts_api.exports")
 HEADER = (",".join(EXPORT_COLUMNS) + "\n").encode()
@@ -40,6 +41,7 @@ _LAYOUTS = {
     "contacts": (export_select, HEADER),
     "companies": (company_export_select, COMPANY_HEADER),
 }
+TASK_NAME = "exports.run"
 # A running export's heartbeat is renewed every LEASE_S / 3; after LEASE_S
 # without one, its worker is taken for dead and another delivery takes over.
 LEASE_S = 60
@@ -105,3 +107,29 @@ async def run_export(resources: Resources, *, export_id: str) -> None:
     await repo.finish(export["id"], result.row_count, size)
     metrics.record_job("export", "completed", result.row_count)
     log.info("export %s: %d rows, %d bytes", export_id, result.row_count, size)
+
+
+async def _idle_exports(resources: Resources, idle_s: float) -> list[str]:
+    return await ExportRepository(resources.db).idle_ids(idle_s)
+
+
+# Workers on the Redis broker kick again the exports whose task the queue lost.
+SWEEP = lost_job_sweep(
+    "exports_recovery",
+    TASK_NAME,
+    "export_id",
+    _idle_exports,
+    every_s=lambda settings: settings.exports.recover_lost_s,
+)
+
+
+async def restart_unfinished(resources: Resources) -> list[str]:
+    """With the in-memory broker, whose tasks die with the process: kick the exports a
+    stopped server left unfinished (a task finding one still running elsewhere waits
+    for its heartbeat to stop)."""
+    ids = await ExportRepository(resources.db).idle_ids(0)
+    for export_id in ids:
+        await resources.tasks.kick(TASK_NAME, export_id=export_id)
+    if ids:
+        log.info("re-started %d unfinished export(s)", len(ids))
+    return ids

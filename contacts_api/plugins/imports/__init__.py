@@ -91,10 +91,9 @@ def register_tasks():
 
 @hookimpl
 def register_resources(settings):
-    from contacts_api.core.resources import ResourceSpec
-    from contacts_api.plugins.imports.recovery import sweeping
+    from contacts_api.plugins.imports.recovery import SWEEP
 
-    return [ResourceSpec("imports_recovery", sweeping)]
+    return [SWEEP]
 
 
 @hookimpl

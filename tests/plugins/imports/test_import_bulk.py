@@ -424,7 +424,7 @@ async def test_a_bulk_load_whose_task_the_queue_lost_is_kicked_again_and_complet
     import_client, settings_factory, keep_indexes, tmp_path
 ):
     """A Redis restarted without persistence loses the task of a job whose worker
-    died: no redelivery can come. The next worker's sweep (``recovery.py``) finds the
+    died: no redelivery can come. The next worker's sweep (``core.recovery``) finds the
     job idle and in no queue, kicks it again, and the load finishes with every index
     back."""
     settings = _bulk_worker_settings(settings_factory)
@@ -459,7 +459,7 @@ async def test_a_bulk_load_whose_task_the_queue_lost_is_kicked_again_and_complet
         assert count(settings, "import_deferred_indexes") == 0
         assert count(settings, "import_bulk_loads") == 0
         log = (tmp_path / "second.log").read_text()
-        assert f"import {job_id}: its task was in no queue; kicked again" in log
+        assert f"imports.run {job_id}: its task was in no queue; kicked again" in log
         assert log.count("kicked again") == 1  # kicked once: the next sweeps see it queued
     finally:
         _stop(first)
