@@ -115,3 +115,13 @@ async def seed(client, people: list[dict]) -> list[uuid.UUID]:
             await db.execute(sa.insert(contact_metadata).values(contact_uuid=contact_uuid, **meta))
         uuids.append(contact_uuid)
     return uuids
+
+
+async def assert_kicks_the_lost_jobs_once(tasks, task_name, key, recover, lost, queued) -> None:
+    """``recover()`` (a ``core.recovery.kick_lost``) kicks exactly the ``lost`` jobs,
+    leaving them in the task's queue beside the ``queued`` ones, and, called again,
+    kicks nothing: they are queued now."""
+    assert sorted(await recover()) == sorted(lost)
+    in_queue = sorted(payload[key] for payload in await tasks.queued(task_name))
+    assert in_queue == sorted([*lost, *queued])
+    assert await recover() == []

@@ -10,6 +10,7 @@ import psycopg2
 from contacts_api.core.appkeys import RESOURCES
 from contacts_api.core.recovery import kick_lost
 from contacts_api.plugins.exports.task import TASK_NAME, _idle_exports
+from tests.helpers import assert_kicks_the_lost_jobs_once
 from tests.plugins.exports.conftest import wait_done
 
 
@@ -56,13 +57,14 @@ async def test_only_idle_exports_in_no_queue_are_kicked_again_and_only_once(
     _export(settings, "processing", heartbeat_s_ago=5)  # a live task's heartbeat
     _export(settings, "completed", heartbeat_s_ago=300)
 
-    def recover():
-        return kick_lost(resources, TASK_NAME, "export_id", _idle_exports, 60)
-
-    assert sorted(await recover()) == sorted([lost_running, lost_pending])
-    in_queue = sorted(payload["export_id"] for payload in await tasks.queued(TASK_NAME))
-    assert in_queue == sorted([lost_running, lost_pending, queued])
-    assert await recover() == []  # queued now: not twice
+    await assert_kicks_the_lost_jobs_once(
+        tasks,
+        TASK_NAME,
+        "export_id",
+        lambda: kick_lost(resources, TASK_NAME, "export_id", _idle_exports, 60),
+        lost=[lost_running, lost_pending],
+        queued=[queued],
+    )
 
 
 async def test_the_server_restarts_the_exports_a_stopped_process_left(

@@ -73,6 +73,13 @@ async def upload(client, content: bytes, name: str = "leads.csv", field: str = "
     return await client.post("/api/v1/contacts/import/", data=form, headers=WRITE)
 
 
+async def start_job(client, content: bytes) -> str:
+    """Upload ``content`` and return the id of the job it started (202)."""
+    response = await upload(client, content)
+    assert response.status == 202, await response.text()
+    return (await response.json())["id"]
+
+
 async def wait_job(client, job_id: str, timeout: float = 60) -> dict:
     deadline = time.monotonic() + timeout
     while True:

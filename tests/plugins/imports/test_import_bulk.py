@@ -35,6 +35,7 @@ from tests.plugins.imports.conftest import (
     count,
     generate_csv,
     query,
+    start_job,
     upload,
     wait_job,
 )
@@ -373,9 +374,7 @@ async def test_a_bulk_load_killed_mid_way_resumes_to_exact_counts_and_indexes(
     first = _bulk_worker(settings, tmp_path / "first.log")
     second = None
     try:
-        response = await upload(client, content)
-        assert response.status == 202
-        job_id = (await response.json())["id"]
+        job_id = await start_job(client, content)
         # (into an empty table, a bulk load from the first row: wait for a batch)
         await _wait_for_bulk(settings, job_id, below_row=5000, past_row=0)
         parsers = psutil.Process(first.pid).children(recursive=True)
@@ -433,9 +432,7 @@ async def test_a_bulk_load_whose_task_the_queue_lost_is_kicked_again_and_complet
     first = _bulk_worker(settings, tmp_path / "first.log")
     second = None
     try:
-        response = await upload(client, content)
-        assert response.status == 202
-        job_id = (await response.json())["id"]
+        job_id = await start_job(client, content)
         await _wait_for_bulk(settings, job_id, below_row=3000, past_row=0)
         first.send_signal(signal.SIGKILL)
         first.wait(10)

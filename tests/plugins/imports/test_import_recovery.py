@@ -8,6 +8,7 @@ import uuid
 from contacts_api.core.appkeys import RESOURCES
 from contacts_api.plugins.imports.recovery import recover_lost
 from contacts_api.plugins.imports.service import TASK_NAME
+from tests.helpers import assert_kicks_the_lost_jobs_once
 from tests.plugins.imports.conftest import query
 
 
@@ -46,12 +47,14 @@ async def test_only_idle_jobs_in_no_queue_are_kicked_again_and_only_once(
     _job(settings, "completed", lease_expired_s_ago=300)
     _job(settings, "failed", lease_expired_s_ago=None)
 
-    kicked = await recover_lost(resources, idle_s=60)
-
-    assert sorted(kicked) == sorted([lost_running, lost_pending])
-    in_queue = sorted(payload["job_id"] for payload in await tasks.queued(TASK_NAME))
-    assert in_queue == sorted([lost_running, lost_pending, queued])
-    assert await recover_lost(resources, idle_s=60) == []  # queued now: not twice
+    await assert_kicks_the_lost_jobs_once(
+        tasks,
+        TASK_NAME,
+        "job_id",
+        lambda: recover_lost(resources, idle_s=60),
+        lost=[lost_running, lost_pending],
+        queued=[queued],
+    )
 
 
 async def test_without_a_queue_to_read_nothing_is_kicked(import_client, memory_settings):

@@ -21,6 +21,7 @@ from tests.plugins.imports.conftest import (
     count,
     generate_csv,
     query,
+    start_job,
     upload,
     wait_job,
 )
@@ -48,9 +49,7 @@ async def test_a_killed_worker_s_job_resumes_with_exact_counts(
     first = _start_worker(settings, tmp_path / "first.log")
     second = None
     try:
-        response = await upload(client, content)
-        assert response.status == 202
-        job_id = (await response.json())["id"]
+        job_id = await start_job(client, content)
         deadline = time.monotonic() + 30
         while True:  # kill it mid-file: some batches committed, most not
             job = query(
@@ -293,9 +292,7 @@ async def test_sigterm_mid_import_hands_the_job_to_another_worker_at_once(
             process = _start_deploy_worker(settings, tmp_path / f"{name}.log", grace_s)
             started.append(process)
             workers[process.pid] = (process, tmp_path / f"{name}.log")
-        response = await upload(client, content)
-        assert response.status == 202
-        job_id = (await response.json())["id"]
+        job_id = await start_job(client, content)
         deadline = time.monotonic() + 60
         while True:  # mid-file: some batches committed, most not
             job = query(settings, "SELECT * FROM import_jobs WHERE id = %s", (job_id,))[0]
