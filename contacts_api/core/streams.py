@@ -95,11 +95,10 @@ class ReclaimingStreamBroker(RedisStreamBroker):
             pending = await redis.xpending_range(
                 stream, self.consumer_group_name, min="-", max="+", count=_MAX_PENDING
             )
-            running = []
-            for entry in pending:
-                running += await redis.xrange(
-                    stream, min=entry["message_id"], max=entry["message_id"]
-                )
+            async with redis.pipeline(transaction=False) as pipe:
+                for entry in pending:
+                    pipe.xrange(stream, min=entry["message_id"], max=entry["message_id"])
+                running = [message for found in await pipe.execute() for message in found]
         return [fields[b"data"] for _, fields in [*running, *waiting] if fields]
 
     def _ackable(self, stream, message_id, fields) -> AckableMessage:

@@ -115,6 +115,30 @@ async def test_a_task_is_queued_until_it_finishes_then_leaves_the_stream(
         await redis.aclose()
 
 
+async def test_messages_acknowledged_but_kept_by_older_versions_are_not_queued(
+    make_client, redis_settings
+):
+    """A stream written before finished messages were deleted still holds them,
+    acknowledged: they are not unfinished tasks."""
+    client = await make_client(redis_settings)
+    tasks = client.app[RESOURCES].tasks
+    stream = f"{redis_settings.redis.key_prefix}:queue:probe"
+    group = f"{redis_settings.redis.key_prefix}:workers"
+    redis = aioredis.from_url(redis_settings.redis.url.reveal())
+    try:
+        for seconds in (1, 2, 3):
+            await tasks.kick("probe.sleepy", key="old", seconds=seconds)
+        # an older worker: took all three, finished the first two (XACK alone)
+        (_, taken), *_ = await redis.xreadgroup(group, "old-worker", {stream: ">"}, count=3)
+        await redis.xack(stream, group, taken[0][0], taken[1][0])
+        await tasks.kick("probe.sleepy", key="new", seconds=4)
+        assert await redis.xlen(stream) == 4
+        queued = await tasks.queued("probe.sleepy")
+        assert queued == [{"key": "old", "seconds": 3}, {"key": "new", "seconds": 4}]
+    finally:
+        await redis.aclose()
+
+
 def _start_worker(settings, site, *extra, **environ):
     env = subprocess_env(
         site,
