@@ -14,6 +14,7 @@ job whose task is in none of them was lost by the queue (a Redis restarted witho
 persistence) and can be kicked again (``TaskQueue.queued``).
 """
 
+import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable
 
 from redis.asyncio import Redis
@@ -22,6 +23,15 @@ from taskiq import AckableMessage
 from taskiq_redis import RedisStreamBroker
 
 __all__ = ["ReclaimingStreamBroker"]
+
+logger = logging.getLogger("contacts_api.tasks")
+
+
+def _lost_streams(error: ResponseError) -> bool:
+    """A read failed because its stream or consumer group no longer exists."""
+    text = str(error)
+    return text.startswith("NOGROUP") or "no longer exists" in text
+
 
 # Pending messages read by ``queued``: more than this many running or orphaned tasks
 # on one queue is far beyond what workers run at once.
@@ -33,19 +43,33 @@ class ReclaimingStreamBroker(RedisStreamBroker):
         streams = [self.queue_name, *self.additional_streams]
         async with Redis(connection_pool=self.connection_pool) as redis:
             while True:
-                fetched = await redis.xreadgroup(
-                    self.consumer_group_name,
-                    self.consumer_name,
-                    {stream: ">" for stream in streams},
-                    block=self.block,
-                    noack=False,
-                    count=self.count,
-                )
+                try:
+                    fetched = await redis.xreadgroup(
+                        self.consumer_group_name,
+                        self.consumer_name,
+                        {stream: ">" for stream in streams},
+                        block=self.block,
+                        noack=False,
+                        count=self.count,
+                    )
+                    claimed = [
+                        (stream, await self._claim_stale(redis, stream)) for stream in streams
+                    ]
+                except ResponseError as error:
+                    if not _lost_streams(error):
+                        raise
+                    # Redis lost the streams (a restart without persistence, a
+                    # deletion): the consumer group is gone with them, and every read
+                    # would fail until it is declared again. Tasks kicked since are
+                    # in the streams the kicks created: read from their start.
+                    logger.warning("the task queues were lost by Redis; declaring them again")
+                    await self._declare_consumer_group()
+                    continue
                 for stream, messages in fetched or []:
                     for message_id, fields in messages:
                         yield self._ackable(stream, message_id, fields)
-                for stream in streams:
-                    for message_id, fields in await self._claim_stale(redis, stream):
+                for stream, messages in claimed:
+                    for message_id, fields in messages:
                         yield self._ackable(stream, message_id, fields)
 
     async def _claim_stale(self, redis: Redis, stream: str) -> list:

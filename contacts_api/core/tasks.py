@@ -80,6 +80,9 @@ def make_broker(
             queue_name=streams[0],
             additional_streams={s: ">" for s in streams[1:]},
             consumer_group_name=f"{settings.redis.key_prefix}:workers",
+            # A group created on a stream that already holds tasks (kicked after Redis
+            # lost the group) delivers them; "$" (taskiq-redis' default) skipped them.
+            consumer_id="0",
             idle_timeout=settings.broker.redelivery_idle_s * 1000,
             # Without it, a worker killed during autoclaim leaves the lock forever.
             unacknowledged_lock_timeout=30,

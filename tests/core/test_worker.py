@@ -139,6 +139,60 @@ async def test_messages_acknowledged_but_kept_by_older_versions_are_not_queued(
         await redis.aclose()
 
 
+async def _lose_the_queues(settings) -> None:
+    """What a Redis restarted without persistence holds of the task queues: nothing
+    (their streams, pending entries and consumer group gone)."""
+    redis = aioredis.from_url(settings.redis.url.reveal())
+    try:
+        streams = [key async for key in redis.scan_iter(f"{settings.redis.key_prefix}:queue:*")]
+        assert streams
+        await redis.delete(*streams)
+    finally:
+        await redis.aclose()
+
+
+async def test_a_listening_worker_consumes_again_after_redis_lost_the_queues(
+    make_client, redis_settings
+):
+    """Its reads failed with NOGROUP once a second, for good, until it was restarted."""
+    client = await make_client(redis_settings)
+    tasks = client.app[RESOURCES].tasks
+    stop = asyncio.Event()
+    worker = asyncio.create_task(
+        run_worker(redis_settings, Plugins.load(redis_settings), stop=stop)
+    )
+    try:
+        before, after = (f"{redis_settings.redis.key_prefix}:{uuid.uuid4().hex}" for _ in "ab")
+        await tasks.kick("probe.sleepy", key=before, seconds=0)
+        await _wait_for(redis_settings, before, lambda log: "done 1" in log, 15)
+        await _lose_the_queues(redis_settings)
+        await tasks.kick("probe.sleepy", key=after, seconds=0)
+        await _wait_for(redis_settings, after, lambda log: "done 1" in log, 15)
+    finally:
+        stop.set()
+        await asyncio.wait_for(worker, 15)
+
+
+async def test_a_task_kicked_after_redis_lost_the_queues_reaches_the_next_worker(
+    make_client, redis_settings
+):
+    """The kick recreates the stream without its consumer group; the group the next
+    worker declares reads the stream from its start (taskiq-redis' "$" skipped it)."""
+    client = await make_client(redis_settings)
+    await _lose_the_queues(redis_settings)
+    key = f"{redis_settings.redis.key_prefix}:{uuid.uuid4().hex}"
+    await client.app[RESOURCES].tasks.kick("probe.sleepy", key=key, seconds=0)
+    stop = asyncio.Event()
+    worker = asyncio.create_task(
+        run_worker(redis_settings, Plugins.load(redis_settings), stop=stop)
+    )
+    try:
+        await _wait_for(redis_settings, key, lambda log: "done 1" in log, 15)
+    finally:
+        stop.set()
+        await asyncio.wait_for(worker, 15)
+
+
 def _start_worker(settings, site, *extra, **environ):
     env = subprocess_env(
         site,
