@@ -114,8 +114,10 @@ class ReclaimingStreamBroker(RedisStreamBroker):
             except ResponseError:  # no such stream: nothing was ever kicked (or kept)
                 return []
             group = self.consumer_group_name.encode()
-            last = next((g["last-delivered-id"] for g in groups if g["name"] == group), b"0-0")
-            waiting = await redis.xrange(stream, min=b"(" + last)
+            ours = next((g for g in groups if g["name"] == group), None)
+            if ours is None:  # the stream outlived its group, or a kick recreated it
+                return [fields[b"data"] for _, fields in await redis.xrange(stream) if fields]
+            waiting = await redis.xrange(stream, min=b"(" + ours["last-delivered-id"])
             pending = await redis.xpending_range(
                 stream, self.consumer_group_name, min="-", max="+", count=_MAX_PENDING
             )

@@ -179,9 +179,12 @@ async def test_a_task_kicked_after_redis_lost_the_queues_reaches_the_next_worker
     """The kick recreates the stream without its consumer group; the group the next
     worker declares reads the stream from its start (taskiq-redis' "$" skipped it)."""
     client = await make_client(redis_settings)
+    tasks = client.app[RESOURCES].tasks
     await _lose_the_queues(redis_settings)
     key = f"{redis_settings.redis.key_prefix}:{uuid.uuid4().hex}"
-    await client.app[RESOURCES].tasks.kick("probe.sleepy", key=key, seconds=0)
+    await tasks.kick("probe.sleepy", key=key, seconds=0)
+    # a stream without its group: the task is queued (the sweep must not kick it)
+    assert await tasks.queued("probe.sleepy") == [{"key": key, "seconds": 0}]
     stop = asyncio.Event()
     worker = asyncio.create_task(
         run_worker(redis_settings, Plugins.load(redis_settings), stop=stop)
