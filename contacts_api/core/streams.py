@@ -4,7 +4,10 @@ the messages of unfinished tasks.
 taskiq-redis' ``RedisStreamBroker.listen`` claims messages left pending by a
 dead consumer (``XAUTOCLAIM``) only after a read returned *new* messages, so
 on a quiet queue a killed worker's task is never delivered again. This
-subclass runs the claim on every loop, idle or not.
+subclass runs the claim on every loop, idle or not. And since ``XAUTOCLAIM`` takes
+any message idle longer than ``idle_timeout``, a live worker keeps the messages of
+its running tasks claimed (``XCLAIM ... JUSTID`` every third of it): a task running
+longer than ``broker.redelivery_idle_s`` is not delivered again while it runs.
 
 Its acknowledgement is only an ``XACK``: the message stays in the stream for good
 (no ``maxlen`` is set), so every task ever run stays in Redis's memory. Here a finished
@@ -14,11 +17,13 @@ job whose task is in none of them was lost by the queue (a Redis restarted witho
 persistence) and can be kicked again (``TaskQueue.queued``).
 """
 
+import asyncio
 import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable
+from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import ResponseError
+from redis.exceptions import RedisError, ResponseError
 from taskiq import AckableMessage
 from taskiq_redis import RedisStreamBroker
 
@@ -39,6 +44,11 @@ _MAX_PENDING = 10_000
 
 
 class ReclaimingStreamBroker(RedisStreamBroker):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # message id -> the task keeping it claimed while this worker holds it
+        self._kept: dict[bytes, asyncio.Task] = {}
+
     async def listen(self) -> AsyncGenerator[AckableMessage, None]:
         streams = [self.queue_name, *self.additional_streams]
         async with Redis(connection_pool=self.connection_pool) as redis:
@@ -95,6 +105,9 @@ class ReclaimingStreamBroker(RedisStreamBroker):
 
     def _ack_generator(self, id: str, queue_name: str) -> Callable[[], Awaitable[None]]:
         async def _ack() -> None:
+            keeping = self._kept.pop(id, None)
+            if keeping is not None:
+                keeping.cancel()
             async with Redis(connection_pool=self.connection_pool) as redis:
                 async with redis.pipeline(transaction=True) as pipe:
                     pipe.xack(queue_name, self.consumer_group_name, id)
@@ -129,6 +142,39 @@ class ReclaimingStreamBroker(RedisStreamBroker):
 
     def _ackable(self, stream, message_id, fields) -> AckableMessage:
         stream = stream.decode() if isinstance(stream, bytes) else stream
+        self._kept[message_id] = asyncio.create_task(self._keep_claimed(stream, message_id))
         return AckableMessage(
             data=fields[b"data"], ack=self._ack_generator(id=message_id, queue_name=stream)
         )
+
+    async def _keep_claimed(self, stream: str, message_id: bytes) -> None:
+        """Claim the message again (``XCLAIM ... JUSTID``, which resets its idle time)
+        every third of ``idle_timeout`` until it is acknowledged: a task running
+        longer than ``broker.redelivery_idle_s`` (a large import) was otherwise taken
+        by ``XAUTOCLAIM`` as a dead worker's, delivered again and again while it ran,
+        each copy holding a task slot. Once the worker dies the claims stop, and the
+        message is delivered again after ``idle_timeout``."""
+        every_s = max(self.idle_timeout / 3000, 0.1)
+        async with Redis(connection_pool=self.connection_pool) as redis:
+            while True:
+                await asyncio.sleep(every_s)
+                try:
+                    claimed = await redis.xclaim(
+                        stream,
+                        self.consumer_group_name,
+                        self.consumer_name,
+                        min_idle_time=0,
+                        message_ids=[message_id],
+                        justid=True,
+                    )
+                except (ResponseError, OSError, RedisError):  # Redis away: next time
+                    continue
+                if not claimed:  # acknowledged meanwhile, or lost with its stream
+                    self._kept.pop(message_id, None)
+                    return
+
+    async def shutdown(self) -> None:
+        for keeping in self._kept.values():
+            keeping.cancel()
+        self._kept.clear()
+        await super().shutdown()

@@ -139,6 +139,32 @@ async def test_messages_acknowledged_but_kept_by_older_versions_are_not_queued(
         await redis.aclose()
 
 
+async def test_a_task_running_longer_than_the_redelivery_time_runs_once(
+    make_client, redis_settings
+):
+    """``broker.redelivery_idle_s`` is 1 s here and the task runs 4 s: its live worker
+    keeps its message claimed, so it is not taken for a dead worker's and delivered
+    again while it runs (an hour-long import was, every ``redelivery_idle_s``, each
+    copy waiting for the job's lease in a task slot)."""
+    client = await make_client(redis_settings)
+    key = f"{redis_settings.redis.key_prefix}:{uuid.uuid4().hex}"
+    stop = asyncio.Event()
+    worker = asyncio.create_task(
+        run_worker(redis_settings, Plugins.load(redis_settings), stop=stop)
+    )
+    try:
+        await client.app[RESOURCES].tasks.kick("probe.sleepy", key=key, seconds=4)
+        await _wait_for(redis_settings, key, lambda log: "done 1" in log, 20)
+        await asyncio.sleep(1.5)  # a copy delivered late would show by now
+        assert [entry.split()[:2] for entry in await _log(redis_settings, key)] == [
+            ["start", "1"],
+            ["done", "1"],
+        ]
+    finally:
+        stop.set()
+        await asyncio.wait_for(worker, 15)
+
+
 async def _lose_the_queues(settings) -> None:
     """What a Redis restarted without persistence holds of the task queues: nothing
     (their streams, pending entries and consumer group gone)."""
