@@ -2,6 +2,7 @@
 task finishes (a killed worker's task is delivered again), clean shutdown."""
 
 import asyncio
+import contextlib
 import signal
 import subprocess
 import sys
@@ -53,6 +54,18 @@ async def _wait_for(settings, key, predicate, timeout):
     raise AssertionError(f"timed out; task log: {await _log(settings, key)}")
 
 
+@contextlib.asynccontextmanager
+async def _in_process_worker(settings):
+    """A worker in this process (``run_worker``), stopped when the block ends."""
+    stop = asyncio.Event()
+    worker = asyncio.create_task(run_worker(settings, Plugins.load(settings), stop=stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        await asyncio.wait_for(worker, 15)
+
+
 def test_worker_and_web_open_the_same_resource_specs(settings):
     plugins = Plugins.load(settings)
     web = [s.name for s in resource_specs(Resources(settings, plugins, role="web"))]
@@ -66,18 +79,11 @@ def test_worker_and_web_open_the_same_resource_specs(settings):
 async def test_in_process_worker_runs_a_task_kicked_by_the_web_app(make_client, redis_settings):
     client = await make_client(redis_settings)
     key = f"{redis_settings.redis.key_prefix}:{uuid.uuid4().hex}"
-    stop = asyncio.Event()
-    worker = asyncio.create_task(
-        run_worker(redis_settings, Plugins.load(redis_settings), stop=stop)
-    )
-    try:
+    async with _in_process_worker(redis_settings):
         await client.app[RESOURCES].tasks.kick("probe.sleepy", key=key, seconds=0)
         log = await _wait_for(redis_settings, key, lambda log: "done 1" in log, 15)
         role, shared = log[0].split()[2], log[0].split()[4]
         assert role == "worker" and shared == "cache,db,redis,storage,tasks"
-    finally:
-        stop.set()
-        await asyncio.wait_for(worker, 15)
 
 
 async def test_a_task_is_queued_until_it_finishes_then_leaves_the_stream(
@@ -94,24 +100,19 @@ async def test_a_task_is_queued_until_it_finishes_then_leaves_the_stream(
     redis = aioredis.from_url(redis_settings.redis.url.reveal())
     await tasks.kick("probe.sleepy", **payload)
     assert await tasks.queued("probe.sleepy") == [payload]  # no worker yet: waiting
-    stop = asyncio.Event()
-    worker = asyncio.create_task(
-        run_worker(redis_settings, Plugins.load(redis_settings), stop=stop)
-    )
     try:
-        await _wait_for(
-            redis_settings, key, lambda log: any(e.startswith("start 1") for e in log), 15
-        )
-        assert await tasks.queued("probe.sleepy") == [payload]  # running
-        await _wait_for(redis_settings, key, lambda log: "done 1" in log, 15)
-        deadline = time.monotonic() + 10
-        while await tasks.queued("probe.sleepy"):  # acknowledged just after it returns
-            assert time.monotonic() < deadline
-            await asyncio.sleep(0.02)
-        assert await redis.xlen(stream) == 0
+        async with _in_process_worker(redis_settings):
+            await _wait_for(
+                redis_settings, key, lambda log: any(e.startswith("start 1") for e in log), 15
+            )
+            assert await tasks.queued("probe.sleepy") == [payload]  # running
+            await _wait_for(redis_settings, key, lambda log: "done 1" in log, 15)
+            deadline = time.monotonic() + 10
+            while await tasks.queued("probe.sleepy"):  # acknowledged just after it returns
+                assert time.monotonic() < deadline
+                await asyncio.sleep(0.02)
+            assert await redis.xlen(stream) == 0
     finally:
-        stop.set()
-        await asyncio.wait_for(worker, 15)
         await redis.aclose()
 
 
@@ -148,11 +149,7 @@ async def test_a_task_running_longer_than_the_redelivery_time_runs_once(
     copy waiting for the job's lease in a task slot)."""
     client = await make_client(redis_settings)
     key = f"{redis_settings.redis.key_prefix}:{uuid.uuid4().hex}"
-    stop = asyncio.Event()
-    worker = asyncio.create_task(
-        run_worker(redis_settings, Plugins.load(redis_settings), stop=stop)
-    )
-    try:
+    async with _in_process_worker(redis_settings):
         await client.app[RESOURCES].tasks.kick("probe.sleepy", key=key, seconds=4)
         await _wait_for(redis_settings, key, lambda log: "done 1" in log, 20)
         await asyncio.sleep(1.5)  # a copy delivered late would show by now
@@ -160,9 +157,6 @@ async def test_a_task_running_longer_than_the_redelivery_time_runs_once(
             ["start", "1"],
             ["done", "1"],
         ]
-    finally:
-        stop.set()
-        await asyncio.wait_for(worker, 15)
 
 
 async def _lose_the_queues(settings) -> None:
@@ -183,20 +177,13 @@ async def test_a_listening_worker_consumes_again_after_redis_lost_the_queues(
     """Its reads failed with NOGROUP once a second, for good, until it was restarted."""
     client = await make_client(redis_settings)
     tasks = client.app[RESOURCES].tasks
-    stop = asyncio.Event()
-    worker = asyncio.create_task(
-        run_worker(redis_settings, Plugins.load(redis_settings), stop=stop)
-    )
-    try:
+    async with _in_process_worker(redis_settings):
         before, after = (f"{redis_settings.redis.key_prefix}:{uuid.uuid4().hex}" for _ in "ab")
         await tasks.kick("probe.sleepy", key=before, seconds=0)
         await _wait_for(redis_settings, before, lambda log: "done 1" in log, 15)
         await _lose_the_queues(redis_settings)
         await tasks.kick("probe.sleepy", key=after, seconds=0)
         await _wait_for(redis_settings, after, lambda log: "done 1" in log, 15)
-    finally:
-        stop.set()
-        await asyncio.wait_for(worker, 15)
 
 
 async def test_a_task_kicked_after_redis_lost_the_queues_reaches_the_next_worker(
@@ -211,15 +198,8 @@ async def test_a_task_kicked_after_redis_lost_the_queues_reaches_the_next_worker
     await tasks.kick("probe.sleepy", key=key, seconds=0)
     # a stream without its group: the task is queued (the sweep must not kick it)
     assert await tasks.queued("probe.sleepy") == [{"key": key, "seconds": 0}]
-    stop = asyncio.Event()
-    worker = asyncio.create_task(
-        run_worker(redis_settings, Plugins.load(redis_settings), stop=stop)
-    )
-    try:
+    async with _in_process_worker(redis_settings):
         await _wait_for(redis_settings, key, lambda log: "done 1" in log, 15)
-    finally:
-        stop.set()
-        await asyncio.wait_for(worker, 15)
 
 
 def _start_worker(settings, site, *extra, **environ):
