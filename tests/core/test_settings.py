@@ -94,7 +94,7 @@ def _typed(config=None, environ=None):
 def test_plugin_sections_come_from_the_plugins_with_their_defaults():
     settings = _typed()
     assert isinstance(settings.contacts, ContactsSettings)
-    assert settings.imports.batch_size == 5_000  # the attrs class's default
+    assert settings.imports.batch_size == 2_000  # the attrs class's default
     assert set(redacted(settings)) >= {"contacts", "imports", "exports", "apollo", "server"}
     with pytest.raises(AttributeError, match="no settings section 'nope'"):
         settings.nope  # noqa: B018

@@ -7,10 +7,11 @@ import attrs
 class ImportsSettings:
     # Largest accepted upload (413 above).
     max_upload_bytes: int = 1_073_741_824
-    # Rows per transaction. 5,000 against 2,000: the fresh and re-import runs of
-    # benchmarks/import.py 7-9% faster end to end (medians of 3, 200k rows, 2 cores),
-    # the incremental one unchanged, the worker's peak RSS 196 MB against 165.
-    batch_size: int = 5_000
+    # Rows per transaction. 5,000 was measured against 2,000 (2 cores): 7-9% faster
+    # end to end at 200k rows (medians of 3), but at 1M rows the same fresh import
+    # and an 8% slower re-import (the worker's CPU 107 s against 92), the incremental
+    # import unchanged, and the worker's peak RSS 196-200 MB against 165. Kept 2,000.
+    batch_size: int = 2_000
     # A job's lease: another worker may take over a job whose lease expired.
     lease_s: int = 60
     # With Redis, every worker looks this often for unfinished jobs idle (no live
