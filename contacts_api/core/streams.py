@@ -50,21 +50,16 @@ class ReclaimingStreamBroker(RedisStreamBroker):
         self._kept: dict[bytes, asyncio.Task] = {}
 
     async def listen(self) -> AsyncGenerator[AckableMessage, None]:
+        """One message at a time: the receiver pulls the next only when it has a free
+        slot, so a worker holds only the tasks it runs. (One ``XREADGROUP`` over all
+        queues returned a message per queue, and a claim up to 100 stale ones: a busy
+        worker kept them pending to itself while idle workers waited, and another
+        worker's claim could run them a second time.)"""
         streams = [self.queue_name, *self.additional_streams]
         async with Redis(connection_pool=self.connection_pool) as redis:
             while True:
                 try:
-                    fetched = await redis.xreadgroup(
-                        self.consumer_group_name,
-                        self.consumer_name,
-                        {stream: ">" for stream in streams},
-                        block=self.block,
-                        noack=False,
-                        count=self.count,
-                    )
-                    claimed = [
-                        (stream, await self._claim_stale(redis, stream)) for stream in streams
-                    ]
+                    found = await self._next_message(redis, streams)
                 except ResponseError as error:
                     if not _lost_streams(error):
                         raise
@@ -75,12 +70,34 @@ class ReclaimingStreamBroker(RedisStreamBroker):
                     logger.warning("the task queues were lost by Redis; declaring them again")
                     await self._declare_consumer_group()
                     continue
-                for stream, messages in fetched or []:
-                    for message_id, fields in messages:
-                        yield self._ackable(stream, message_id, fields)
-                for stream, messages in claimed:
-                    for message_id, fields in messages:
-                        yield self._ackable(stream, message_id, fields)
+                if found is not None:
+                    yield self._ackable(*found)
+
+    async def _next_message(self, redis: Redis, streams: list[str]) -> tuple | None:
+        """``(stream, id, fields)`` of one message for this consumer: a dead worker's
+        (idle longer than ``idle_timeout``), else a new one; None after waiting up to
+        ``block`` ms for new messages without finding one."""
+        for stream in streams:
+            claimed = await self._claim_stale(redis, stream)
+            if claimed:
+                return (stream, *claimed[0])
+        for stream in streams:
+            fetched = await redis.xreadgroup(
+                self.consumer_group_name,
+                self.consumer_name,
+                {stream: ">"},
+                noack=False,
+                count=1,
+            )
+            for _, messages in fetched or []:
+                for message_id, fields in messages:
+                    if fields:
+                        return (stream, message_id, fields)
+        # Wait for a new message without taking it (XREAD, no group): the loop then
+        # takes it as above. One kicked between the reads above and this wait is found
+        # on the next loop, after at most ``block`` ms.
+        await redis.xread({stream: "$" for stream in streams}, block=self.block)
+        return None
 
     async def _claim_stale(self, redis: Redis, stream: str) -> list:
         """Messages idle longer than ``idle_timeout`` (their worker died)."""
@@ -97,7 +114,7 @@ class ReclaimingStreamBroker(RedisStreamBroker):
                 self.consumer_group_name,
                 self.consumer_name,
                 min_idle_time=self.idle_timeout,
-                count=self.unacknowledged_batch_size,
+                count=1,
             )
         finally:
             await lock.release()

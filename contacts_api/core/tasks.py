@@ -88,10 +88,6 @@ def make_broker(
             unacknowledged_lock_timeout=30,
             # redis-py 8 defaults to 5 s, which crash-loops idle stream readers.
             socket_timeout=None,
-            # One message per read: a worker takes only what it starts. With
-            # taskiq-redis' 100, a busy worker took a backlog's tasks and kept them
-            # until it had a free slot, while idle workers waited.
-            xread_count=1,
         )
     else:
         broker = InMemoryBroker(await_inplace=await_inplace)

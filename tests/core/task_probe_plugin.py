@@ -28,4 +28,8 @@ async def sleepy(resources, *, key: str, seconds: float) -> None:
 
 @hookimpl
 def register_tasks():
-    return [TaskSpec("probe.sleepy", sleepy, queue="probe")]
+    # the same task on a second queue, for workers reading several queues
+    return [
+        TaskSpec("probe.sleepy", sleepy, queue="probe"),
+        TaskSpec("probe.sleepy_elsewhere", sleepy, queue="probe_elsewhere"),
+    ]

@@ -266,25 +266,28 @@ async def test_killed_workers_task_is_delivered_again(make_client, redis_setting
         _stop(second)
 
 
+@pytest.mark.parametrize(
+    "names",
+    [("probe.sleepy", "probe.sleepy"), ("probe.sleepy", "probe.sleepy_elsewhere")],
+    ids=["one queue", "two queues"],
+)
 async def test_a_busy_worker_leaves_queued_tasks_to_an_idle_one(
-    make_client, redis_settings, probe_installed
+    make_client, redis_settings, probe_installed, names
 ):
     """Each worker runs one task at a time here. Two tasks queued before the workers
-    start run side by side on the two: a worker reads only the tasks it can start (it
-    read up to 100 at once, and kept them while busy)."""
+    start, on one queue or on two, run side by side on the two workers: a worker reads
+    only the task it starts. (It read up to 100 at once, then one per queue, and kept
+    them pending to itself while busy.)"""
     client = await make_client(redis_settings)
-    keys = [f"{redis_settings.redis.key_prefix}:{uuid.uuid4().hex}" for _ in range(2)]
-    for key in keys:  # a backlog, before any worker
-        await client.app[RESOURCES].tasks.kick("probe.sleepy", key=key, seconds=8)
+    keys = [f"{redis_settings.redis.key_prefix}:{uuid.uuid4().hex}" for _ in names]
+    for name, key in zip(names, keys, strict=True):  # a backlog, before any worker
+        await client.app[RESOURCES].tasks.kick(name, key=key, seconds=8)
     one_at_a_time = {
         "CONTACTS_API__BROKER__MAX_CONCURRENT_TASKS": "1",
         # no redelivery within the test: a kept message would only come back after it
         "CONTACTS_API__BROKER__REDELIVERY_IDLE_S": "600",
     }
-    workers = [
-        _start_worker(redis_settings, probe_installed, "--queue", "probe", **one_at_a_time)
-        for _ in range(2)
-    ]
+    workers = [_start_worker(redis_settings, probe_installed, **one_at_a_time) for _ in "ab"]
     try:
         for worker in workers:
             _wait_ready(worker)
