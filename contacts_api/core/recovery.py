@@ -31,7 +31,7 @@ from typing import Any
 
 from contacts_api.core.resources import ResourceSpec
 
-__all__ = ["kick_lost", "lost_job_sweep"]
+__all__ = ["kick_lost", "lost_job_sweep", "restart_unfinished"]
 
 log = logging.getLogger("contacts_api.tasks")
 
@@ -60,6 +60,20 @@ async def kick_lost(
         log.warning("%s %s: its task was in no queue; kicked again", task_name, job_id)
         await resources.tasks.kick(task_name, **{payload_key: job_id})
     return lost
+
+
+async def restart_unfinished(
+    resources: Any, task_name: str, payload_key: str, idle_jobs: IdleJobs
+) -> list[str]:
+    """Kick ``task_name`` for every unfinished job without a live task; return their
+    ids. For the in-memory broker at start-up: its tasks died with the last process.
+    A task meeting a job still run by another process waits until that one stops."""
+    ids = await idle_jobs(resources, 0)
+    for job_id in ids:
+        await resources.tasks.kick(task_name, **{payload_key: job_id})
+    if ids:
+        log.info("re-started %d unfinished %s job(s)", len(ids), task_name)
+    return ids
 
 
 def lost_job_sweep(

@@ -16,6 +16,7 @@ from contacts_api.core.requests import absolute_url, path_uuid, query_int, read_
 from contacts_api.core.signing import BadSignature
 from contacts_api.plugins.exports.repository import ExportRepository
 from contacts_api.plugins.exports.selection import COMPANIES, CONTACTS, Kind, parse_selection
+from contacts_api.plugins.exports.task import TASK_NAME
 
 routes = web.RouteTableDef()
 CURSOR = "exports.cursor"
@@ -54,7 +55,7 @@ async def _create(request: web.Request, kind: Kind) -> web.Response:
     registry = getattr(request.app[FILTERS], kind.name)
     selection = parse_selection(request.app[PLUGINS], registry, await read_json(request), kind)
     export = await _repo(request).create(actor.id, selection, kind.name)
-    await request.app[RESOURCES].tasks.kick("exports.run", export_id=str(export["id"]))
+    await request.app[RESOURCES].tasks.kick(TASK_NAME, export_id=str(export["id"]))
     return json_reply(serialize(export), status=202)
 
 

@@ -18,6 +18,7 @@ import psycopg2
 
 from contacts_api.core import metrics
 from contacts_api.core.recovery import lost_job_sweep
+from contacts_api.core.recovery import restart_unfinished as restart_jobs
 from contacts_api.core.resources import Resources
 from contacts_api.core.resources.storage import StorageLimitExceeded
 from contacts_api.core.sql import compile_sql
@@ -124,12 +125,5 @@ SWEEP = lost_job_sweep(
 
 
 async def restart_unfinished(resources: Resources) -> list[str]:
-    """With the in-memory broker, whose tasks die with the process: kick the exports a
-    stopped server left unfinished (a task finding one still running elsewhere waits
-    for its heartbeat to stop)."""
-    ids = await ExportRepository(resources.db).idle_ids(0)
-    for export_id in ids:
-        await resources.tasks.kick(TASK_NAME, export_id=export_id)
-    if ids:
-        log.info("re-started %d unfinished export(s)", len(ids))
-    return ids
+    """With the in-memory broker: kick the exports a stopped server left unfinished."""
+    return await restart_jobs(resources, TASK_NAME, "export_id", _idle_exports)

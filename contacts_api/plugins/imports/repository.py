@@ -63,9 +63,6 @@ WHERE id = %(id)s AND lease_owner = %(owner)s
 RETURNING {JOB_FIELDS}"""
 _TOTAL = """UPDATE import_jobs SET total_rows = %(total)s, total_rows_estimated = %(estimated)s
     WHERE id = %(id)s AND lease_owner = %(owner)s"""
-_STALLED = """SELECT id FROM import_jobs WHERE status IN ('pending', 'processing')
-    AND (lease_owner IS NULL OR lease_expires_at IS NULL OR lease_expires_at < now())
-    ORDER BY created_at"""
 # Stalled for ``idle_s`` at least: since the lease expired, else since the job started
 # or was created (a released lease, a job never taken).
 _IDLE = """SELECT id FROM import_jobs WHERE status IN ('pending', 'processing')
@@ -178,11 +175,6 @@ async def set_total_rows(db: Any, job_id: str, owner: str, total: int, estimated
     """The file's row count (``estimated``: from its size) as soon as the run opens it."""
     params = {"id": job_id, "owner": owner, "total": total, "estimated": estimated}
     await db.execute(_TOTAL, params)
-
-
-async def stalled_job_ids(db: Any) -> list[str]:
-    """Unfinished jobs nobody holds a live lease on."""
-    return [str(row["id"]) for row in await db.fetch_all(_STALLED)]
 
 
 async def idle_job_ids(db: Any, idle_s: float) -> list[str]:

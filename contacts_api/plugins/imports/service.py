@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from contacts_api.core.errors import BadRequest, PayloadTooLarge
+from contacts_api.core.recovery import restart_unfinished
 from contacts_api.core.requests import rfc3339
 from contacts_api.core.resources.storage import StorageLimitExceeded
 from contacts_api.plugins.imports import repository as repo
@@ -85,12 +86,9 @@ async def start_import(
 async def resume_stalled(resources: Any) -> list[str]:
     """Re-kick unfinished jobs whose worker is gone (no live lease). For the in-memory
     broker, whose messages die with the process; Redis redelivers by itself."""
-    ids = await repo.stalled_job_ids(resources.db)
-    for job_id in ids:
-        await resources.tasks.kick(TASK_NAME, job_id=job_id)
-    if ids:
-        log.info("re-started %d unfinished import job(s)", len(ids))
-    return ids
+    from contacts_api.plugins.imports.recovery import idle_jobs
+
+    return await restart_unfinished(resources, TASK_NAME, "job_id", idle_jobs)
 
 
 def serialize_job(job: dict[str, Any]) -> dict[str, Any]:
