@@ -12,6 +12,10 @@ class ImportsSettings:
     # and an 8% slower re-import (the worker's CPU 107 s against 92), the incremental
     # import unchanged, and the worker's peak RSS 196-200 MB against 165. Kept 2,000.
     batch_size: int = 2_000
+    # Batches of one import written at once, each in its own transaction and on its
+    # own connection (plugins/imports/pipeline.py): the database's work per row runs
+    # on as many cores. 1: one batch after the other.
+    writers: int = 2
     # A job's lease: another worker may take over a job whose lease expired.
     lease_s: int = 60
     # With Redis, every worker looks this often for unfinished jobs idle (no live

@@ -40,9 +40,16 @@ from contacts_api.plugins.imports.parsing import (
     parse_processes,
 )
 from contacts_api.plugins.imports.phases import Phases
+from contacts_api.plugins.imports.pipeline import (
+    ORDER_LOCK,
+    ORDER_LOCK_CLASS,
+    EarlierPending,
+    Flight,
+    WritePipeline,
+)
 from contacts_api.plugins.imports.reading import CsvFileError
 from contacts_api.plugins.imports.switching import import_switch_interval
-from contacts_api.plugins.imports.upsert import Batch, write_errors, write_rows
+from contacts_api.plugins.imports.upsert import write_errors, write_rows
 
 log = logging.getLogger("contacts_api.imports")
 
@@ -57,6 +64,11 @@ TRANSIENT_RETRY_S = 300.0
 
 class LeaseLost(Exception):
     """Another worker took the job over: stop without writing anything more."""
+
+
+class _AlreadyCommitted(Exception):
+    """A batch written again after a failed commit whose answer was lost: that commit
+    took place (its transaction here rolls back)."""
 
 
 def _owner() -> str:
@@ -140,7 +152,8 @@ class _Run:
         self.owner = owner
         self.resume_row = job["resume_row"]
         self.committed = job["created_count"] + job["updated_count"] + job["error_count"]
-        self.in_flight = 0  # rows of the batch being written
+        self.in_flight = 0  # rows of the batches being written
+        self.pipeline = WritePipeline(self.settings.writers, self.job_id, self._write)
         self.total_rows = 0
         self.bulk_decided = False  # whether this run has chosen between bulk and batch
         self.bulk_active = False  # whether this run writes as a bulk load
@@ -187,6 +200,7 @@ class _Run:
                     with self.phases.timed("wait_parse"):
                         batch = await pending
                 except CsvFileError as error:
+                    await self.pipeline.drain()  # the batches read before it count
                     await self._finish(
                         "failed",
                         reader.warnings,
@@ -198,14 +212,18 @@ class _Run:
                 if self.resources.tasks.stopping.is_set():
                     # The worker is stopping: between two batches is a transaction
                     # boundary; the next worker resumes after the last commit.
+                    await self.pipeline.drain()
                     raise TaskInterrupted()
                 # Parse the next batch in a thread while this one is written.
                 pending = asyncio.ensure_future(asyncio.to_thread(reader.next_batch, batch.end_row))
+                self.in_flight += batch.rows
                 with self.phases.timed("write_bulk" if self.bulk_active else "write"):
-                    await self._write(batch)
+                    await self.pipeline.submit(batch)
                 if not self.bulk_decided and self.committed >= self.settings.bulk_probe_rows:
                     with self.phases.timed("choose_bulk"):
                         await self._choose_bulk()
+            with self.phases.timed("write_bulk" if self.bulk_active else "write"):
+                await self.pipeline.drain()
             # Merge the trigram indexes' pending lists the import filled (cheaper in
             # bulk than row by row; searches would scan them until then). Before the
             # job completes: its rows/s count it, and a caller waiting for the job
@@ -214,6 +232,7 @@ class _Run:
                 await clean_pending_lists(self.db)
             job = await self._finish("completed", reader.warnings, total_rows=self.committed)
             log.info("import %s phases: %s", self.job_id, self.phases.summary())
+            log.info("import %s writers: %s", self.job_id, self.pipeline.summary())
             elapsed = time.monotonic() - started
             log.info(
                 "import %s: %s rows in %.1f s (%.0f rows/s); created %s, updated %s, errors %s",
@@ -227,6 +246,7 @@ class _Run:
             )
         finally:
             ticker.cancel()
+            await self.pipeline.abort()  # after a failure: the batches still in flight
             if pending is not None and not pending.done():
                 with contextlib.suppress(BaseException):
                     await pending  # the parsing thread pulls chunks: let it stop first
@@ -234,14 +254,21 @@ class _Run:
                 await asyncio.to_thread(reader.close)
             await chunks.aclose()
 
-    async def _write(self, batch: Batch) -> None:
-        self.in_flight = batch.rows
+    async def _write(self, flight: Flight) -> None:
+        """Commit the flight's batch (pipeline.py), writing it again after a lost
+        deadlock, a broken connection or an earlier batch's rollback."""
+        batch = flight.batch
+        assert batch is not None
         conflicts, failing_since = 0, None
         while True:
             try:
-                await self._write_once(batch, retried=failing_since is not None)
+                await self._write_once(flight, retried=failing_since is not None)
                 break
-            except CONFLICTS:  # concurrent imports touching the same rows
+            except _AlreadyCommitted:
+                break
+            except EarlierPending:
+                pass
+            except CONFLICTS:  # concurrent imports (or batches) touching the same rows
                 conflicts += 1
                 if conflicts == 4:
                     raise
@@ -260,46 +287,71 @@ class _Run:
                     str(error).strip().splitlines()[0]
                     if str(error).strip()
                     else type(error).__name__,
-                    self.resume_row,
+                    batch.start_row,
                 )
                 await asyncio.sleep(min(5.0, 0.2 * 2 ** min(int(now - failing_since), 5)))
-        self.resume_row = batch.end_row
+            await flight.after_earlier()  # written again alone
+        self.resume_row = max(self.resume_row, batch.end_row)
         self.committed += batch.rows
-        self.in_flight = 0
+        self.in_flight -= batch.rows
         with self.phases.timed("invalidate_lists"):
             await invalidate_lists(self.resources)  # cached list pages are stale now
 
-    async def _write_once(self, batch: Batch, retried: bool) -> None:
+    async def _write_once(self, flight: Flight, retried: bool) -> None:
         async with self.db.transaction() as tx:
-            resume_row = await repo.lock_for_batch(tx, self.job_id, self.owner)
+            try:
+                await self._write_in(tx, flight, retried)
+            except BaseException:
+                # Set before the rollback: a later batch waiting for this transaction's
+                # end (ORDER_LOCK) then always finds it.
+                flight.rewritten = True
+                raise
+
+    async def _write_in(self, tx: Any, flight: Flight, retried: bool) -> None:
+        """The flight's batch in transaction ``tx`` (pipeline.py's steps)."""
+        batch = flight.batch
+        assert batch is not None
+        beside = flight.pending_earlier()  # the earlier batches this attempt runs beside
+        await tx.execute(ORDER_LOCK, (ORDER_LOCK_CLASS, flight.lock_key))
+        parallel = self.pipeline.writers > 1
+        written = await write_rows(tx, batch, flight.on_companies if parallel else None)
+        if written.rewritten:
+            flight.rewritten = True  # before this commit, which later batches wait for
+        for earlier in flight.pending_earlier():  # commits in file order
+            await tx.execute(ORDER_LOCK, (ORDER_LOCK_CLASS, earlier.lock_key))
+        resume_row = await repo.lock_for_batch(tx, self.job_id, self.owner)
+        if resume_row is None:
+            raise LeaseLost()
+        if resume_row != batch.start_row:
             if retried and resume_row == batch.end_row:
-                return  # the failed attempt did commit; only its answer was lost
-            if resume_row != self.resume_row:
-                raise LeaseLost()
-            written = await write_rows(tx, batch)
-            if written.refused:
-                first = written.refused[0]
-                log.warning(
-                    "import %s: the database refused %d row(s) of the batch after row %s "
-                    "(row %s: %s)",
-                    self.job_id,
-                    len(written.refused),
-                    batch.start_row,
-                    first[0],
-                    first[1],
-                )
-            await write_errors(tx, self.job_id, batch.errors + written.refused)
-            await repo.commit_batch(
-                tx,
+                raise _AlreadyCommitted()  # only the failed commit's answer was lost
+            if resume_row < batch.start_row and flight.pending_earlier():
+                raise EarlierPending()
+            raise LeaseLost()
+        if any(earlier.rewritten for earlier in beside):
+            raise EarlierPending()  # it ran on what that batch first announced
+        if written.refused:
+            first = written.refused[0]
+            log.warning(
+                "import %s: the database refused %d row(s) of the batch after row %s (row %s: %s)",
                 self.job_id,
-                self.owner,
-                self.settings.lease_s,
-                resume_row=batch.end_row,
-                rows=batch.rows,
-                created=written.created,
-                updated=written.updated,
-                errors=len(batch.errors) + len(written.refused),
+                len(written.refused),
+                batch.start_row,
+                first[0],
+                first[1],
             )
+        await write_errors(tx, self.job_id, batch.errors + written.refused)
+        await repo.commit_batch(
+            tx,
+            self.job_id,
+            self.owner,
+            self.settings.lease_s,
+            resume_row=batch.end_row,
+            rows=batch.rows,
+            created=written.created,
+            updated=written.updated,
+            errors=len(batch.errors) + len(written.refused),
+        )
 
     async def _bulk_into_empty_table(self) -> None:
         """A large file into an empty contacts table (a first load) is a bulk load from
@@ -336,6 +388,7 @@ class _Run:
                 "plainly" if plainly else "concurrently",
             )
             self.bulk_active = True
+            await self.pipeline.drain()  # the batches in flight go in with the indexes
             await bulk.begin(
                 self.db,
                 self.dsn,

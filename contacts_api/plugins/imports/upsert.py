@@ -154,6 +154,10 @@ class Batch:
                 entry[2] = index
 
         p = self.params
+        # the keys other batches in flight are compared with (pipeline.py)
+        p["domain_keys"] = frozenset(domains)
+        p["name_keys"] = frozenset(names)
+        p["email_keys"] = frozenset(emails)
         p["domains"] = q.literal(sorted(domains), text=True)
         p["names"] = q.literal(sorted(names), text=True)
         p["has_companies"] = bool(domains or names)
@@ -179,6 +183,9 @@ class Written:
     created: int = 0
     updated: int = 0
     refused: list[ErrorRow] = field(default_factory=list)  # rows the database refused
+    # whether the first attempt of the whole batch failed (the rows were written again,
+    # or in halves): what ``on_companies`` was told may not be what was written
+    rewritten: bool = False
 
     def add(self, other: Written) -> None:
         self.created += other.created
@@ -189,12 +196,13 @@ class Written:
 class _Company:
     """A company as the batch sees it while resolving its rows in file order."""
 
-    __slots__ = ("uuid", "domain", "lname", "order", "new", "values", "meta")
+    __slots__ = ("uuid", "domain", "lname", "found", "order", "new", "values", "meta")
 
     def __init__(self, uuid: str | None, domain: str | None, lname: str | None, order: tuple):
         self.uuid = uuid
         self.domain = domain
         self.lname = lname
+        self.found = (domain, lname)  # its keys as stored (a new one: as created)
         self.order = order  # (0, created_at, uuid) stored; (1, n) n-th created by the batch
         self.new = uuid is None
         self.values: dict[str, Any] | None = None  # merged over its rows (copy on write)
@@ -289,12 +297,36 @@ def _ordered_uuids(count: int) -> list[str]:
     return out
 
 
-async def _write_companies(tx: Any, batch: Batch) -> list[_Company | None]:
+@dataclass(slots=True)
+class CompanyWrites:
+    """The keys (domains, lower-case names: as found and as written) of the companies
+    a batch created or changed (values or metadata): a later batch looking one of them
+    up must see this batch committed first (pipeline.py)."""
+
+    domains: set[str] = field(default_factory=set)
+    names: set[str] = field(default_factory=set)
+
+    @classmethod
+    def of(cls, companies: list[_Company]) -> CompanyWrites:
+        writes = cls()
+        for company in companies:
+            for domain, lname in (company.found, (company.domain, company.lname)):
+                if domain is not None:
+                    writes.domains.add(domain)
+                if lname is not None:
+                    writes.names.add(lname)
+        return writes
+
+
+async def _write_companies(
+    tx: Any, batch: Batch, share: bool = False
+) -> tuple[list[_Company | None], CompanyWrites]:
     """Resolve and write the batch's companies and their metadata; return each row's
-    company (None for a row without one)."""
+    company (None for a row without one) and what was written. ``share``: then lock
+    the stored companies the rows name FOR SHARE (q.SHARE_COMPANIES)."""
     p = batch.params
     if not p["has_companies"]:
-        return [None] * len(batch.items)
+        return [None] * len(batch.items), CompanyWrites()
     if p["lock_names"]:
         await tx.fetch_val(q.LOCK_KEYS, (COMPANY_NAME_LOCK, p["lock_names"]))
     found = await tx.fetch_tuples(f"{q.JIT_OFF}; {q.FIND_COMPANIES}", (p["domains"], p["names"]))
@@ -308,18 +340,26 @@ async def _write_companies(tx: Any, batch: Batch) -> list[_Company | None]:
     if new:
         await tx.execute(q.INSERT_COMPANIES, _company_arrays(new))
     stored = sorted((c for c in touched if not c.new), key=lambda c: c.uuid)  # type: ignore[arg-type, return-value]
+    changed: set[str] = set()
     if stored:
-        await tx.execute(q.UPDATE_COMPANIES, _company_arrays(stored))
+        rows = await tx.fetch_tuples(q.UPDATE_COMPANIES, _company_arrays(stored))
+        changed.update(company_uuid for (company_uuid,) in rows)
     with_meta = sorted((c for c in touched if c.meta), key=lambda c: c.uuid)  # type: ignore[arg-type, return-value]
     if with_meta:
-        await tx.execute(
-            q.UPSERT_COMPANY_META,
-            [
-                q.literal([c.uuid for c in with_meta], text=True),
-                *q.arrays([c.meta for c in with_meta], q.COMPANY_META_COLUMNS),  # type: ignore[misc]
-            ],
+        changed.update(
+            company_uuid
+            for (company_uuid,) in await tx.fetch_tuples(
+                q.UPSERT_COMPANY_META,
+                [
+                    q.literal([c.uuid for c in with_meta], text=True),
+                    *q.arrays([c.meta for c in with_meta], q.COMPANY_META_COLUMNS),  # type: ignore[misc]
+                ],
+            )
         )
-    return targets
+    if share and stored:
+        await tx.fetch_val(q.SHARE_COMPANIES, (q.literal([c.uuid for c in stored], text=True),))
+    written = CompanyWrites.of([c for c in touched if c.new or c.uuid in changed])
+    return targets, written
 
 
 def _company_arrays(companies: list[_Company]) -> list[str]:
@@ -397,11 +437,22 @@ class _Named:
         self.arrays = q.arrays(records, _NAMED_CONTACT_SOURCE)
 
 
-async def _write_named_contacts(tx: Any, named: _Named) -> int:
-    """Upsert the contacts without email (``named``); return how many were created."""
-    keys, merged = named.keys, named.merged
-    locks = sorted(f"{first}{q.SEP}{last}{q.SEP}{company or ''}" for first, last, company in keys)
+async def _lock_named_contacts(tx: Any, named: _Named) -> None:
+    """Lock the keys of the contacts without email (names and company) a batch writes,
+    in sorted order: a concurrent import, or a later batch of this one
+    (pipeline.py), writing one waits for this transaction's end. Taken with the
+    companies, before the contacts, so that the later batch never holds one this
+    batch still needs."""
+    locks = sorted(
+        f"{first}{q.SEP}{last}{q.SEP}{company or ''}" for first, last, company in named.keys
+    )
     await tx.fetch_val(q.LOCK_KEYS, (_LOCK_CONTACT, q.literal(locks, text=True)))
+
+
+async def _write_named_contacts(tx: Any, named: _Named) -> int:
+    """Upsert the contacts without email (``named``, their keys locked); return how
+    many were created."""
+    keys, merged = named.keys, named.merged
     created = 0
     contact_uuids: list[str] = [""] * len(keys)
     for index, contact_uuid, inserted in await tx.fetch_tuples(
@@ -447,19 +498,29 @@ def _field_values(params: dict[str, Any], named: _Named | None) -> tuple[str, st
     return _joined(titles), _joined(countries)
 
 
-async def write_batch(tx: Any, batch: Batch) -> Written:
+# Called once a batch's companies and new dictionary values are written (and the stored
+# companies its contacts name locked FOR SHARE), with what it wrote of companies.
+OnCompanies = Callable[[CompanyWrites], None]
+
+
+async def write_batch(tx: Any, batch: Batch, on_companies: OnCompanies | None = None) -> Written:
     """Write the prepared batch's companies and contacts in transaction ``tx``; return
     the created/updated counts (every valid row is one or the other)."""
-    targets = await _write_companies(tx, batch)
+    targets, written = await _write_companies(tx, batch, share=on_companies is not None)
     created = 0
     p = batch.params
     named = _Named(batch, targets) if p["named"] else None
+    if named:
+        await _lock_named_contacts(tx, named)
     if p["emails"] or named:
         # The contacts statements fill the triggers' columns themselves: skip the
         # triggers (upsert_sql.FILL_DONE_ON) once the new dictionary values are in.
         await tx.execute(
             f"{q.JIT_OFF}; {q.FILL_DONE_ON}; {q.INSERT_FIELD_VALUES}", _field_values(p, named)
         )
+    if on_companies is not None:
+        on_companies(written)
+    if p["emails"] or named:
         if p["emails"]:
             created += (await _write_email_contacts(tx, batch, targets))[0]
         if named:
@@ -509,12 +570,14 @@ def database_message(error: psycopg2.Error) -> str:
 _SAVEPOINT = "import_rows"
 
 
-async def _attempt(tx: Any, batch: Batch) -> Written | psycopg2.Error:
+async def _attempt(
+    tx: Any, batch: Batch, on_companies: OnCompanies | None = None
+) -> Written | psycopg2.Error:
     """Write the batch under a savepoint: its counts, or the database's refusal (the
     savepoint rolled back, the transaction usable again)."""
     await tx.execute(f"SAVEPOINT {_SAVEPOINT}")
     try:
-        written = await write_batch(tx, batch)
+        written = await write_batch(tx, batch, on_companies)
     except psycopg2.Error as error:
         if not refused_by_database(error):
             raise
@@ -525,21 +588,37 @@ async def _attempt(tx: Any, batch: Batch) -> Written | psycopg2.Error:
     return written
 
 
-async def write_rows(tx: Any, batch: Batch) -> Written:
+async def write_rows(tx: Any, batch: Batch, on_companies: OnCompanies | None = None) -> Written:
     """Write the batch; when the database refuses it, write its halves (recursively),
     so that only the rows it refuses on their own are left out, as ``refused`` row
     errors with the database's message. The halves are written in file order, each
-    as if alone, so the result is still that of a row-by-row import."""
+    as if alone, so the result is still that of a row-by-row import.
+
+    ``on_companies`` is called (its first call counts) once the first attempt of the
+    whole batch wrote its companies. When that attempt failed after all (``rewritten``
+    in the answer), what was written may differ from what it was told; when no
+    attempt got that far, it is called with every company key of the batch at the
+    end."""
     if not batch.items:
         return Written()
-    result = await _attempt(tx, batch)
+    result = await _attempt(tx, batch, on_companies)
+    if isinstance(result, Written):
+        return result
     if isinstance(result, psycopg2.errors.UniqueViolation):
         # Most likely a company a concurrent import inserted after this batch looked
         # for it. PostgreSQL reports the violation only once that import's transaction
         # has ended, so the same rows written again find its row and update it.
         result = await _attempt(tx, batch)
-    if isinstance(result, Written):
-        return result
+    written = result if isinstance(result, Written) else await _write_halves(tx, batch, result)
+    written.rewritten = True
+    if on_companies is not None:  # no-op if the first attempt got that far
+        p = batch.params
+        on_companies(CompanyWrites(set(p["domain_keys"]), set(p["name_keys"])))
+    return written
+
+
+async def _write_halves(tx: Any, batch: Batch, result: psycopg2.Error) -> Written:
+    """The rows of a batch the database refused: each alone, or its halves."""
     if len(batch.items) == 1:
         row_number, _, cells = batch.items[0]
         message = f"the database refused the row: {database_message(result)}"

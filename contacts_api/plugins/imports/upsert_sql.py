@@ -329,8 +329,9 @@ LEFT JOIN found ON found.k = s.k
 """
 
 
-def upsert_meta(table: str, key: str, columns: tuple) -> str:
-    """Metadata rows by owner uuid (one source row per owner).
+def upsert_meta(table: str, key: str, columns: tuple, returning: bool = False) -> str:
+    """Metadata rows by owner uuid (one source row per owner). ``returning``: answer
+    the owners whose row it inserted or changed.
 
     A source row whose stored row it would not change is left out before the INSERT
     (one probe of the key per row), as in :func:`upsert_by_key`: ON CONFLICT would
@@ -343,6 +344,7 @@ SELECT s.k, {_inserts(columns)} FROM {_source((("k", "uuid"), *columns))}
 WHERE NOT EXISTS (SELECT 1 FROM {table} o WHERE o.{key} = s.k AND NOT ({dirty}) OFFSET 0)
 ORDER BY s.k
 ON CONFLICT ({key}) DO UPDATE SET {sets} WHERE {changed}
+{f"RETURNING c.{key}::text" if returning else ""}
 """
 
 
@@ -385,10 +387,12 @@ WITH changing AS MATERIALIZED (
 )
 UPDATE companies c SET domain = COALESCE(c.domain, s.domain), {sets}
 FROM changing s
-WHERE c.uuid = s.uuid AND ((c.domain IS NULL AND s.domain IS NOT NULL) OR {changed})"""
+WHERE c.uuid = s.uuid AND ((c.domain IS NULL AND s.domain IS NOT NULL) OR {changed})
+RETURNING c.uuid::text"""
 
 
-# The stored companies the batch resolved to, each once, with its merged values.
+# The stored companies the batch resolved to, each once, with its merged values;
+# answers the uuids of those it changed.
 UPDATE_COMPANIES = _update_companies()
 
 UPSERT_EMAIL_CONTACTS = upsert_by_key("contacts", "email", CONTACT_COLUMNS, fill=True)
@@ -413,8 +417,19 @@ UPSERT_NAMED_CONTACTS = upsert_matched(
     fill=True,
 )
 
-UPSERT_COMPANY_META = upsert_meta("company_metadata", "company_uuid", COMPANY_META_COLUMNS)
+UPSERT_COMPANY_META = upsert_meta(
+    "company_metadata", "company_uuid", COMPANY_META_COLUMNS, returning=True
+)
 UPSERT_CONTACT_META = upsert_meta("contact_metadata", "contact_uuid", CONTACT_META_COLUMNS)
+
+# With parallel writers (pipeline.py): the stored companies a batch's contacts will
+# name, locked FOR SHARE in uuid order once its companies are written, so that a
+# later batch changing one waits for this batch's end (the contacts statements lock
+# them so too, later; a transaction holding the lock already takes it at no cost).
+SHARE_COMPANIES = """
+SELECT count(*) FROM (
+    SELECT 1 FROM companies WHERE uuid = ANY(%s::uuid[]) ORDER BY uuid FOR SHARE) locked
+"""
 
 LOCK_KEYS = """
 SELECT count(pg_advisory_xact_lock(%s, hashtext(k)))

@@ -225,9 +225,15 @@ EDITS = {
 }
 
 
-@pytest.fixture(params=[2, 50], ids=lambda size: f"batch_size={size}")
+# (batch size, writers): two writers by default (plugins/imports/pipeline.py), one for
+# the serial writer.
+@pytest.fixture(params=[(2, 2), (50, 2), (2, 1)], ids=lambda p: f"batch_size={p[0]},writers={p[1]}")
 def importer(request, settings_factory):
-    settings = settings_factory(CONTACTS_API__IMPORTS__BATCH_SIZE=str(request.param))
+    batch_size, writers = request.param
+    settings = settings_factory(
+        CONTACTS_API__IMPORTS__BATCH_SIZE=str(batch_size),
+        CONTACTS_API__IMPORTS__WRITERS=str(writers),
+    )
     importer = Importer(settings)
     yield importer
     importer.close()
