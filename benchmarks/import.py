@@ -319,7 +319,15 @@ def add_incremental_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--drop-base", action="store_true", help="drop the base afterwards")
 
 
-_PHASE_MARKS = ("phases:", "deferred", "rebuilt index", "analyzed", "index(es) again", "rows in")
+_PHASE_MARKS = (
+    "phases:",
+    "writers:",
+    "deferred",
+    "rebuilt index",
+    "analyzed",
+    "index(es) again",
+    "rows in",
+)
 
 
 def worker_phases(log: Path) -> list[str]:

@@ -236,6 +236,7 @@ def run(args, helpers) -> None:
         )
         helpers.wait_for(lambda: helpers._healthy(port), 60, "the server")
         base = f"http://127.0.0.1:{port}"
+        shown_phases: list[str] = []
         for path in files:
             seconds, job = asyncio.run(helpers.upload_and_wait(base, path))
             results.append((seconds, job))
@@ -247,6 +248,10 @@ def run(args, helpers) -> None:
                 f"errors {job['error_count']:,}, status {job['status']})",
                 flush=True,
             )
+            phases = helpers.worker_phases(work / "worker.log")
+            for line in phases[len(shown_phases) :]:
+                print(f"    worker: {line}", flush=True)
+            shown_phases = phases
     finally:
         for process in (server, worker):
             if process is not None:
