@@ -4,6 +4,8 @@ Crash safety: each batch is one transaction holding the companies, contacts, met
 the batch's row errors and the job's counters and resume point, fenced on the job's
 lease. A worker killed mid-file leaves the job at its last committed batch; the
 redelivered message (or, in embedded mode, the startup re-kick) resumes from there.
+Batches are written ``imports.writers`` at a time (``pipeline``), committing in file
+order, so the resume point stays a prefix of the file.
 A delivery that finds another worker's live lease waits until that lease is released
 or expires, or the job ends, so that one message always outlives a dying holder.
 A stopping worker (SIGTERM) finishes the batch it is writing, releases the lease and
