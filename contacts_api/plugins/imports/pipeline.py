@@ -51,8 +51,9 @@ _sequence = itertools.count()
 
 
 class EarlierPending(Exception):
-    """An earlier batch had not committed when this one was ready to (it rolled back):
-    this one rolls back too and is written again once the earlier ones landed."""
+    """An earlier batch this one ran beside had not committed when this one was ready
+    to (it rolled back), or was written again (``Flight.rewritten``): this one rolls
+    back too and is written again once the earlier ones landed."""
 
 
 class Flight:

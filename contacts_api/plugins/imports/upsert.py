@@ -512,7 +512,8 @@ async def write_batch(tx: Any, batch: Batch, on_companies: OnCompanies | None = 
     named = _Named(batch, targets) if p["named"] else None
     if named:
         await _lock_named_contacts(tx, named)
-    if p["emails"] or named:
+    contacts = bool(p["emails"] or named)
+    if contacts:
         # The contacts statements fill the triggers' columns themselves: skip the
         # triggers (upsert_sql.FILL_DONE_ON) once the new dictionary values are in.
         await tx.execute(
@@ -520,7 +521,7 @@ async def write_batch(tx: Any, batch: Batch, on_companies: OnCompanies | None = 
         )
     if on_companies is not None:
         on_companies(written)
-    if p["emails"] or named:
+    if contacts:
         if p["emails"]:
             created += (await _write_email_contacts(tx, batch, targets))[0]
         if named:
