@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-import psycopg2
 import pytest
 
 from contacts_api.plugins.imports.pipeline import Flight, WritePipeline
@@ -148,34 +147,32 @@ def probe(settings):
     that transactions do not undo (SEQ_A, SEQ_B, SEQ_C in ``body``; ``<name>_a`` ...
     outside). Dropped afterwards (the database is shared by the whole run); answers
     the name."""
-    url = settings.database.url.reveal()
     name = f"pipeline_{uuid.uuid4().hex[:8]}"
 
-    def run(sql):
-        conn = psycopg2.connect(url)
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute(sql)
-        conn.close()
-
     def install(body: str) -> str:
-        run(f"""
+        query(
+            settings,
+            f"""
             CREATE SEQUENCE {name}_a; CREATE SEQUENCE {name}_b; CREATE SEQUENCE {name}_c;
             CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN {
-            body.replace("SEQ_", f"{name}_")
-            .replace(f"{name}_A", f"{name}_a")
-            .replace(f"{name}_B", f"{name}_b")
-            .replace(f"{name}_C", f"{name}_c")
-        }
+                body.replace("SEQ_", f"{name}_")
+                .replace(f"{name}_A", f"{name}_a")
+                .replace(f"{name}_B", f"{name}_b")
+                .replace(f"{name}_C", f"{name}_c")
+            }
             RETURN NEW; END $$;
             CREATE TRIGGER {name} BEFORE INSERT ON contacts
-                FOR EACH ROW EXECUTE FUNCTION {name}();""")
+                FOR EACH ROW EXECUTE FUNCTION {name}();""",
+        )
         return name
 
     yield install
-    run(f"""DROP TRIGGER IF EXISTS {name} ON contacts; DROP FUNCTION IF EXISTS {name}();
-            DROP SEQUENCE IF EXISTS {name}_a, {name}_b, {name}_c""")
+    query(
+        settings,
+        f"""DROP TRIGGER IF EXISTS {name} ON contacts; DROP FUNCTION IF EXISTS {name}();
+            DROP SEQUENCE IF EXISTS {name}_a, {name}_b, {name}_c""",
+    )
 
 
 def _rows_without_companies(rows: int, marks: dict[int, str]) -> bytes:
@@ -188,6 +185,12 @@ def _rows_without_companies(rows: int, marks: dict[int, str]) -> bytes:
         cells = f"P{n},Q{n},person{n}@example.com,Title {(n - 1) // 50},Oslo"
         lines.append(marks.get(n, cells))
     return ("\n".join(lines) + "\n").encode()
+
+
+def _batches_of_50(settings_factory, writers: int):
+    return settings_factory(
+        CONTACTS_API__IMPORTS__BATCH_SIZE="50", CONTACTS_API__IMPORTS__WRITERS=str(writers)
+    )
 
 
 def _sequence(settings, name: str) -> tuple[int, bool]:
@@ -203,9 +206,7 @@ async def test_batches_of_one_import_are_written_side_by_side(
     running (held by the trigger on its first row: rows go in by email) with two
     writers; never with one. Done first, the second batch waits for the first in the
     database: it is written once."""
-    settings = settings_factory(
-        CONTACTS_API__IMPORTS__BATCH_SIZE="50", CONTACTS_API__IMPORTS__WRITERS=str(writers)
-    )
+    settings = _batches_of_50(settings_factory, writers)
     name = probe("""
         IF NEW.email = 'a-slow@example.com' THEN
             PERFORM setval('SEQ_A', 2); PERFORM pg_sleep(1.5); PERFORM setval('SEQ_A', 1);
@@ -232,9 +233,7 @@ async def test_a_batch_beside_one_whose_rows_were_refused_is_written_again(
     it: the first is written again in halves (what it announced of its companies no
     longer holds), so the second is written again after it. One row error, the rest
     exact."""
-    settings = settings_factory(
-        CONTACTS_API__IMPORTS__BATCH_SIZE="50", CONTACTS_API__IMPORTS__WRITERS="2"
-    )
+    settings = _batches_of_50(settings_factory, writers=2)
     name = probe("""
         IF NEW.email = 'refused@example.com' THEN
             PERFORM pg_sleep(0.5);
@@ -260,9 +259,7 @@ async def test_an_earlier_batch_rolled_back_under_a_later_one_gives_the_serial_r
     second waits for it in the database, finds it rolled back, rolls back too, and is
     written again once the first has committed. Counts and rows are exact, and a
     contact without email of both batches takes the second's values (file order)."""
-    settings = settings_factory(
-        CONTACTS_API__IMPORTS__BATCH_SIZE="50", CONTACTS_API__IMPORTS__WRITERS="2"
-    )
+    settings = _batches_of_50(settings_factory, writers=2)
     name = probe("""
         IF NEW.email = 'fails@example.com' THEN
             PERFORM pg_sleep(0.7);

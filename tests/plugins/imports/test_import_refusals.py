@@ -5,7 +5,6 @@ is written; a job that does fail says why, and the log has the traceback."""
 import logging
 import uuid
 
-import psycopg2
 import pytest
 
 from contacts_api.core.appkeys import RESOURCES
@@ -20,17 +19,10 @@ REFUSED_EMAIL = "person2345@example.com"
 def refusing_trigger(settings):
     """A trigger on contacts that raises for one email (dropped afterwards: the
     database is shared by the whole run)."""
-    url = settings.database.url.reveal()
     name = f"refuse_{uuid.uuid4().hex[:8]}"
-
-    def run(sql):
-        conn = psycopg2.connect(url)
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute(sql)
-        conn.close()
-
-    run(f"""
+    query(
+        settings,
+        f"""
         CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
             IF NEW.email = '{REFUSED_EMAIL}' THEN
@@ -39,9 +31,10 @@ def refusing_trigger(settings):
             RETURN NEW;
         END $$;
         CREATE TRIGGER {name} BEFORE INSERT OR UPDATE ON contacts
-            FOR EACH ROW EXECUTE FUNCTION {name}();""")
+            FOR EACH ROW EXECUTE FUNCTION {name}();""",
+    )
     yield
-    run(f"DROP TRIGGER {name} ON contacts; DROP FUNCTION {name}();")
+    query(settings, f"DROP TRIGGER {name} ON contacts; DROP FUNCTION {name}();")
 
 
 @pytest.mark.parametrize("batch_size", ["2000", "700"])
