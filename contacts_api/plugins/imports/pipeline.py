@@ -86,12 +86,8 @@ class Flight:
         mine, theirs = self.batch.params, other.batch.params
         if mine["email_keys"] & theirs["email_keys"]:
             return True
-        writes = other.writes
-        if writes is None:  # gave up before writing them: whatever it had
-            return bool(
-                mine["domain_keys"] & theirs["domain_keys"]
-                or mine["name_keys"] & theirs["name_keys"]
-            )
+        writes = other.writes  # set with companies_written, unless it landed (above)
+        assert writes is not None
         return bool(mine["domain_keys"] & writes.domains or mine["name_keys"] & writes.names)
 
     def pending_earlier(self) -> list[Flight]:
