@@ -9,17 +9,17 @@ point a prefix of the file (a batch commits its rows with the point after them).
 batch (a :class:`Flight`, in the order the file gives them):
 
 1. begins its transaction once every earlier batch in flight has written its
-   companies, its new dictionary values, and locked FOR SHARE the stored companies its
-   contacts name (``upsert.write_batch``'s ``on_companies``): companies are written in
-   file order;
+   companies, its new dictionary values, locked the keys of its contacts without
+   email, and locked FOR SHARE the stored companies its contacts name
+   (``upsert.write_batch``'s ``on_companies``): companies are written in file order;
 2. before that, waits for the commit of an earlier batch it depends on
-   (:meth:`Flight.depends_on`): one sharing an email or the names of a contact
-   without email, or that created or changed a company (its values or metadata) one
-   of whose keys (domain, lower-case name; as found and as written) this batch looks
-   up. Otherwise both run side by side: what they touch in common the earlier one
-   only reads, with the company rows locked FOR SHARE, so that a later batch
-   changing one waits for the earlier one's end (a row lock), as it waits for a new
-   dictionary value the earlier one inserted;
+   (:meth:`Flight.depends_on`): one sharing an email, or that created or changed a
+   company (its values or metadata) one of whose keys (domain, lower-case name; as
+   found and as written) this batch looks up. Otherwise both run side by side: what
+   they touch in common the earlier one only reads or holds locked, so that a later
+   batch changing such a company, adding the same new dictionary value or writing a
+   contact without email of the same names and company waits in the database for the
+   earlier one's end;
 3. commits in file order: before its last statements it waits, in the database, for
    the transaction of each earlier batch in flight (each holds an advisory lock,
    ``ORDER_LOCK``, from its start), then checks that the job's resume point is its
