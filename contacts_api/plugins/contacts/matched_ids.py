@@ -46,6 +46,9 @@ MAX_IDS_HELD = 200_000
 # A refresh reads at most this many values past the horizon; beyond (writers in
 # flight at every attempt to settle), the lookup is made afresh.
 REFRESH_SPAN = 20_000
+# see gated_lookups
+GATE_SPAN = 2000
+MAX_FAILED_GATES = 1024
 
 # the lock can never be had: no privilege for SHARE mode, or a hot standby
 _NEVER = (psycopg2.errors.InsufficientPrivilege, psycopg2.errors.ReadOnlySqlTransaction)
@@ -69,6 +72,8 @@ class MatchedIds:
         self._held = 0
         self.horizon: int | None = None  # settled; None: not yet
         self._tried_at = float("-inf")
+        # lookups whose gate failed (gated_lookups), by the horizon it failed at
+        self._failed_gates: OrderedDict[tuple, int] = OrderedDict()
 
     def get(self, key: tuple) -> Entry | None:
         entry = self._entries.get(key)
@@ -93,6 +98,22 @@ class MatchedIds:
         self._entries.clear()
         self._held = 0
         self.horizon = None
+        self._failed_gates.clear()
+
+    def may_gate(self, key: tuple, horizon: int) -> bool:
+        """Whether the lookup ``key``, remembered up to ``horizon``, may be checked
+        within the page's statement (``gated_lookups``): not when the settled
+        horizon is far ahead (a refresh moves the entry on), nor when its gate
+        failed at this horizon already."""
+        if self.horizon is None or self.horizon - horizon > GATE_SPAN:
+            return False
+        return self._failed_gates.get(key) != horizon
+
+    def gate_failed(self, key: tuple, horizon: int) -> None:
+        self._failed_gates[key] = horizon
+        self._failed_gates.move_to_end(key)
+        while len(self._failed_gates) > MAX_FAILED_GATES:
+            self._failed_gates.popitem(last=False)
 
     async def settle(self, db: Any) -> int | None:
         """The settled horizon, renewed when ``SETTLE_SECONDS`` have passed since

@@ -49,6 +49,7 @@ from contacts_api.plugins.contacts import (
     attributes,
     cache,
     dictionaries,
+    gated_lookups,
     reads,
     repository,
     serialize,
@@ -209,8 +210,7 @@ async def list_contacts(
     resource = f"company:{company_uuid}" if company_uuid else "contacts"
     key = (resource, ordering.text, applied.raw, limit, cursor, offset, view, include_count)
 
-    async def load() -> Page:
-        ready = await applied.prepared(resources.db)
+    async def page_of(ready: AppliedFilters) -> Page:
         counted = await stored_terms.attach(resources.db, ready) if include_count else ready
         return await _page(
             resources,
@@ -231,6 +231,20 @@ async def list_contacts(
                 repository.contact_count(counted, company_uuid) if include_count else None
             ),
         )
+
+    async def load() -> Page:
+        if include_count:  # a count has no empty answer to tell a failed gate by
+            return await page_of(await applied.prepared(resources.db))
+        with gated_lookups.collecting() as gates:
+            ready = await applied.prepared(resources.db)
+        if gates:
+            page = await page_of(gated_lookups.with_gates(ready, gates))
+            if page.results:
+                return page
+            # a gate failed, or the page is empty anyway: refreshed, then again
+            ready = await applied.prepared(resources.db)
+            gated_lookups.refreshed(gates)
+        return await page_of(ready)
 
     return await _cached(resources, key, load)
 

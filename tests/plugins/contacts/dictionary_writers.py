@@ -23,7 +23,8 @@ class Dictionary:
         self.url = settings.database.url.reveal()
         self.loop = asyncio.new_event_loop()
         self.context = open_resources(settings, Plugins.load(settings))
-        self.db = self.loop.run_until_complete(self.context.__aenter__()).db
+        self.resources = self.loop.run_until_complete(self.context.__aenter__())
+        self.db = self.resources.db
         self.writer = psycopg2.connect(self.url)
         self.writer.autocommit = True
 
