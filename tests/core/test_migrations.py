@@ -76,6 +76,7 @@ DICTIONARY_MIGRATIONS = (
     "contacts_0011_company_copy_locks",
     "contacts_0012_stored_terms",
     "contacts_0014_stored_terms_use",
+    "contacts_0018_search_key_in_created_at_index",  # its index holds title_id
 )
 
 
