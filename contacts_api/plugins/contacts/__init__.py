@@ -61,13 +61,15 @@ def register_openapi(settings, filters):
 
 @hookimpl
 def register_contact_filters(settings):
+    from contacts_api.plugins.contacts.filterkit import memoized
     from contacts_api.plugins.contacts.filters import contact_filters
 
-    return contact_filters()
+    return memoized(contact_filters())
 
 
 @hookimpl
 def register_company_filters(settings):
     from contacts_api.plugins.contacts.company_filters import company_filters
+    from contacts_api.plugins.contacts.filterkit import memoized
 
-    return company_filters()
+    return memoized(company_filters())

@@ -417,21 +417,14 @@ def dictionary_filter(
     def semi_join(broad: list[str], known: list[int]) -> sa.Select:
         return broad_ids(field, broad, parts, known)
 
-    # The same remembered ids come back request after request (matched_ids), and
-    # building their condition was ~6% of a list page's server time under load:
-    # built once per (values, tables), as SQLAlchemy constructs may be reused.
-    @functools.lru_cache(maxsize=256)
-    def condition(values: tuple[Matched, ...], t) -> sa.ColumnElement[bool]:
+    def build(values: list[Matched], t) -> sa.ColumnElement[bool]:
         return matched_condition(
             t.contacts.c[f"{field}_id"],
-            list(values),
+            values,
             lambda broad: fallback(broad, t),
             lambda deferred: deferred_ids(field, deferred, parts),
             semi_join if aggregating(t) else None,
         )
-
-    def build(values: list[Matched], t) -> sa.ColumnElement[bool]:
-        return condition(tuple(values), t)
 
     return FilterSpec(name, "text", build, description, aliases, prepare=prepare)
 

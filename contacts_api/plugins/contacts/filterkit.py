@@ -1,5 +1,8 @@
 """Builders of FilterSpecs shared by the contact and company filters."""
 
+import functools
+
+import attrs
 import sqlalchemy as sa
 
 from contacts_api.core.filters import FilterSpec, Range
@@ -16,6 +19,33 @@ from contacts_api.plugins.contacts.sqltext import (
 )
 
 COMPANY = frozenset({"company"})
+
+
+def memoized(specs: list[FilterSpec], size: int = 256) -> list[FilterSpec]:
+    """``specs`` with each ``build`` remembered per ``(values, tables)``.
+
+    Every built-in ``build`` is a function of its arguments alone (times arrive
+    parsed, absolute), and a SQLAlchemy construct can go into any number of
+    statements, so a request repeating a filter's values (the same seniority, a
+    remembered lookup's ids) reuses the condition built before. Building them
+    was 7-12% of a list page's server time under load at 1M contacts (py-spy:
+    SQLAlchemy's operators, ``in_`` the costliest). Values that cannot be hashed
+    are built every time. A plugin's own filters are left as they are: the
+    contract does not ask their ``build`` to be pure."""
+
+    def remember(build):
+        cached = functools.lru_cache(maxsize=size)(lambda values, t: build(list(values), t))
+
+        def memo(values, t):
+            try:
+                return cached(tuple(values), t)
+            except TypeError:  # unhashable: a value of a type without a hash
+                return build(values, t)
+
+        memo.pure = True  # read by repository.contact_where
+        return memo
+
+    return [attrs.evolve(spec, build=remember(spec.build)) for spec in specs]
 
 
 OWN_INDEX = frozenset({"title", "company_name", "mobile_phone"})

@@ -46,16 +46,18 @@ from contacts_api.plugins.contacts.matched_ids import GATE_SPAN
 __all__ = ["GATE_SPAN", "Gate", "collecting", "offer", "refreshed", "with_gates"]
 
 
-@attrs.frozen(eq=False)
+@attrs.frozen
 class Gate:
     """``fresh``: NOT EXISTS a value added after ``horizon`` that the lookup
-    ``key`` of ``memory`` would match (nor one past ``horizon + GATE_SPAN``)."""
+    ``key`` of ``memory`` would match (nor one past ``horizon + GATE_SPAN``).
+    Equal gates are those of one lookup at one horizon with the same ids (a
+    page's condition is reused for equal filters: ``repository.filters_condition``)."""
 
-    memory: Any  # matched_ids.MatchedIds
+    memory: Any = attrs.field(eq=False)  # matched_ids.MatchedIds
     key: tuple
     horizon: int
     ids: tuple[int, ...]
-    fresh: sa.ColumnElement[bool]
+    fresh: sa.ColumnElement[bool] = attrs.field(eq=False)
 
 
 _COLLECTING: ContextVar[list[Gate] | None] = ContextVar("gated_lookups", default=None)
@@ -98,6 +100,9 @@ def refreshed(gates: list[Gate]) -> None:
 
 def _build(gates: list[Gate], tables: Any) -> sa.ColumnElement[bool]:
     return sa.and_(*(gate.fresh for gate in gates))
+
+
+_build.pure = True  # equal gates, the same condition (repository.filters_condition)
 
 
 # not a filter anyone names: ``with_gates`` adds it to prepared filters only

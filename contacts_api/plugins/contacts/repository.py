@@ -8,6 +8,7 @@ of the listed table only, so the inner query can walk a btree index; an
 ordering by one nullable field walks it twice (``keyset.two_walks``).
 """
 
+import functools
 from typing import Any
 
 import sqlalchemy as sa
@@ -130,7 +131,9 @@ def contact_where(
 ) -> sa.ColumnElement:
     """The filters, the company scope, the keyset and a single uuid, ANDed
     (``tables``: ``AGGREGATE_TABLES`` for a statement reading every match)."""
-    parts = [applied.condition(tables)]
+    if company_uuid is None and uuid is None and after is None:
+        return filters_condition(applied, tables)
+    parts = [filters_condition(applied, tables)]
     if company_uuid is not None:
         parts.append(contacts.c.company_uuid == str(company_uuid))
     if uuid is not None:
@@ -138,6 +141,24 @@ def contact_where(
     if after is not None:
         parts.append(ordering.after(contacts, after))
     return sa.and_(*parts)
+
+
+def filters_condition(applied: AppliedFilters, tables: object) -> sa.ColumnElement:
+    """``applied.condition(tables)``, the same construct for the same filters and
+    values when every filter's ``build`` is pure (``filterkit.memoized``): its
+    compiled form's cache key is then remembered on it too (``core.sql``), which
+    was ~6% of a list page's server time under load."""
+    if all(getattr(spec.build, "pure", False) for spec, _ in applied.items):
+        try:
+            return _pure_condition(applied.items, tables)
+        except TypeError:  # a value without a hash
+            pass
+    return applied.condition(tables)
+
+
+@functools.lru_cache(maxsize=512)
+def _pure_condition(items: tuple, tables: object) -> sa.ColumnElement:
+    return AppliedFilters(items, {}, ready=True).condition(tables)
 
 
 def company_where(
