@@ -201,8 +201,10 @@ async def start_server(
         "CONTACTS_API__SERVER__WORKERS": str(workers),
     }
     if source is not None:
-        env.pop("CONTACTS_API__RATE_LIMITS__READS_PER_MINUTE")  # no budgets back then
         env["PYTHONPATH"] = source
+        settings_code = Path(source, "contacts_api/core/settings.py").read_text()
+        if "rate_limits" not in settings_code:  # before budgets: an unknown section
+            env.pop("CONTACTS_API__RATE_LIMITS__READS_PER_MINUTE")
     code = "import sys; from contacts_api.core.cli import main; sys.exit(main())"
     server = subprocess.Popen(
         [sys.executable, "-c", code, "serve", "--host", "127.0.0.1", "--port", str(port)],
@@ -428,7 +430,9 @@ async def main_async(args) -> int:
                     timings[label][1].append(direct)
                     process_ms[label].append(process)
         load_client = "wrk" if args.client == "lean" and shutil.which("wrk") else "aiohttp"
-        rates = await load_step(session, url, plans, args.load_seconds, load_client, baseline)
+        rates = await load_step(
+            session, url, plans, args.load_seconds, load_client, baseline, args.baseline_pairs
+        )
     if lean is not None:
         lean.close()
     results = []
@@ -579,13 +583,19 @@ def wrk_rate(http_url: str, seconds: float, headers: dict[str, str]) -> float:
 
 
 async def load_step(
-    session, url: str, plans, seconds: float, client: str, baseline: str | None = None
+    session,
+    url: str,
+    plans,
+    seconds: float,
+    client: str,
+    baseline: str | None = None,
+    pairs: int = 3,
 ) -> dict[str, tuple[float, float, float]]:
     """``{label: (API req/s, SQL q/s, baseline req/s)}`` with LOAD_CONNECTIONS at
     once for ``seconds`` each, one side at a time (never two at once): the API,
     the baseline server (``baseline``: its base URL; NaN without one, or when it
-    refuses the request) and the SQL, the two servers in alternating order so
-    that a noisy minute falls on both alike. ``client``: ``wrk`` or ``aiohttp``."""
+    refuses the request; medians of ``pairs`` runs of each) and the SQL.
+    ``client``: ``wrk`` or ``aiohttp``."""
     if seconds <= 0:
         return {}
     connections = [psycopg2.connect(url) for _ in range(LOAD_CONNECTIONS)]
@@ -600,18 +610,28 @@ async def load_step(
         return await api_rate(session, http_url, seconds)
 
     rates = {}
-    for i, (label, http_url, statements) in enumerate(plans):
-        api = old = float("nan")
-        for side in ("api", "baseline") if i % 2 == 0 else ("baseline", "api"):
-            if side == "api":
-                api = await rate(http_url)
-            elif baseline is not None:
-                try:
-                    path_and_query = http_url.split("/", 3)[3]  # after http://host:port/
-                    old = await rate(f"{baseline}/{path_and_query}")
-                except AssertionError as refused:  # e.g. a cursor it cannot read
-                    print(f"baseline refused {label}: {str(refused).splitlines()[0]}")
-        rates[label] = (api, sql_rate(connections, statements, seconds), old)
+    for label, http_url, statements in plans:
+        api, old = [], []
+        # the two servers in turn, each first in every other pair: a noisy
+        # minute (this machine's req/s moves by a third between runs) falls on
+        # both alike, and the medians of the pairs are compared
+        for pair in range(pairs if baseline is not None else 1):
+            for side in ("api", "baseline") if pair % 2 == 0 else ("baseline", "api"):
+                if side == "api":
+                    api.append(await rate(http_url))
+                elif baseline is not None:
+                    try:
+                        path_and_query = http_url.split("/", 3)[3]  # after http://host:port/
+                        old.append(await rate(f"{baseline}/{path_and_query}"))
+                    except AssertionError as refused:  # e.g. a cursor it cannot read
+                        print(f"baseline refused {label}: {str(refused).splitlines()[0]}")
+                        old.append(float("nan"))
+        median_old = statistics.median(old) if old else float("nan")
+        rates[label] = (
+            statistics.median(api),
+            sql_rate(connections, statements, seconds),
+            median_old,
+        )
     for conn in connections:
         conn.close()
     return rates
@@ -730,6 +750,12 @@ def main() -> int:
         metavar="REF",
         help="also load a server of this commit (e.g. 717e6f0, the API when issue 17 was "
         "filed) on the same data, and compare req/s",
+    )
+    parser.add_argument(
+        "--baseline-pairs",
+        type=int,
+        default=3,
+        help="runs of each server per query with --baseline (medians compared)",
     )
     parser.add_argument(
         "--only", action="append", help="run the queries whose label contains this (repeatable)"
