@@ -42,7 +42,8 @@ def memoized(specs: list[FilterSpec], size: int = 256) -> list[FilterSpec]:
             except TypeError:  # unhashable: a value of a type without a hash
                 return build(values, t)
 
-        memo.pure = True  # read by repository.contact_where
+        memo.pure = True  # read by repository.filters_condition
+        memo.__wrapped__ = build
         return memo
 
     return [attrs.evolve(spec, build=remember(spec.build)) for spec in specs]
