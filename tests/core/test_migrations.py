@@ -76,7 +76,9 @@ DICTIONARY_MIGRATIONS = (
     "contacts_0011_company_copy_locks",
     "contacts_0012_stored_terms",
     "contacts_0014_stored_terms_use",
-    "contacts_0018_search_key_in_created_at_index",  # its index holds title_id
+    # their indexes hold title_id and country_id
+    "contacts_0018_search_key_in_created_at_index",
+    "contacts_0019_country_created_at_index",
 )
 
 
