@@ -4,6 +4,7 @@
                                       [--rounds 25] [--load-seconds 5] [--explain]
                                       [--database-name contacts_bench] [--only LABEL]
                                       [--client lean|aiohttp] [--workers N]
+                                      [--baseline REF [--baseline-pairs 3]]
 
 Creates its own database (``contacts_bench`` next to ``DATABASE_URL``, default
 ``postgresql://postgres@127.0.0.1:5432/postgres``), migrates it, loads it with
@@ -31,8 +32,15 @@ distinct values match): "title contains manager" matches ~14% of contacts and
 tens of thousands of distinct titles (the generator writes ~250k distinct
 titles at 1M contacts).
 
+``--baseline REF`` serves commit REF as well (its files from ``git archive``,
+run with this environment's packages) on the same database, and loads both
+servers in turn, ``--baseline-pairs`` times each per query (medians compared):
+issue 17 asks its table's queries (``ISSUE_TABLE``) for 1.5 x the req/s of
+the API the day it was filed, ``--baseline 717e6f0``.
+
 Pass criteria (issue 17): API p50 <= 1.5 x SQL p50 + 2 ms and <= 15 ms, and
-the deep cursor page (20,000 rows in) within 1.5 x of the first page.
+the deep cursor page (20,000 rows in) within 1.5 x of the first page; with
+``--baseline``, req/s >= 1.5 x the baseline's on the issue's queries.
 """
 
 from __future__ import annotations
