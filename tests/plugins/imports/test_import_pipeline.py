@@ -203,13 +203,20 @@ async def test_batches_of_one_import_are_written_side_by_side(
     import_client, settings_factory, probe, writers
 ):
     """The second batch's rows go in while the first batch's statement is still
-    running (held by the trigger on its first row: rows go in by email) with two
-    writers; never with one. Done first, the second batch waits for the first in the
-    database: it is written once."""
+    running (held by the trigger on its first row until they do, 4 s at most: rows
+    go in by email) with two writers; never with one. Done first, the second batch
+    waits for the first in the database: it is written once."""
     settings = _batches_of_50(settings_factory, writers)
     name = probe("""
         IF NEW.email = 'a-slow@example.com' THEN
-            PERFORM setval('SEQ_A', 2); PERFORM pg_sleep(1.5); PERFORM setval('SEQ_A', 1);
+            -- held until the second batch's row went in (4 s at most: with one
+            -- writer it cannot): a loaded machine may take a while to begin it
+            PERFORM setval('SEQ_A', 2);
+            FOR i IN 1..80 LOOP
+                EXIT WHEN (SELECT is_called FROM SEQ_C);
+                PERFORM pg_sleep(0.05);
+            END LOOP;
+            PERFORM setval('SEQ_A', 1);
         ELSIF NEW.email = 'z-beside@example.com' THEN
             IF (SELECT last_value FROM SEQ_A) = 2 THEN PERFORM setval('SEQ_B', 7); END IF;
             PERFORM nextval('SEQ_C');
