@@ -68,6 +68,13 @@ class Dictionary:
 LETTERS = st.sampled_from(["a", "b", "A", "é", "É", "%", "_", " "])
 TITLES = st.text(LETTERS, min_size=1, max_size=4)
 TERMS = st.text(LETTERS, min_size=0, max_size=2)
+# a writer's steps, for ``st.one_of(*WRITER_STEPS, <the test's own steps>)``
+WRITER_STEPS = (
+    st.tuples(st.just("add"), TITLES),
+    st.tuples(st.just("hold"), TITLES),
+    st.tuples(st.just("commit"), st.just("")),
+    st.tuples(st.just("rollback"), st.just("")),
+)
 
 
 def play(dictionary: Dictionary, steps, check_term, settle_on: str | None = None) -> None:

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from contacts_api.core.app import create_app
 from contacts_api.core.appkeys import FILTERS, SIGNER
 from contacts_api.plugins.contacts import dictionaries, gated_lookups, service
-from tests.plugins.contacts.dictionary_writers import TITLES
+from tests.plugins.contacts.dictionary_writers import WRITER_STEPS
 
 INSERT = "INSERT INTO contacts (title) VALUES (%s) RETURNING uuid"
 # terms without spaces (a value is not stripped here, and "" is no filter)
@@ -151,10 +151,7 @@ def test_a_gate_failing_below_an_unsettled_horizon_is_not_offered_again(titles, 
 
 STEPS = st.lists(
     st.one_of(
-        st.tuples(st.just("add"), TITLES),
-        st.tuples(st.just("hold"), TITLES),
-        st.tuples(st.just("commit"), st.just("")),
-        st.tuples(st.just("rollback"), st.just("")),
+        *WRITER_STEPS,
         st.tuples(st.just("page"), TERMS),
         st.tuples(st.just("page"), TERMS),
     ),

@@ -13,7 +13,13 @@ from hypothesis import strategies as st
 
 from contacts_api.plugins.contacts import dictionaries, matched_ids
 from tests.plugins.contacts.conftest import WRITE
-from tests.plugins.contacts.dictionary_writers import TERMS, TITLES, Dictionary, play
+from tests.plugins.contacts.dictionary_writers import (
+    TERMS,
+    TITLES,
+    WRITER_STEPS,
+    Dictionary,
+    play,
+)
 
 
 def check(dictionary: Dictionary, term: str, parts, max_ids: int) -> None:
@@ -77,11 +83,8 @@ def test_memory_is_bounded_by_ids_held(monkeypatch):
 
 STEPS = st.lists(
     st.one_of(
-        st.tuples(st.just("add"), TITLES),
-        st.tuples(st.just("hold"), TITLES),
-        st.tuples(st.just("hold"), TITLES),
-        st.tuples(st.just("commit"), st.just("")),
-        st.tuples(st.just("rollback"), st.just("")),
+        *WRITER_STEPS,
+        st.tuples(st.just("hold"), TITLES),  # more writers in flight
         st.tuples(st.just("match"), TERMS, st.sampled_from(["whole", "words"])),
     ),
     max_size=14,

@@ -20,7 +20,7 @@ from contacts_api.core.sql import compile_sql
 from contacts_api.plugins.contacts import dictionaries, matched_ids, stored_terms
 from contacts_api.plugins.contacts.tables import contact_field_values
 from tests.plugins.contacts.conftest import WRITE
-from tests.plugins.contacts.dictionary_writers import LETTERS, TITLES, Dictionary, play
+from tests.plugins.contacts.dictionary_writers import LETTERS, WRITER_STEPS, Dictionary, play
 from tests.plugins.contacts.test_attributes import all_values
 
 PARTS = {"whole": dictionaries.whole, "words": dictionaries.words}
@@ -57,10 +57,7 @@ def check(dictionary: Dictionary, term: str, parts: str, stored: bool = False) -
 TERMS = st.text(LETTERS, min_size=1, max_size=2).filter(lambda term: term.split())
 STEPS = st.lists(
     st.one_of(
-        st.tuples(st.just("add"), TITLES),
-        st.tuples(st.just("hold"), TITLES),
-        st.tuples(st.just("commit"), st.just("")),
-        st.tuples(st.just("rollback"), st.just("")),
+        *WRITER_STEPS,
         st.tuples(st.just("count"), TERMS, st.sampled_from(sorted(PARTS))),
     ),
     max_size=14,
