@@ -12,6 +12,7 @@ import functools
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.sql.util import find_tables
 
 from contacts_api.core.filters import AppliedFilters
@@ -92,6 +93,30 @@ COMPANY_FIELDS = (
     "created_at",
     "updated_at",
 )
+
+
+# What a contact page's row holds, by view: the columns of the functions of
+# migration contacts_0020 (company_domain is the company's domain; m_, co_ and
+# cm_ are the contact's metadata, its company and the company's metadata).
+_SIMPLE_COLUMNS = (
+    *CONTACT_FIELDS,
+    "company_name",
+    "company_employees",
+    "company_annual_revenue",
+    "company_total_funding",
+    "company_domain",
+)
+PAGE_COLUMNS = {
+    "simple": _SIMPLE_COLUMNS,
+    "full": (
+        *_SIMPLE_COLUMNS,
+        "m_present",
+        *(f"m_{f}" for f in CONTACT_META_FIELDS),
+        *(f"co_{f}" for f in COMPANY_FIELDS),
+        "cm_present",
+        *(f"cm_{f}" for f in COMPANY_META_FIELDS),
+    ),
+}
 
 
 def contacts_from(needs: frozenset[str]) -> sa.FromClause:
@@ -219,29 +244,21 @@ def contact_page_statement(
             .offset(offset)
         )
         page = inner.subquery("page")
-    source = page.join(contacts, contacts.c.uuid == page.c.uuid).outerjoin(
-        companies, companies.c.uuid == contacts.c.company_uuid
-    )
-    columns = [
-        *(contacts.c[f] for f in CONTACT_FIELDS),
-        contacts.c.company_name,
-        contacts.c.company_employees,
-        contacts.c.company_annual_revenue,
-        contacts.c.company_total_funding,
-        companies.c.domain.label("company_domain"),
-    ]
-    if view == "full":
-        source = source.outerjoin(
-            contact_metadata, contact_metadata.c.contact_uuid == contacts.c.uuid
-        ).outerjoin(company_metadata, company_metadata.c.company_uuid == companies.c.uuid)
-        columns += [
-            contact_metadata.c.contact_uuid.label("m_present"),
-            *_labelled(contact_metadata, "m_", CONTACT_META_FIELDS),
-            *_labelled(companies, "co_", COMPANY_FIELDS),
-            company_metadata.c.company_uuid.label("cm_present"),
-            *_labelled(company_metadata, "cm_", COMPANY_META_FIELDS),
-        ]
-    return sa.select(*columns).select_from(source).order_by(*ordering.order_by(page))
+    return page_rows(view, page, ordering)
+
+
+def page_rows(view: str, page: sa.Subquery, ordering: Ordering) -> sa.Select:
+    """The rows of ``view`` for the contacts of ``page`` (a subquery of their
+    ``uuid`` and sort keys), in ``ordering``: ``contacts_page_rows_<view>``
+    (migration ``contacts_0020``) of their uuids in order. The function's join
+    keeps its plan for the session; this statement plans only ``page``."""
+    uuids = sa.select(
+        sa.func.array_agg(aggregate_order_by(page.c.uuid, *ordering.order_by(page)))
+    ).scalar_subquery()
+    rows = getattr(sa.func, f"contacts_page_rows_{view}")(uuids).table_valued(
+        *PAGE_COLUMNS[view], with_ordinality="position"
+    ).render_derived("page_rows")
+    return sa.select(*(rows.c[name] for name in PAGE_COLUMNS[view])).order_by(rows.c.position)
 
 
 def contact_page(
