@@ -255,9 +255,11 @@ def page_rows(view: str, page: sa.Subquery, ordering: Ordering) -> sa.Select:
     uuids = sa.select(
         sa.func.array_agg(aggregate_order_by(page.c.uuid, *ordering.order_by(page)))
     ).scalar_subquery()
-    rows = getattr(sa.func, f"contacts_page_rows_{view}")(uuids).table_valued(
-        *PAGE_COLUMNS[view], with_ordinality="position"
-    ).render_derived("page_rows")
+    rows = (
+        getattr(sa.func, f"contacts_page_rows_{view}")(uuids)
+        .table_valued(*PAGE_COLUMNS[view], with_ordinality="position")
+        .render_derived("page_rows")
+    )
     return sa.select(*(rows.c[name] for name in PAGE_COLUMNS[view])).order_by(rows.c.position)
 
 

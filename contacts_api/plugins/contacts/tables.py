@@ -124,6 +124,8 @@ contacts = sa.Table(
     # search_key lower-cased (contacts_0015_lowered_search_key.sql).
     sa.Column("search_key", sa.Text, sa.Computed("")),
     sa.Column("departments_key", sa.Text, sa.Computed("")),
+    # company_name lower-cased (contacts_0021_lowered_company_name.sql).
+    sa.Column("company_name_key", sa.Text, sa.Computed("")),
     # Ids of the title and country in contact_field_values, written by a trigger
     # (contacts_0007_value_dictionaries.sql): never write them yourself.
     sa.Column("title_id", sa.Integer),

@@ -16,7 +16,7 @@ from contacts_api.plugins.contacts.service import clean_pending_lists
 GIN_INDEXES = (
     "contacts_search_key_trgm",
     "contacts_title_trgm",
-    "contacts_company_name_trgm",
+    "contacts_company_name_key_trgm",
     "contacts_mobile_phone_trgm",
     "contacts_departments_trgm",
 )

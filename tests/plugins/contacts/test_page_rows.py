@@ -29,9 +29,11 @@ VIEWS = ("full", "simple")
 def plain_join(view: str) -> str:
     """The model: the page's uuids (``%(uuids)s``, in order) joined to the tables
     with SQLAlchemy, as list pages did before ``contacts_0020``."""
-    page = sa.func.unnest(sa.bindparam("uuids")).table_valued(
-        "uuid", with_ordinality="position"
-    ).render_derived("page")
+    page = (
+        sa.func.unnest(sa.bindparam("uuids"))
+        .table_valued("uuid", with_ordinality="position")
+        .render_derived("page")
+    )
     source = page.join(contacts, contacts.c.uuid == page.c.uuid).outerjoin(
         companies, companies.c.uuid == contacts.c.company_uuid
     )

@@ -36,7 +36,9 @@ FILTER_VALUES = {
     "industries": ["software", "computer", "e"],
     "keywords": ["crm", "saas", "c"],
     "country": ["united", "a"],
-    "company": ["a", "e"],
+    # matched as company_name_key LIKE lower(word) (contacts_0021), mixed case here
+    "company": ["a", "e", "TECH", "élec"],
+    "exclude_company_name": ["ACME", "é"],
     "employees_min": ["10", "1000"],
     # matched as lower(search_key) LIKE lower(word) (contacts_0015), mixed case here
     "search": ["Sales", "ENGINEER manager", "e", "é"],
