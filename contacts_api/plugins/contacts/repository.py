@@ -3,7 +3,8 @@
 Lists are one statement per page: an inner query on the listed table (joined
 to companies / metadata only when a filter needs it) applies the filters, the
 ordering, the keyset and the limit; the outer query joins the page's rows to
-their company and metadata (only what the view shows). Orderings use columns
+their company and metadata (only what the view shows): for contacts, a database
+function whose plan each session keeps (``page_rows``). Orderings use columns
 of the listed table only, so the inner query can walk a btree index; an
 ordering by one nullable field walks it twice (``keyset.two_walks``).
 """
@@ -215,7 +216,7 @@ def contact_page_statement(
     The inner query selects only ``uuid`` and the sort keys (late row lookup):
     with the ``INCLUDE (company_uuid)`` keyset indexes it walks the ordering as an
     index-only scan, checking company filters through a memoized join, and the
-    wide rows are read for the page's rows only."""
+    wide rows are read for the page's rows only (``page_rows``)."""
     keys = _key_columns(contacts, ordering)
     if walks:  # an ordering by one nullable field: keyset.two_walks, cursor shape ``walks``
         groups = None
