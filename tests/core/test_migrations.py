@@ -249,3 +249,47 @@ def test_lowered_search_key_migration_on_a_populated_database(
         cur.execute("SELECT count(*) FROM pg_index WHERE NOT indisvalid")
         assert cur.fetchone()[0] == 0
     conn.close()
+
+
+def test_composed_text_migration_composes_what_is_stored(scratch_database, tmp_path, redis_url):
+    """contacts_0023 on rows written decomposed (NFD) before writes composed text:
+    every text and text-list column comes out composed, the copies on contacts and
+    the generated keys follow, and composed rows are left as they were."""
+    later = ("contacts_0023_composed_text",)
+    folders = _migrate_all_but(scratch_database, tmp_path, redis_url, later)
+    conn = psycopg2.connect(scratch_database)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(
+            "INSERT INTO companies (name, industries, keywords, technologies) VALUES "
+            "(%s, %s, '{}', '{}'), ('Plain', '{plain}', '{}', '{}') RETURNING uuid",
+            ("Re\u0301sume\u0301 Labs", ["sante\u0301", "it"]),
+        )
+        company = cur.fetchone()[0]
+        cur.execute(
+            "INSERT INTO contacts (email, first_name, title, company_uuid) VALUES "
+            "('a@x.io', %s, %s, %s), ('b@x.io', 'Ann', 'CEO', NULL)",
+            ("Jose\u0301", "Direc\u0327tor", company),
+        )
+        cur.execute(
+            "INSERT INTO contact_metadata (contact_uuid, stage) SELECT uuid, %s FROM "
+            "contacts WHERE email = 'a@x.io'",
+            ("e\u0301tape",),
+        )
+        cur.execute("SELECT uuid, updated_at FROM contacts WHERE email = 'b@x.io'")
+        untouched = cur.fetchone()
+    assert _apply(scratch_database, folders) == list(later)
+    with conn.cursor() as cur:
+        cur.execute("SELECT name, industries FROM companies ORDER BY name")
+        assert cur.fetchall() == [("Plain", ["plain"]), ("Résumé Labs", ["santé", "it"])]
+        cur.execute(
+            "SELECT first_name, title, company_name, company_name_key, search_key LIKE %s"
+            " FROM contacts WHERE email = 'a@x.io'",
+            ("%résumé%",),
+        )
+        assert cur.fetchone() == ("José", "Direçtor", "Résumé Labs", "résumé labs", True)
+        cur.execute("SELECT stage FROM contact_metadata")
+        assert cur.fetchone()[0] == "étape"
+        cur.execute("SELECT uuid, updated_at FROM contacts WHERE email = 'b@x.io'")
+        assert cur.fetchone() == untouched
+    conn.close()

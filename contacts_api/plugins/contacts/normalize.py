@@ -1,10 +1,21 @@
-"""Value normalization shared by filters and writes: domains and emails."""
+"""Value normalization shared by filters and writes: text, domains and emails."""
 
 import re
+import unicodedata
 from urllib.parse import urlsplit
 
 _DOMAIN = re.compile(r"[\w-]+(?:\.[\w-]+)*\.[\w-]{2,}")
 _EMAIL = re.compile(r"[^@\s\"(),:;<>\[\]\\]+@[\w-]+(?:\.[\w-]+)*\.[\w-]{2,}")
+
+
+def composed(text: str) -> str:
+    """``text`` in Unicode's composed form (NFC): "é" one character, as typed on
+    most systems, not "e" and a combining accent (macOS file names, some CSV
+    exports). Filters compose their values (``core.filters``), so the API's
+    writes and the CSV import store text composed: else "Résumé Labs" typed
+    either way could not find the other. ASCII is its own NFC (``isascii`` is a
+    flag check, so this costs nothing on most cells)."""
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
 
 
 def normalize_domain(text: str) -> str | None:

@@ -56,7 +56,7 @@ from contacts_api.plugins.contacts import (
     stored_terms,
 )
 from contacts_api.plugins.contacts.maintenance import clean_pending_lists
-from contacts_api.plugins.contacts.normalize import normalize_domain
+from contacts_api.plugins.contacts.normalize import composed, normalize_domain
 from contacts_api.plugins.contacts.ordering import (
     COMPANY_ORDERING,
     CONTACT_ORDERING,
@@ -101,6 +101,7 @@ __all__ = [
     "iter_contact_rows",
     "list_companies",
     "list_contacts",
+    "composed",
     "normalize_domain",
     "parse_contact_query",
     "run_read",

@@ -4,7 +4,7 @@
 from typing import Any
 
 from contacts_api.core.errors import FieldError, ValidationError, field_error
-from contacts_api.plugins.contacts.normalize import normalize_domain, normalize_email
+from contacts_api.plugins.contacts.normalize import composed, normalize_domain, normalize_email
 from contacts_api.plugins.contacts.repository import COMPANY_META_FIELDS, CONTACT_META_FIELDS
 from contacts_api.plugins.contacts.tables import (
     EMAIL_STATUSES,
@@ -44,7 +44,7 @@ class _Checker:
         if not isinstance(value, str):
             self.fail(field, "must be a string or null")
             return None
-        value = value.strip()
+        value = composed(value.strip())
         if len(value) > limit:
             self.fail(field, f"must be at most {limit} characters")
             return None
@@ -69,7 +69,7 @@ class _Checker:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             self.fail(field, "must be a list of strings")
             return []
-        items = [v.strip().lower() if lower else v.strip() for v in value]
+        items = [composed(v.strip().lower() if lower else v.strip()) for v in value]
         return list(dict.fromkeys(i for i in items if i))
 
     def choice(self, body: dict, field: str, choices: tuple[str, ...]) -> str | None:

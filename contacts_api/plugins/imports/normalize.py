@@ -1,9 +1,10 @@
 """Turn one CSV row into the contact and company fields to upsert (docs/csv-format.md).
 
 :func:`build_header_map` plans once per file which cell feeds which field, so that
-:func:`normalize_row`, run for every row, only strips and converts the non-empty
-cells. Empty cells are left out of the result (never ``None``): on update an empty
-cell must not erase a stored value.
+:func:`normalize_row`, run for every row, only strips, composes (Unicode NFC, as
+filters compare text) and converts the non-empty cells. Empty cells are left out
+of the result (never ``None``): on update an empty cell must not erase a stored
+value.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from contacts_api.plugins.contacts.service import (
     MAX_LONG_TEXT,
     MAX_TEXT,
     SENIORITIES,
+    composed,
     normalize_domain,
 )
 from contacts_api.plugins.imports.columns import (
@@ -374,6 +376,8 @@ def _read(cells: list[str], plan: tuple[tuple[int, str, Converter | None, str], 
         if value:
             value = value.strip()
             if value:
+                if not value.isascii():
+                    value = composed(value)
                 if value[0] == "'":
                     value = unneutralize(value)
                 if convert is not None:
@@ -395,7 +399,11 @@ def _compile_reader(
     cell, text length checks inline): per cell it saves the loop's unpacking and the
     converter call, a third of normalize_row's time. The source holds only cell
     indexes, our keys and limits; header text and messages are passed as names."""
-    namespace: dict[str, Any] = {"unneutralize": unneutralize, "RowError": RowError}
+    namespace: dict[str, Any] = {
+        "unneutralize": unneutralize,
+        "composed": composed,
+        "RowError": RowError,
+    }
     lines = ["def read(cells):", "    values = {}"]
     for n, (index, key, convert, column_name) in enumerate(plan):
         lines += [
@@ -403,6 +411,8 @@ def _compile_reader(
             "    if v:",
             "        v = v.strip()",
             "        if v:",
+            "            if not v.isascii():",
+            "                v = composed(v)",
             '            if v[0] == "\'":',
             "                v = unneutralize(v)",
         ]

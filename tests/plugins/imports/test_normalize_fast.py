@@ -64,6 +64,11 @@ CELLS = [
     "Acme",
     "ACME ",
     "Ünïcode Gmbh",
+    # decomposed (NFD, as macOS exports write it): stored composed, as filters compare
+    "U\u0308ni\u0308code Gmbh",
+    "'e\u0301",
+    "cafe\u0301, CAFÉ",
+    "x" * 299 + "e\u0301",  # 301 characters decomposed, 300 composed: within the limit
     'say "hi"',
     "back\\slash",
     "\x1d",
@@ -230,3 +235,16 @@ def test_a_bad_contact_cell_is_the_error_of_a_row_with_a_bad_company_cell() -> N
     header_map = build_header_map(["Email", "Company", "# Employees"])
     with pytest.raises(RowError, match="is not an email address"):
         normalize_row(header_map, ["nope", "Acme", "ten"])
+
+
+def test_decomposed_cells_are_stored_composed() -> None:
+    """NFD cells come out NFC from both readers (the compiled one and ``_read``):
+    filters compose their values, and "Café" typed either way must find the other."""
+    header = ["Company", "Title", "First Name", "Industry", "Email"]
+    cells = ["Cafe\u0301 E\u0301lan", " Direc\u0327tor ", "Jose\u0301", "Sante\u0301, IT", "a@x.io"]
+    for read in (normalize_row, plain_normalize_row):
+        row = read(build_header_map(header), cells)
+        assert row.company["name"] == "Café Élan"
+        assert row.contact["title"] == "Direçtor"
+        assert row.contact["first_name"] == "José"
+        assert row.company["industries"] == ["santé", "it"]
