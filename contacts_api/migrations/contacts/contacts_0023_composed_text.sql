@@ -17,6 +17,11 @@ DECLARE
     sets text;
     decomposed text;
 BEGIN
+    -- normalize() needs a UTF8 database; in another encoding no text is decomposed
+    -- Unicode PostgreSQL could compose
+    IF current_setting('server_encoding') <> 'UTF8' THEN
+        RETURN;
+    END IF;
     FOREACH target IN ARRAY ARRAY['companies', 'contacts', 'company_metadata', 'contact_metadata']
     LOOP
         SELECT
