@@ -23,20 +23,21 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _get(port: int, path: str) -> tuple[int, dict]:
+def _get(port: int, path: str, headers: dict | None = None) -> tuple[int, dict]:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers=headers or {})
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as response:
+        with urllib.request.urlopen(request, timeout=5) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read())
 
 
-def _post(port: int, path: str, body: dict) -> tuple[int, dict]:
+def _post(port: int, path: str, body: dict, headers: dict | None = None) -> tuple[int, dict]:
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}{path}",
         method="POST",
         data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json"},
+        headers={"Content-Type": "application/json", **(headers or {})},
     )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
@@ -95,6 +96,9 @@ def outside_tmp():
     shutil.rmtree(path, ignore_errors=True)
 
 
+EMBEDDED_KEY = "embedded-write-key-0123456789"
+
+
 def test_embedded_mode_starts_from_an_empty_directory(serve, outside_tmp):
     """No DATABASE_URL, no REDIS_URL: embedded PostgreSQL, in-memory broker,
     local files; the README's first command. Migrations run at startup."""
@@ -107,6 +111,7 @@ def test_embedded_mode_starts_from_an_empty_directory(serve, outside_tmp):
         DATABASE_URL="",
         REDIS_URL="",
         CONTACTS_API__SERVER__ACCESS_LOG="false",
+        CONTACTS_WRITE_KEY=EMBEDDED_KEY,
     )
     took = _wait_healthy(process, port, timeout=30)
     status, ready = _get(port, "/ready")
@@ -115,6 +120,14 @@ def test_embedded_mode_starts_from_an_empty_directory(serve, outside_tmp):
     credentials = {"email": "first@example.com", "password": "correct horse battery"}
     assert _post(port, "/api/v2/auth/register", credentials)[0] == 403
     assert _post(port, "/api/v2/auth/login", credentials)[0] == 401
+    # the embedded PostgreSQL (another major version than the machine's) runs what
+    # the migrations define: a page through its row function, a lower-cased company key
+    key = {"X-Contacts-Write-Key": EMBEDDED_KEY}
+    contact = {"email": "a@x.io", "company": {"name": "Cafe\u0301 Labs"}}
+    assert _post(port, "/api/v1/contacts/", contact, key)[0] == 201
+    status, page = _get(port, "/api/v1/contacts/?company=CAF%C3%89&view=full", key)
+    assert status == 200, page
+    assert [r["company"]["name"] for r in page["results"]] == ["Café Labs"]
     assert (data_dir / "pgdata" / "PG_VERSION").is_file()
     assert (data_dir / "files").is_dir()
     # personal data is private: traversal only for PostgreSQL's own user (root runs)
