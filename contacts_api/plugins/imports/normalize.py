@@ -376,8 +376,7 @@ def _read(cells: list[str], plan: tuple[tuple[int, str, Converter | None, str], 
         if value:
             value = value.strip()
             if value:
-                if not value.isascii():
-                    value = composed(value)
+                value = composed(value)
                 if value[0] == "'":
                     value = unneutralize(value)
                 if convert is not None:
@@ -411,6 +410,7 @@ def _compile_reader(
             "    if v:",
             "        v = v.strip()",
             "        if v:",
+            # inline: no call for an ASCII cell, most of them (composed checks too)
             "            if not v.isascii():",
             "                v = composed(v)",
             '            if v[0] == "\'":',
